@@ -1,0 +1,50 @@
+/** Base error for everything Duet reports to a user: a stable `code`, an actionable message, an optional cause. */
+export class DuetError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Where in a definition file a problem is (1-based line and column). */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A problem in an assistant definition file; the message starts with `file:line:col`. */
+export class DefinitionError extends DuetError {
+  readonly location: SourceLocation;
+  readonly problem: string;
+
+  constructor(location: SourceLocation, problem: string, options?: { cause?: unknown }) {
+    super('DEFINITION_INVALID', `${location.file}:${location.line}:${location.column}: ${problem}`, options);
+    this.location = location;
+    this.problem = problem;
+  }
+}
+
+/** A model folder that is missing files, is corrupt, or was written by another format version. */
+export class ModelLoadError extends DuetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_LOAD_FAILED', message, options);
+  }
+}
+
+/** A dataset name or folder that cannot be used. */
+export class DatasetError extends DuetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DATASET_INVALID', message, options);
+  }
+}
+
+/** A configuration value that breaks an invariant (e.g. dModel not divisible by nHeads). */
+export class ConfigError extends DuetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, options);
+  }
+}

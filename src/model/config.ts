@@ -1,0 +1,95 @@
+/** Typed configuration of a Duet model: the shared backbone and the task heads on top of it. */
+import { ConfigError } from '../errors.js';
+
+/** The BERT-style encoder shared by every head. */
+export interface BackboneConfig {
+  vocabSize: number;
+  maxPositions: number;
+  /** Segment (token-type) vocabulary: 0 = current user turn; later context modes add more. */
+  segmentVocabSize: number;
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  dFF: number;
+  /** Pre-LN (GPT-2 style, stabler when trained from scratch) or post-LN (original BERT). */
+  norm: 'pre' | 'post';
+  dropout: number;
+  /** Hashed character n-gram features added to each token embedding (DIET-style sparse features). */
+  tokenFeatureBuckets: number;
+}
+
+/** Heads for joint intent classification and slot tagging. */
+export interface HeadConfig {
+  intentLabels: string[];
+  /** BIO tag set, `O` first. */
+  slotTags: string[];
+  /** Intent label that means out-of-scope, when the training data has one. */
+  outOfScopeIntent?: string;
+  /** Hashed word and character n-gram buckets of the sentence-level sparse intent path. */
+  sentenceFeatureBuckets: number;
+  /** Width of the sparse sentence embedding. */
+  sentenceFeatureDim: number;
+}
+
+export interface ModelConfig {
+  formatVersion: number;
+  backbone: BackboneConfig;
+  heads: HeadConfig;
+}
+
+/** Bumped whenever the saved layout changes; loading another version is refused with a clear error. */
+export const MODEL_FORMAT_VERSION = 1;
+
+export const DEFAULT_BACKBONE: Readonly<BackboneConfig> = Object.freeze({
+  vocabSize: 8000,
+  maxPositions: 64,
+  segmentVocabSize: 2,
+  dModel: 128,
+  nLayers: 2,
+  nHeads: 4,
+  dFF: 256,
+  norm: 'pre',
+  dropout: 0.1,
+  tokenFeatureBuckets: 16384,
+});
+
+export const DEFAULT_HEADS: Readonly<Omit<HeadConfig, 'intentLabels' | 'slotTags'>> = Object.freeze({
+  sentenceFeatureBuckets: 65536,
+  sentenceFeatureDim: 192,
+});
+
+/** Fill defaults and check the invariants a model relies on. */
+export function resolveBackboneConfig(partial: Partial<BackboneConfig>): BackboneConfig {
+  const config = { ...DEFAULT_BACKBONE, ...partial };
+  const positive: (keyof BackboneConfig)[] = ['vocabSize', 'maxPositions', 'segmentVocabSize', 'dModel', 'nLayers', 'nHeads', 'dFF'];
+  for (const key of positive) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      throw new ConfigError(`backbone.${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (config.dModel % config.nHeads !== 0) {
+    throw new ConfigError(`backbone.dModel (${config.dModel}) must be divisible by backbone.nHeads (${config.nHeads})`);
+  }
+  if (config.norm !== 'pre' && config.norm !== 'post') {
+    throw new ConfigError(`backbone.norm must be "pre" or "post", got ${String(config.norm)}`);
+  }
+  if (!(config.dropout >= 0 && config.dropout < 1)) {
+    throw new ConfigError(`backbone.dropout must be in [0, 1), got ${config.dropout}`);
+  }
+  if (!Number.isInteger(config.tokenFeatureBuckets) || config.tokenFeatureBuckets < 0) {
+    throw new ConfigError(`backbone.tokenFeatureBuckets must be a non-negative integer`);
+  }
+  return config;
+}
+
+/** Fill head defaults and check labels. */
+export function resolveHeadConfig(partial: Partial<HeadConfig> & Pick<HeadConfig, 'intentLabels' | 'slotTags'>): HeadConfig {
+  const config = { ...DEFAULT_HEADS, ...partial };
+  if (config.intentLabels.length < 2) throw new ConfigError('a model needs at least two intents to classify');
+  if (config.slotTags[0] !== 'O') throw new ConfigError('slotTags must start with "O"');
+  if (config.outOfScopeIntent !== undefined && !config.intentLabels.includes(config.outOfScopeIntent)) {
+    throw new ConfigError(`outOfScopeIntent "${config.outOfScopeIntent}" is not one of the intent labels`);
+  }
+  return config;
+}

@@ -1,0 +1,244 @@
+/**
+ * A trained Duet NLU model: tokenizer + network + calibration, with the inference API
+ * (`understand`) and a checkpoint folder format (safetensors + config.json + tokenizer.json).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Float16Array } from '@petamoriken/float16';
+import { ModelLoadError } from '../errors.js';
+import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { initTensorBackend } from './backend.js';
+import { decodeBio, tagsToSpans } from './bio.js';
+import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
+import { encodeUtterance, type EncodedUtterance, type FeatureSettings } from './encode-utterance.js';
+import { NluNetwork } from './nlu-network.js';
+import { ParameterStore } from './params.js';
+import { createRng } from './random.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+
+/** Intent returned when an utterance is rejected as out of scope and the model has no OOS label. */
+export const OUT_OF_SCOPE = 'out_of_scope';
+
+export interface RankedIntent {
+  intent: string;
+  confidence: number;
+}
+
+export interface ExtractedSlot {
+  slot: string;
+  /** Canonical value (an enumeration's value for a synonym), else the text. */
+  value: string;
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** What the model understood of one utterance. */
+export interface Understanding {
+  intent: string;
+  confidence: number;
+  ranking: RankedIntent[];
+  slots: ExtractedSlot[];
+}
+
+/** Raw network outputs for one utterance, before calibration (used by training and evaluation). */
+export interface RawPrediction {
+  probs: Float32Array;
+  /** Per kept word: log-probabilities over slot tags. */
+  wordTagLogProbs: number[][];
+}
+
+/** Everything besides weights that a checkpoint carries. */
+export interface ModelMetadata {
+  formatVersion: number;
+  config: ModelConfig;
+  /** Reject as out-of-scope when the top probability is below this (0 = never). */
+  oosThreshold: number;
+  /** Slot → lower-cased synonym → canonical value. */
+  slotValues: Record<string, Record<string, string>>;
+  createdAt: string;
+  training?: Record<string, unknown>;
+}
+
+const WEIGHTS_FILE = 'model.safetensors';
+const CONFIG_FILE = 'config.json';
+const TOKENIZER_FILE = 'tokenizer.json';
+
+export class DuetModel {
+  constructor(
+    readonly metadata: ModelMetadata,
+    readonly tokenizer: WordPieceTokenizer,
+    readonly network: NluNetwork,
+    readonly idf: Float32Array,
+  ) {}
+
+  get config(): ModelConfig {
+    return this.metadata.config;
+  }
+
+  get featureSettings(): FeatureSettings {
+    return {
+      maxTokens: this.config.backbone.maxPositions,
+      tokenFeatureBuckets: this.config.backbone.tokenFeatureBuckets,
+      idf: this.idf,
+    };
+  }
+
+  /** Understand one utterance. */
+  async understand(text: string): Promise<Understanding> {
+    const [result] = await this.understandBatch([text]);
+    return result;
+  }
+
+  /** Understand several utterances in batches. */
+  async understandBatch(texts: string[], batchSize = 64): Promise<Understanding[]> {
+    const encoded = await Promise.all(texts.map((t) => this.encode(t)));
+    const raw = this.predictEncoded(encoded, batchSize);
+    return raw.map((r, i) => this.interpret(encoded[i], r));
+  }
+
+  encode(text: string): Promise<EncodedUtterance> {
+    return encodeUtterance(text, this.tokenizer, this.featureSettings);
+  }
+
+  /** Network probabilities for encoded utterances (no thresholding, no decoding). */
+  predictEncoded(items: EncodedUtterance[], batchSize = 64): RawPrediction[] {
+    const out: RawPrediction[] = [];
+    const nTags = this.config.heads.slotTags.length;
+    for (let start = 0; start < items.length; start += batchSize) {
+      const chunk = items.slice(start, start + batchSize);
+      const [probsT, slotT] = tf.tidy(() => {
+        const batch = this.network.makeBatch(chunk);
+        const outputs = this.network.forward(batch, { training: false, seed: () => 0 });
+        return [tf.softmax(outputs.intentLogits), tf.logSoftmax(outputs.slotLogits)];
+      });
+      const probs = probsT.dataSync() as Float32Array;
+      const slots = slotT.dataSync() as Float32Array;
+      const [B, T] = [slotT.shape[0], slotT.shape[1]];
+      tf.dispose([probsT, slotT]);
+      const nIntents = probs.length / B;
+      chunk.forEach((u, b) => {
+        const wordTagLogProbs = u.firstTokenOfWord.map((t) => Array.from(slots.subarray((b * T + t) * nTags, (b * T + t + 1) * nTags)));
+        out.push({ probs: probs.slice(b * nIntents, (b + 1) * nIntents), wordTagLogProbs });
+      });
+    }
+    return out;
+  }
+
+  /** Apply the out-of-scope threshold and BIO decoding to raw outputs. */
+  interpret(u: EncodedUtterance, raw: RawPrediction): Understanding {
+    const { intentLabels, slotTags, outOfScopeIntent } = this.config.heads;
+    const order = Array.from(raw.probs.keys()).sort((a, b) => raw.probs[b] - raw.probs[a]);
+    const ranking = order.slice(0, 10).map((i) => ({ intent: intentLabels[i], confidence: raw.probs[i] }));
+    const best = ranking[0];
+    const rejected = best.confidence < this.metadata.oosThreshold;
+    const intent = rejected ? (outOfScopeIntent ?? OUT_OF_SCOPE) : best.intent;
+    if (intent === outOfScopeIntent || intent === OUT_OF_SCOPE) {
+      return { intent, confidence: rejected ? 1 - best.confidence : best.confidence, ranking, slots: [] };
+    }
+    const path = decodeBio(raw.wordTagLogProbs, slotTags);
+    const slots = tagsToSpans(path.map((i) => slotTags[i])).map((span) => {
+      const start = u.words[span.firstWord][0];
+      const end = u.words[span.lastWord][1];
+      const text = u.text.slice(start, end);
+      const value = this.metadata.slotValues[span.slot]?.[text.toLowerCase()] ?? text;
+      return { slot: span.slot, value, text, start, end };
+    });
+    return { intent, confidence: best.confidence, ranking, slots };
+  }
+
+  /** Round every weight to half precision in place, so the saved model predicts exactly like this one. */
+  roundToHalfPrecision(): void {
+    const round = (a: Float32Array) => a.set(new Float16Array(a));
+    for (const v of this.network.params.variables.values()) {
+      const copy = Float32Array.from(v.dataSync() as Float32Array);
+      round(copy);
+      tf.tidy(() => v.assign(tf.tensor(copy, v.shape)));
+    }
+    if (this.network.tokenBag) round(this.network.tokenBag.table);
+    round(this.network.sentenceBag.table);
+  }
+
+  /** Write the checkpoint folder atomically: a half-written folder is never left at `dir`. */
+  save(dir: string, extraFiles: Record<string, string> = {}): void {
+    const target = resolve(dir);
+    const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
+    mkdirSync(dirname(target), { recursive: true });
+    mkdirSync(staging, { recursive: true });
+    try {
+      const tensors: Record<string, NamedTensor> = {};
+      for (const [name, v] of this.network.params.variables) tensors[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
+      const { tokenBag, sentenceBag } = this.network;
+      if (tokenBag) tensors['sparse.token'] = { shape: [tokenBag.buckets, tokenBag.dim], data: tokenBag.table };
+      tensors['sparse.sentence'] = { shape: [sentenceBag.buckets, sentenceBag.dim], data: sentenceBag.table };
+      tensors['features.idf'] = { shape: [this.idf.length], data: this.idf };
+      writeFileSync(join(staging, WEIGHTS_FILE), encodeSafetensors(tensors, 'F16', { format: 'duet', formatVersion: String(MODEL_FORMAT_VERSION) }));
+      writeFileSync(join(staging, CONFIG_FILE), JSON.stringify(this.metadata, null, 2));
+      this.tokenizer.save(join(staging, TOKENIZER_FILE));
+      for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(staging, name), content);
+      if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+      renameSync(staging, target);
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  dispose(): void {
+    this.network.params.dispose();
+  }
+}
+
+/** Load a model folder written by `DuetModel.save`. */
+export async function loadModel(dir: string): Promise<DuetModel> {
+  await initTensorBackend();
+  const folder = resolve(dir);
+  if (!existsSync(folder)) throw new ModelLoadError(`model folder ${folder} does not exist: train one with \`duet train <definition> --out ${dir}\``);
+  for (const file of [WEIGHTS_FILE, CONFIG_FILE, TOKENIZER_FILE]) {
+    if (!existsSync(join(folder, file))) {
+      throw new ModelLoadError(`model folder ${folder} is missing ${file}: it is incomplete or not a Duet model; train it again`);
+    }
+  }
+  let metadata: ModelMetadata;
+  try {
+    metadata = JSON.parse(readFileSync(join(folder, CONFIG_FILE), 'utf8')) as ModelMetadata;
+  } catch (error) {
+    throw new ModelLoadError(`${join(folder, CONFIG_FILE)} is not valid JSON: train the model again`, { cause: error });
+  }
+  if (metadata.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new ModelLoadError(
+      `model ${folder} has format version ${String(metadata.formatVersion)}, this Duet reads version ${MODEL_FORMAT_VERSION}: retrain it with this version`,
+    );
+  }
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(readFileSync(join(folder, WEIGHTS_FILE)));
+  } catch (error) {
+    throw new ModelLoadError(`${join(folder, WEIGHTS_FILE)} is corrupt (${(error as Error).message}): train the model again`, { cause: error });
+  }
+  const config: ModelConfig = {
+    formatVersion: metadata.formatVersion,
+    backbone: resolveBackboneConfig(metadata.config.backbone),
+    heads: resolveHeadConfig(metadata.config.heads),
+  };
+  const { tensors } = decoded;
+  const take = (name: string): Float32Array => {
+    const t = tensors[name];
+    if (!t) throw new ModelLoadError(`${join(folder, WEIGHTS_FILE)} has no tensor ${name}: it was written by another model layout; retrain it`);
+    return t.data;
+  };
+  const params = new ParameterStore(createRng(0));
+  const network = new NluNetwork(config, params, createRng(0), {
+    token: config.backbone.tokenFeatureBuckets > 0 ? take('sparse.token') : undefined,
+    sentence: take('sparse.sentence'),
+  });
+  network.build();
+  for (const [name, variable] of params.variables) {
+    const data = take(name);
+    if (data.length !== variable.size) throw new ModelLoadError(`tensor ${name} has ${data.length} values, the config needs ${variable.size}: retrain the model`);
+    tf.tidy(() => variable.assign(tf.tensor(data, variable.shape)));
+  }
+  const tokenizer = WordPieceTokenizer.load(join(folder, TOKENIZER_FILE));
+  return new DuetModel({ ...metadata, config }, tokenizer, network, take('features.idf'));
+}

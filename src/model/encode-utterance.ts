@@ -1,0 +1,73 @@
+/** Turn text into what the network reads: word-piece ids, word alignment and sparse features. */
+import type { SlotSpan } from '../data/types.js';
+import { CLS_ID, type WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { sentenceFeatures, wordFeatures, type SparseVector } from './sparse-features.js';
+
+export interface EncodedUtterance {
+  text: string;
+  /** [CLS] followed by word pieces, truncated to the model's maximum length. */
+  ids: Int32Array;
+  /** Token index of each word's first piece (words cut by truncation are dropped). */
+  firstTokenOfWord: number[];
+  /** [start, end) UTF-16 offsets of each kept word. */
+  words: [number, number][];
+  /** Sparse features of the word each token belongs to (undefined for [CLS]). */
+  tokenFeatures: (SparseVector | undefined)[];
+  sentence: SparseVector;
+}
+
+export interface FeatureSettings {
+  maxTokens: number;
+  tokenFeatureBuckets: number;
+  idf: Float32Array;
+}
+
+/** Encode one utterance for the network. */
+export async function encodeUtterance(text: string, tokenizer: WordPieceTokenizer, settings: FeatureSettings): Promise<EncodedUtterance> {
+  const tokenized = await tokenizer.encode(text);
+  const keep = Math.min(tokenized.ids.length, settings.maxTokens - 1);
+  const ids = new Int32Array(keep + 1);
+  ids[0] = CLS_ID;
+  const tokenFeatures: (SparseVector | undefined)[] = [undefined];
+  const firstTokenOfWord: number[] = [];
+  const words: [number, number][] = [];
+  const featureCache = new Map<number, SparseVector>();
+  for (let i = 0; i < keep; i++) {
+    ids[i + 1] = tokenized.ids[i];
+    const word = tokenized.wordIds[i];
+    if (i === 0 || word !== tokenized.wordIds[i - 1]) {
+      firstTokenOfWord.push(i + 1);
+      words.push(tokenized.words[word]);
+    }
+    if (settings.tokenFeatureBuckets > 0) {
+      let features = featureCache.get(word);
+      if (!features) {
+        const [start, end] = tokenized.words[word];
+        features = wordFeatures(text.slice(start, end), settings.tokenFeatureBuckets);
+        featureCache.set(word, features);
+      }
+      tokenFeatures.push(features);
+    } else {
+      tokenFeatures.push(undefined);
+    }
+  }
+  return { text, ids, firstTokenOfWord, words, tokenFeatures, sentence: sentenceFeatures(text, settings.idf) };
+}
+
+/**
+ * BIO tag per word from character spans: the first word overlapping a span gets B-, later ones I-.
+ * Words that overlap no span are O.
+ */
+export function spansToWordTags(words: [number, number][], spans: SlotSpan[], tagIndex: Map<string, number>): number[] {
+  const tags = new Array<number>(words.length).fill(0);
+  for (const span of spans) {
+    let first = true;
+    words.forEach(([start, end], w) => {
+      if (end <= span.start || start >= span.end) return;
+      const tag = tagIndex.get(`${first ? 'B' : 'I'}-${span.slot}`);
+      if (tag !== undefined) tags[w] = tag;
+      first = false;
+    });
+  }
+  return tags;
+}

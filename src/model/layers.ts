@@ -1,0 +1,43 @@
+/** Small building blocks that read like the math. Every function expects to run inside tf.tidy. */
+import * as tf from '@tensorflow/tfjs';
+import type { ParameterStore } from './params.js';
+
+export const INIT_STD = 0.02;
+
+/** y = x W + b over the last axis, for any leading shape. */
+export function linear(p: ParameterStore, name: string, x: tf.Tensor, outDim: number, activation?: 'relu'): tf.Tensor {
+  const inDim = x.shape[x.rank - 1];
+  const w = p.get(`${name}.weight`, [inDim, outDim], { kind: 'normal', std: INIT_STD });
+  const b = p.get(`${name}.bias`, [outDim], { kind: 'zeros' });
+  const lead = x.shape.slice(0, -1);
+  const flat = x.reshape([-1, inDim]); // [N, in]
+  const y = tf.fused.matMul({ a: flat, b: w, bias: b, activation }); // [N, out]
+  return y.reshape([...lead, outDim]);
+}
+
+/** Layer normalisation over the last axis. */
+export function layerNorm(p: ParameterStore, name: string, x: tf.Tensor, eps = 1e-12): tf.Tensor {
+  const dim = x.shape[x.rank - 1];
+  const gamma = p.get(`${name}.weight`, [dim], { kind: 'ones' });
+  const beta = p.get(`${name}.bias`, [dim], { kind: 'zeros' });
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
+}
+
+/** GELU, tanh approximation (as in BERT and GPT-2 implementations). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+  return x.mul(0.5).mul(tf.tanh(inner).add(1));
+}
+
+/** Embedding lookup: ids [...] → [..., dim]. */
+export function embed(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  const flat = tf.gather(table, ids.reshape([-1]));
+  return flat.reshape([...ids.shape, table.shape[1] as number]);
+}
+
+/** Dropout that is a no-op outside training and reproducible within it (seeded per call). */
+export function dropout(x: tf.Tensor, rate: number, training: boolean, seed: () => number): tf.Tensor {
+  if (!training || rate === 0) return x;
+  return tf.dropout(x, rate, undefined, seed());
+}

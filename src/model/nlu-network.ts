@@ -1,0 +1,115 @@
+/**
+ * The joint intent + slot network: the shared backbone, a transformer intent head, a sparse
+ * (TF-IDF) intent head, and a slot head. The two intent heads are trained with their own losses
+ * and a joint one, and predict together (an ensemble of heads, as DIET pairs sparse and dense).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Backbone, type RunOptions } from './backbone.js';
+import type { ModelConfig } from './config.js';
+import type { EncodedUtterance } from './encode-utterance.js';
+import { dropout, linear } from './layers.js';
+import type { ParameterStore } from './params.js';
+import { SparseEmbeddingBag } from './sparse-embedding.js';
+
+/** Tensors for one padded batch. */
+export interface NluBatch {
+  ids: tf.Tensor2D; // [B, T]
+  segments: tf.Tensor2D; // [B, T]
+  padMask: tf.Tensor2D; // [B, T]
+  tokenSparse?: tf.Tensor3D; // [B, T, C]
+  sentenceSparse: tf.Tensor2D; // [B, Ds]
+}
+
+export interface NluOutputs {
+  /** Joint intent logits [B, I]. */
+  intentLogits: tf.Tensor2D;
+  /** Transformer-only intent logits [B, I]. */
+  denseIntentLogits: tf.Tensor2D;
+  /** Sparse-only intent logits [B, I]. */
+  sparseIntentLogits: tf.Tensor2D;
+  /** Slot tag logits [B, T, S]. */
+  slotLogits: tf.Tensor3D;
+}
+
+export class NluNetwork {
+  readonly backbone: Backbone;
+  readonly tokenBag?: SparseEmbeddingBag;
+  readonly sentenceBag: SparseEmbeddingBag;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly params: ParameterStore,
+    rng: () => number,
+    tables?: { token?: Float32Array; sentence?: Float32Array },
+  ) {
+    const { backbone, heads } = config;
+    this.backbone = new Backbone(backbone, params);
+    if (backbone.tokenFeatureBuckets > 0) {
+      this.tokenBag = new SparseEmbeddingBag(backbone.tokenFeatureBuckets, backbone.dModel, rng, tables?.token);
+    }
+    this.sentenceBag = new SparseEmbeddingBag(heads.sentenceFeatureBuckets, heads.sentenceFeatureDim, rng, tables?.sentence);
+  }
+
+  /** Create every dense parameter. */
+  build(): void {
+    tf.tidy(() => {
+      const batch = this.makeBatch([
+        {
+          text: '',
+          ids: Int32Array.from([2, 1]),
+          firstTokenOfWord: [1],
+          words: [[0, 0]],
+          tokenFeatures: [undefined, undefined],
+          sentence: { ids: new Int32Array(0), weights: new Float32Array(0) },
+        },
+      ]);
+      this.forward(batch, { training: false, seed: () => 0 });
+    });
+  }
+
+  /** Pad a list of utterances into batch tensors (sparse bags evaluated here, outside the graph). */
+  makeBatch(items: EncodedUtterance[]): NluBatch {
+    const B = items.length;
+    const T = Math.max(...items.map((u) => u.ids.length));
+    const ids = new Int32Array(B * T);
+    const mask = new Float32Array(B * T);
+    items.forEach((u, b) => {
+      ids.set(u.ids, b * T);
+      mask.fill(1, b * T, b * T + u.ids.length);
+    });
+    let tokenSparse: tf.Tensor3D | undefined;
+    if (this.tokenBag) {
+      const rows = items.flatMap((u) => Array.from({ length: T }, (_, t) => u.tokenFeatures[t]));
+      tokenSparse = tf.tensor3d(this.tokenBag.forward(rows), [B, T, this.tokenBag.dim]);
+    }
+    const sentenceSparse = tf.tensor2d(this.sentenceBag.forward(items.map((u) => u.sentence)), [B, this.sentenceBag.dim]);
+    return {
+      ids: tf.tensor2d(ids, [B, T], 'int32'),
+      segments: tf.zeros([B, T], 'int32') as tf.Tensor2D,
+      padMask: tf.tensor2d(mask, [B, T]),
+      tokenSparse,
+      sentenceSparse,
+    };
+  }
+
+  forward(batch: NluBatch, run: RunOptions): NluOutputs {
+    const { heads } = this.config;
+    const nIntents = heads.intentLabels.length;
+    const hidden = this.backbone.encode(
+      { ids: batch.ids, segments: batch.segments, padMask: batch.padMask, extraEmbeddings: batch.tokenSparse },
+      run,
+    ); // [B, T, C]
+    const [B, T, C] = hidden.shape;
+    const cls = hidden.slice([0, 0, 0], [B, 1, C]).reshape([B, C]); // [B, C]
+    const maskSum = batch.padMask.sum(1, true); // [B, 1]
+    const meanPool = hidden.mul(batch.padMask.expandDims(2)).sum(1).div(maskSum); // [B, C]
+    const pooled = dropout(tf.concat([cls, meanPool], 1), this.config.backbone.dropout, run.training, run.seed); // [B, 2C]
+    const denseIntentLogits = linear(this.params, 'heads.intent.dense', pooled, nIntents) as tf.Tensor2D;
+    const sparse = dropout(batch.sentenceSparse, this.config.backbone.dropout, run.training, run.seed); // [B, Ds]
+    const sparseIntentLogits = linear(this.params, 'heads.intent.sparse', sparse, nIntents) as tf.Tensor2D;
+    const intentLogits = denseIntentLogits.add(sparseIntentLogits) as tf.Tensor2D;
+    const slotLogits = linear(this.params, 'heads.slots', hidden, heads.slotTags.length) as tf.Tensor3D; // [B, T, S]
+    if (intentLogits.shape[1] !== nIntents || slotLogits.shape[1] !== T) throw new Error('head output shape mismatch');
+    return { intentLogits, denseIntentLogits, sparseIntentLogits, slotLogits };
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Joint intent + slot training (JointBERT-style) with early stopping on validation, a fixed seed,
+ * and out-of-scope calibration. Emits progress events; rendering them is the CLI's job.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NluExample } from '../data/types.js';
+import { initTensorBackend } from '../model/backend.js';
+import { buildTagSet, decodeBio, tagsToSpans } from '../model/bio.js';
+import {
+  MODEL_FORMAT_VERSION,
+  resolveBackboneConfig,
+  resolveHeadConfig,
+  type BackboneConfig,
+  type HeadConfig,
+  type ModelConfig,
+} from '../model/config.js';
+import { DuetModel, type RawPrediction } from '../model/duet-model.js';
+import { encodeUtterance, spansToWordTags, type EncodedUtterance } from '../model/encode-utterance.js';
+import { NluNetwork, type NluBatch } from '../model/nlu-network.js';
+import { ParameterStore } from '../model/params.js';
+import { createRng, shuffle } from '../model/random.js';
+import type { AdamSettings } from '../model/sparse-embedding.js';
+import { computeIdf } from '../model/sparse-features.js';
+import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { chooseOosThreshold } from './calibration.js';
+import { stratifiedSplit } from './split.js';
+
+export interface TrainOptions {
+  seed: number;
+  maxEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Epochs without validation improvement before stopping. */
+  patience: number;
+  labelSmoothing: number;
+  vocabSize: number;
+  /** Stop after the epoch during which this many seconds have passed. */
+  maxTrainSeconds: number;
+  backbone: Partial<BackboneConfig>;
+  heads: Partial<Omit<HeadConfig, 'intentLabels' | 'slotTags' | 'outOfScopeIntent'>>;
+  /** Intent label of out-of-scope examples in the data, if any. */
+  outOfScopeIntent?: string;
+  /** A fixed threshold instead of one chosen on validation. */
+  oosThreshold?: number;
+  slotValues: Record<string, Record<string, string>>;
+  onProgress?: (event: TrainProgress) => void;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
+  seed: 42,
+  maxEpochs: 30,
+  batchSize: 32,
+  learningRate: 2e-3,
+  patience: 4,
+  labelSmoothing: 0.1,
+  vocabSize: 8000,
+  maxTrainSeconds: 3600,
+  backbone: {},
+  heads: {},
+  slotValues: {},
+});
+
+export interface ValidationScores {
+  intentAccuracy: number;
+  slotF1: number;
+  score: number;
+}
+
+export type TrainProgress =
+  | { kind: 'start'; totalSteps: number; stepsPerEpoch: number; trainExamples: number; validationExamples: number }
+  | { kind: 'step'; epoch: number; step: number; loss: number }
+  | { kind: 'epoch'; epoch: number; loss: number; validation: ValidationScores; best: boolean; seconds: number };
+
+export interface TrainReport {
+  epochs: number;
+  bestEpoch: number;
+  trainSeconds: number;
+  validation: ValidationScores;
+  oosThreshold: number;
+  history: { epoch: number; loss: number; validation: ValidationScores }[];
+  trainExamples: number;
+  validationExamples: number;
+  options: Omit<TrainOptions, 'onProgress' | 'slotValues'>;
+}
+
+interface Labeled {
+  utterance: EncodedUtterance;
+  intent: number;
+  wordTags: number[];
+}
+
+/** Train a joint intent + slot model. Without validation examples, 10% of train is held out. */
+export async function trainNluModel(
+  trainExamples: NluExample[],
+  validationExamples: NluExample[],
+  partialOptions: Partial<TrainOptions> = {},
+): Promise<{ model: DuetModel; report: TrainReport }> {
+  await initTensorBackend();
+  const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...partialOptions };
+  const started = performance.now();
+  const rng = createRng(options.seed);
+  let train = trainExamples;
+  let validation = validationExamples;
+  if (validation.length === 0) ({ train, validation } = stratifiedSplit(trainExamples, 0.1, options.seed));
+
+  const tokenizer = WordPieceTokenizer.train(
+    train.map((e) => e.text),
+    options.vocabSize,
+  );
+  const intentLabels = [...new Set(train.map((e) => e.intent))].sort();
+  const slotTags = buildTagSet(train.flatMap((e) => e.slots.map((s) => s.slot)));
+  const outOfScopeIntent = options.outOfScopeIntent && intentLabels.includes(options.outOfScopeIntent) ? options.outOfScopeIntent : undefined;
+  const config: ModelConfig = {
+    formatVersion: MODEL_FORMAT_VERSION,
+    backbone: resolveBackboneConfig({ ...options.backbone, vocabSize: tokenizer.vocabSize }),
+    heads: resolveHeadConfig({ ...options.heads, intentLabels, slotTags, outOfScopeIntent }),
+  };
+  const idf = computeIdf(
+    train.map((e) => e.text),
+    config.heads.sentenceFeatureBuckets,
+  );
+  const featureSettings = { maxTokens: config.backbone.maxPositions, tokenFeatureBuckets: config.backbone.tokenFeatureBuckets, idf };
+  const intentIndex = new Map(intentLabels.map((l, i) => [l, i]));
+  const tagIndex = new Map(slotTags.map((t, i) => [t, i]));
+  const label = async (e: NluExample): Promise<Labeled> => {
+    const utterance = await encodeUtterance(e.text, tokenizer, featureSettings);
+    return { utterance, intent: intentIndex.get(e.intent) ?? -1, wordTags: spansToWordTags(utterance.words, e.slots, tagIndex) };
+  };
+  const trainSet = await Promise.all(train.map(label));
+  const validationSet = await Promise.all(validation.map(label));
+
+  const params = new ParameterStore(rng);
+  const network = new NluNetwork(config, params, rng);
+  network.build();
+  const model = new DuetModel(
+    { formatVersion: MODEL_FORMAT_VERSION, config, oosThreshold: 0, slotValues: options.slotValues, createdAt: new Date().toISOString() },
+    tokenizer,
+    network,
+    idf,
+  );
+
+  const stepsPerEpoch = Math.ceil(trainSet.length / options.batchSize);
+  const totalSteps = stepsPerEpoch * options.maxEpochs;
+  const warmupSteps = Math.min(stepsPerEpoch, Math.ceil(totalSteps * 0.05));
+  const optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, 1e-7);
+  const adam: AdamSettings = { learningRate: options.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
+  let dropoutSeed = options.seed * 1000;
+  const run = { training: true, seed: () => ++dropoutSeed };
+  options.onProgress?.({ kind: 'start', totalSteps, stepsPerEpoch, trainExamples: trainSet.length, validationExamples: validationSet.length });
+
+  const history: TrainReport['history'] = [];
+  let best: { epoch: number; scores: ValidationScores; snapshot: Snapshot } | undefined;
+  let globalStep = 0;
+  let epoch = 0;
+  for (epoch = 1; epoch <= options.maxEpochs; epoch++) {
+    const epochStart = performance.now();
+    let lossSum = 0;
+    const batches = lengthBucketedBatches(trainSet, options.batchSize, rng);
+    for (let s = 0; s < batches.length; s++) {
+      globalStep++;
+      const lr = options.learningRate * Math.min(globalStep / warmupSteps, Math.max(0.05, 1 - globalStep / totalSteps));
+      // tfjs reads the rate on every apply but declares it protected; the schedule needs to set it.
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      adam.learningRate = lr;
+      const loss = trainStep(network, batches[s], optimizer, adam, run, options.labelSmoothing, config);
+      lossSum += loss;
+      options.onProgress?.({ kind: 'step', epoch, step: s + 1, loss });
+    }
+    const validationScores = scoreValidation(model, validationSet);
+    const loss = lossSum / batches.length;
+    history.push({ epoch, loss, validation: validationScores });
+    const improved = !best || validationScores.score > best.scores.score + 1e-9;
+    if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network) };
+    options.onProgress?.({ kind: 'epoch', epoch, loss, validation: validationScores, best: improved, seconds: (performance.now() - epochStart) / 1000 });
+    if (best && epoch - best.epoch >= options.patience) break;
+    if ((performance.now() - started) / 1000 > options.maxTrainSeconds) break;
+  }
+  optimizer.dispose();
+  if (best) restoreSnapshot(network, best.snapshot);
+  network.tokenBag?.releaseOptimizerState();
+  network.sentenceBag.releaseOptimizerState();
+  model.roundToHalfPrecision();
+
+  const raw = model.predictEncoded(validationSet.map((v) => v.utterance));
+  model.metadata.oosThreshold =
+    options.oosThreshold ??
+    (outOfScopeIntent
+      ? chooseOosThreshold(
+          raw.map((r) => r.probs),
+          validationSet.map((v) => v.intent),
+          intentIndex.get(outOfScopeIntent) ?? -1,
+        )
+      : 0);
+  const trainSeconds = (performance.now() - started) / 1000;
+  const { onProgress: _onProgress, slotValues: _slotValues, ...reportedOptions } = options;
+  const report: TrainReport = {
+    epochs: Math.min(epoch, options.maxEpochs),
+    bestEpoch: best?.epoch ?? 0,
+    trainSeconds,
+    validation: best?.scores ?? { intentAccuracy: 0, slotF1: 0, score: 0 },
+    oosThreshold: model.metadata.oosThreshold,
+    history,
+    trainExamples: trainSet.length,
+    validationExamples: validationSet.length,
+    options: reportedOptions,
+  };
+  model.metadata.training = { ...report, history: undefined };
+  return { model, report };
+}
+
+/** Batches of similar length (less padding), in shuffled order. */
+function lengthBucketedBatches(items: Labeled[], batchSize: number, rng: () => number): Labeled[][] {
+  const shuffled = shuffle([...items], rng);
+  const chunk = batchSize * 50;
+  const batches: Labeled[][] = [];
+  for (let start = 0; start < shuffled.length; start += chunk) {
+    const sorted = shuffled.slice(start, start + chunk).sort((a, b) => a.utterance.ids.length - b.utterance.ids.length);
+    for (let i = 0; i < sorted.length; i += batchSize) batches.push(sorted.slice(i, i + batchSize));
+  }
+  return shuffle(batches, rng);
+}
+
+function trainStep(
+  network: NluNetwork,
+  items: Labeled[],
+  optimizer: tf.AdamOptimizer,
+  adam: AdamSettings,
+  run: { training: boolean; seed: () => number },
+  labelSmoothing: number,
+  config: ModelConfig,
+): number {
+  const nIntents = config.heads.intentLabels.length;
+  const nTags = config.heads.slotTags.length;
+  const batch = network.makeBatch(items.map((i) => i.utterance));
+  const B = items.length;
+  const T = batch.ids.shape[1];
+  // Slot targets live on each word's first piece; other positions carry weight 0 (JointBERT).
+  const tagTargets = new Int32Array(B * T);
+  const tagWeights = new Float32Array(B * T);
+  items.forEach((item, b) => {
+    item.utterance.firstTokenOfWord.forEach((t, w) => {
+      tagTargets[b * T + t] = item.wordTags[w];
+      tagWeights[b * T + t] = 1;
+    });
+  });
+  const sentenceVar = tf.variable(batch.sentenceSparse, true);
+  const tokenVar = batch.tokenSparse ? tf.variable(batch.tokenSparse, true) : undefined;
+  const inputs: NluBatch = { ...batch, sentenceSparse: sentenceVar as unknown as tf.Tensor2D, tokenSparse: tokenVar as unknown as tf.Tensor3D | undefined };
+  const intentTargets = tf.oneHot(tf.tensor1d(items.map((i) => i.intent), 'int32'), nIntents);
+  const tagOneHot = tf.oneHot(tf.tensor2d(tagTargets, [B, T], 'int32'), nTags); // [B, T, S]
+  const tagWeightT = tf.tensor2d(tagWeights, [B, T]);
+  const wordCount = Math.max(1, tagWeights.reduce((a, b) => a + b, 0));
+  const trainable = [...network.params.variables.values()];
+  const { value, grads } = tf.variableGrads(() => {
+    const out = network.forward(inputs, run);
+    const ce = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(intentTargets, logits, undefined, labelSmoothing) as tf.Scalar;
+    const intentLoss = ce(out.intentLogits).add(ce(out.denseIntentLogits).mul(0.5)).add(ce(out.sparseIntentLogits).mul(0.5));
+    const slotNll = tf.neg(tf.sum(tf.logSoftmax(out.slotLogits).mul(tagOneHot), -1)); // [B, T]
+    const slotLoss = slotNll.mul(tagWeightT).sum().div(wordCount);
+    return intentLoss.add(nTags > 1 ? slotLoss : tf.scalar(0)) as tf.Scalar;
+  }, [...trainable, sentenceVar, ...(tokenVar ? [tokenVar] : [])]);
+  optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+  const sentenceGrad = grads[sentenceVar.name].dataSync() as Float32Array;
+  network.sentenceBag.backward(
+    items.map((i) => i.utterance.sentence),
+    sentenceGrad,
+    adam,
+  );
+  if (tokenVar && network.tokenBag) {
+    const tokenGrad = grads[tokenVar.name].dataSync() as Float32Array;
+    const rows = items.flatMap((i) => Array.from({ length: T }, (_, t) => i.utterance.tokenFeatures[t]));
+    network.tokenBag.backward(rows, tokenGrad, adam);
+  }
+  const loss = value.dataSync()[0];
+  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments, batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? []]);
+  return loss;
+}
+
+/** Intent accuracy and word-span slot F1 on validation (argmax, no threshold). */
+function scoreValidation(model: DuetModel, items: Labeled[]): ValidationScores {
+  const raw: RawPrediction[] = model.predictEncoded(items.map((i) => i.utterance));
+  const tags = model.config.heads.slotTags;
+  let correct = 0;
+  let tp = 0;
+  let predicted = 0;
+  let gold = 0;
+  raw.forEach((r, i) => {
+    let arg = 0;
+    for (let j = 1; j < r.probs.length; j++) if (r.probs[j] > r.probs[arg]) arg = j;
+    if (arg === items[i].intent) correct++;
+    const key = (s: { slot: string; firstWord: number; lastWord: number }) => `${s.slot}:${s.firstWord}:${s.lastWord}`;
+    const p = new Set(tagsToSpans(decodeBio(r.wordTagLogProbs, tags).map((t) => tags[t])).map(key));
+    const g = new Set(tagsToSpans(items[i].wordTags.map((t) => tags[t])).map(key));
+    predicted += p.size;
+    gold += g.size;
+    for (const k of p) if (g.has(k)) tp++;
+  });
+  const intentAccuracy = items.length ? correct / items.length : 0;
+  const slotF1 = predicted + gold > 0 ? (2 * tp) / (predicted + gold) : 1;
+  const hasSlots = tags.length > 1;
+  return { intentAccuracy, slotF1, score: hasSlots ? (intentAccuracy + slotF1) / 2 : intentAccuracy };
+}
+
+interface Snapshot {
+  dense: Map<string, Float32Array>;
+  token?: Float32Array;
+  sentence: Float32Array;
+}
+
+function takeSnapshot(network: NluNetwork): Snapshot {
+  const dense = new Map<string, Float32Array>();
+  for (const [name, v] of network.params.variables) dense.set(name, Float32Array.from(v.dataSync() as Float32Array));
+  return { dense, token: network.tokenBag?.table.slice(), sentence: network.sentenceBag.table.slice() };
+}
+
+function restoreSnapshot(network: NluNetwork, snapshot: Snapshot): void {
+  for (const [name, v] of network.params.variables) {
+    const values = snapshot.dense.get(name);
+    if (values) tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+  }
+  if (snapshot.token && network.tokenBag) network.tokenBag.table.set(snapshot.token);
+  network.sentenceBag.table.set(snapshot.sentence);
+}
