@@ -11,7 +11,10 @@ export function linear(p: ParameterStore, name: string, x: tf.Tensor, outDim: nu
   const b = p.get(`${name}.bias`, [outDim], { kind: 'zeros' });
   const lead = x.shape.slice(0, -1);
   const flat = x.reshape([-1, inDim]); // [N, in]
-  const y = tf.fused.matMul({ a: flat, b: w, bias: b, activation }); // [N, out]
+  // Plain matMul + add, not tf.fused.matMul: the fused op's gradient uses matMul's transpose
+  // flags, which wasm runs many times slower than the explicit transposes of backend.ts.
+  let y = tf.matMul(flat, w).add(b); // [N, out]
+  if (activation === 'relu') y = tf.relu(y);
   return y.reshape([...lead, outDim]);
 }
 
@@ -24,9 +27,9 @@ export function layerNorm(p: ParameterStore, name: string, x: tf.Tensor, eps = 1
   return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
 }
 
-/** GELU, tanh approximation (as in BERT and GPT-2 implementations). */
+/** GELU, tanh approximation (as in BERT and GPT-2 implementations); x·x·x because wasm's Pow is slow. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+  const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
   return x.mul(0.5).mul(tf.tanh(inner).add(1));
 }
 

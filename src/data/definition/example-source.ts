@@ -14,6 +14,18 @@ import { deref, locate, nodeLocation, type YamlSource } from './yaml-source.js';
 export interface ExampleSource {
   raw: string;
   loc: SourceLocation;
+  /** False when the text was unescaped or folded by YAML, so columns inside it cannot be mapped. */
+  exact: boolean;
+}
+
+/** Where column `column` (1-based) of something starting at `start` is, when it can be known. */
+interface Anchor {
+  loc: SourceLocation;
+  exact: boolean;
+}
+
+function columnOf(anchor: Anchor, column: number): SourceLocation {
+  return anchor.exact ? shiftColumn(anchor.loc, column) : anchor.loc;
 }
 
 /** What to do with a malformed example line: Duet throws, the Rasa importer warns and skips. */
@@ -27,6 +39,10 @@ export const throwProblem: ProblemHandler = (loc, message) => {
 /** Examples from an `examples:` value: a block string or a list of strings. */
 export function examplesFrom(source: YamlSource, value: unknown, onProblem: ProblemHandler): ExampleSource[] {
   const node = deref(source, value);
+  if (isScalar(node) && node.type === 'BLOCK_FOLDED') {
+    onProblem(nodeLocation(source, node), "write examples as 'examples: |' ('>' folds the lines into one)");
+    return [];
+  }
   if (isScalar(node) && typeof node.value === 'string') return blockExamples(source, node, onProblem);
   if (!isSeq(node)) return [];
   const examples: ExampleSource[] = [];
@@ -50,7 +66,8 @@ export function blockExamples(source: YamlSource, node: Scalar, onProblem: Probl
   lines.forEach((line, index) => {
     const body = line.trimStart();
     if (body.trim() === '') return;
-    const start = shiftColumn(lineStart(source, node, index, line), line.length - body.length + 1);
+    const anchor = lineStart(source, node, index, line);
+    const start = columnOf(anchor, line.length - body.length + 1);
     if (!/^-(\s|$)/.test(body)) {
       onProblem(start, "each line of an examples block must start with '- '");
       return;
@@ -61,7 +78,8 @@ export function blockExamples(source: YamlSource, node: Scalar, onProblem: Probl
       onProblem(start, 'empty example');
       return;
     }
-    examples.push({ raw, loc: shiftColumn(start, 2 + rest.length - rest.trimStart().length) });
+    const loc = columnOf({ loc: start, exact: anchor.exact }, 2 + rest.length - rest.trimStart().length);
+    examples.push({ raw, loc, exact: anchor.exact });
   });
   return examples;
 }
@@ -71,27 +89,26 @@ export function scalarExample(source: YamlSource, node: Scalar): ExampleSource {
   const value = String(node.value);
   const firstLine = value.split('\n')[0];
   const lead = value.length - value.trimStart().length;
-  return { raw: value.trim(), loc: shiftColumn(lineStart(source, node, 0, firstLine), lead + 1) };
+  const anchor = lineStart(source, node, 0, firstLine);
+  return { raw: value.trim(), loc: columnOf(anchor, lead + 1), exact: anchor.exact };
 }
 
 /**
  * Where line `index` of a scalar's value begins in the file. Exact for `|` blocks and single-line
  * plain or quoted strings; otherwise (folded or escaped text) the scalar's own start.
  */
-function lineStart(source: YamlSource, node: Scalar, index: number, line: string): SourceLocation {
-  const start = nodeLocation(source, node);
+function lineStart(source: YamlSource, node: Scalar, index: number, line: string): Anchor {
+  const start = { loc: nodeLocation(source, node), exact: false };
   const offset = node.range?.[0];
   if (node.type === 'BLOCK_LITERAL') {
-    const lineNumber = start.line + 1 + index;
+    const lineNumber = start.loc.line + 1 + index;
     const text = source.lines[lineNumber - 1];
-    if (text !== undefined && text.endsWith(line)) {
-      return { file: source.file, line: lineNumber, column: text.length - line.length + 1 };
-    }
-    return start;
+    if (text === undefined || !text.endsWith(line)) return start;
+    return { loc: { file: source.file, line: lineNumber, column: text.length - line.length + 1 }, exact: true };
   }
   if (offset === undefined || index > 0) return start;
   const textOffset = node.type === 'PLAIN' ? offset : offset + 1;
-  return source.text.startsWith(line, textOffset) ? locate(source, textOffset) : start;
+  return source.text.startsWith(line, textOffset) ? { loc: locate(source, textOffset), exact: true } : start;
 }
 
 /** Parse an example's annotations; errors and warnings are placed at their column in the file. */
@@ -101,17 +118,17 @@ export function parseLocatedExample(example: ExampleSource, warnings: string[]):
     parsed = parseAnnotatedExample(example.raw);
   } catch (error) {
     if (error instanceof AnnotationError) {
-      throw new DefinitionError(shiftColumn(example.loc, error.column), error.problem, { cause: error });
+      throw new DefinitionError(columnOf(example, error.column), error.problem, { cause: error });
     }
     throw error;
   }
   for (const warning of parsed.warnings) {
-    warnings.push(warningAt(shiftColumn(example.loc, warning.column), warning.message));
+    warnings.push(warningAt(columnOf(example, warning.column), warning.message));
   }
   return {
     text: parsed.text,
     slots: parsed.slots,
     loc: example.loc,
-    slotLocs: parsed.sourceColumns.map((column) => shiftColumn(example.loc, column)),
+    slotLocs: parsed.sourceColumns.map((column) => columnOf(example, column)),
   };
 }

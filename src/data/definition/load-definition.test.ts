@@ -240,6 +240,21 @@ describe('parseDefinition: errors point at file:line:column', () => {
       'a.yml:5:7: empty example',
     ],
     [
+      'a folded block, which would join examples',
+      yaml('intents:', '  greet:', '    examples: >', '      - hi', '      - hello'),
+      "a.yml:3:15: write examples as 'examples: |' ('>' folds the lines into one)",
+    ],
+    [
+      'several YAML documents in one file',
+      yaml('intents: {}', '---', 'slots: {}'),
+      "a.yml:2:1: a definition file holds one YAML document; put each '---' document in its own file",
+    ],
+    [
+      'a problem inside an escaped string (reported at the string, columns inside are unknown)',
+      yaml('intents:', '  remind:', '    examples:', "      - 'it''s [call mom](task)'"),
+      "a.yml:4:9: slot 'task' is not declared (no slots are declared)",
+    ],
+    [
       'a duplicate intent in one file',
       yaml('intents:', ...GREET, '  greet:', '    examples: [hey]'),
       "a.yml:6:3: intent 'greet' is defined twice (first at line 2)",
@@ -316,6 +331,13 @@ describe('parseDefinition: errors point at file:line:column', () => {
     ],
   ])('%s', (_name, text, message) => {
     expect(errorOf(text)).toBe(message);
+  });
+
+  it('counts lines the same in files with Windows line endings', () => {
+    const text = yaml('slots: { task: text }', 'intents:', '  remind:', '    examples: |', '      - to [call mom](taks)');
+    expect(errorOf(text.replace(/\n/g, '\r\n'))).toBe(
+      "a.yml:5:12: slot 'taks' is not declared (did you mean 'task'?) (declared slots: task)",
+    );
   });
 
   it('reports the error with a stable code and a structured location', () => {

@@ -3,6 +3,7 @@
  * definition fragment. What Duet cannot use is reported as a warning with its location, never
  * dropped silently, so a user can see exactly what an import left behind.
  */
+import { basename, extname } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node, Pair, YAMLMap } from 'yaml';
 import { DefinitionError, type SourceLocation } from '../../errors.js';
@@ -15,7 +16,7 @@ import {
   type ExampleSource,
   type ProblemHandler,
 } from './example-source.js';
-import { emptyFragment, warningAt, type DefinitionFragment, type LocatedExample } from './fragment.js';
+import { emptyFragment, warningAt, type DefinitionFragment } from './fragment.js';
 import {
   checkDuplicateKeys,
   deref,
@@ -26,7 +27,6 @@ import {
   stringAt,
   type YamlSource,
 } from './yaml-source.js';
-import { basename, extname } from 'node:path';
 
 /** Top-level keys that mark a YAML document as Rasa's rather than Duet's. */
 const RASA_MARKERS = ['version', 'nlu', 'stories', 'rules', 'pipeline', 'policies', 'session_config', 'forms'];
@@ -174,7 +174,7 @@ function readNluIntent(source: YamlSource, fragment: DefinitionFragment, item: Y
   const examples = rasaExamples(source, fragment, findPair(item, 'examples')?.value).map((example) =>
     parseLocatedExample(example, fragment.warnings),
   );
-  fragment.intents.push({ name: name.value, loc: name.loc, examples: examples satisfies LocatedExample[] });
+  fragment.intents.push({ name: name.value, loc: name.loc, examples });
 }
 
 /** Examples as a `- ` block, a list of strings, or a list of `{ text, metadata }` items. */

@@ -3,7 +3,7 @@
  * later (by zod, by cross-checks, by the Rasa importer) can be reported at file:line:column.
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Document, Node, Pair, Scalar } from 'yaml';
+import type { Document, Node, Pair } from 'yaml';
 import { DefinitionError, type SourceLocation } from '../../errors.js';
 
 /** One YAML file: its text, document tree and line index. */
@@ -33,9 +33,11 @@ export function parseYaml(text: string, file: string): YamlSource {
   const error = doc.errors[0];
   if (error) {
     const loc = locate(source, error.pos[0]);
-    throw new DefinitionError(loc, `YAML syntax error: ${yamlMessage(error.message)}${syntaxHint(source, loc)}`, {
-      cause: error,
-    });
+    const message =
+      error.code === 'MULTIPLE_DOCS'
+        ? "a definition file holds one YAML document; put each '---' document in its own file"
+        : `YAML syntax error: ${yamlMessage(error.message)}${syntaxHint(source, loc)}`;
+    throw new DefinitionError(loc, message, { cause: error });
   }
   return source;
 }
@@ -151,9 +153,4 @@ export function stringAt(source: YamlSource, node: unknown): { value: string; lo
   const resolved = deref(source, node);
   if (!isScalar(resolved) || typeof resolved.value !== 'string') return undefined;
   return { value: resolved.value, loc: nodeLocation(source, resolved) };
-}
-
-/** Whether a scalar is a `|` block, whose lines map one-to-one onto the file's lines. */
-export function isLiteralBlock(node: Scalar): boolean {
-  return node.type === 'BLOCK_LITERAL';
 }
