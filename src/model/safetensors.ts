@@ -59,7 +59,8 @@ export function decodeSafetensors(buffer: Buffer): { tensors: Record<string, Nam
     }
     const entry = value as HeaderEntry;
     const [start, end] = entry.data_offsets;
-    if (end > buffer.length - base || start > end) throw new Error(`tensor ${name} points outside the file`);
+    const valid = Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= buffer.length - base;
+    if (!valid) throw new Error(`tensor ${name} points outside the file`);
     const bytes = buffer.subarray(base + start, base + end);
     tensors[name] = { dtype: entry.dtype, shape: entry.shape, data: toFloat32(bytes, entry.dtype, name) };
     const expected = entry.shape.reduce((a, b) => a * b, 1);

@@ -33,6 +33,8 @@ export interface TrainOptions {
   /** Epochs without validation improvement before stopping. */
   patience: number;
   labelSmoothing: number;
+  /** Weight of the slot-tagging loss relative to the intent loss. */
+  slotLossWeight: number;
   vocabSize: number;
   /** Stop after the epoch during which this many seconds have passed. */
   maxTrainSeconds: number;
@@ -53,6 +55,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   learningRate: 2e-3,
   patience: 4,
   labelSmoothing: 0.1,
+  slotLossWeight: 2,
   vocabSize: 8000,
   maxTrainSeconds: 3600,
   backbone: {},
@@ -162,7 +165,7 @@ export async function trainNluModel(
       // tfjs reads the rate on every apply but declares it protected; the schedule needs to set it.
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
       adam.learningRate = lr;
-      const loss = trainStep(network, batches[s], optimizer, adam, run, options.labelSmoothing, config);
+      const loss = trainStep(network, batches[s], optimizer, adam, run, options, config);
       lossSum += loss;
       options.onProgress?.({ kind: 'step', epoch, step: s + 1, loss });
     }
@@ -226,7 +229,7 @@ function trainStep(
   optimizer: tf.AdamOptimizer,
   adam: AdamSettings,
   run: { training: boolean; seed: () => number },
-  labelSmoothing: number,
+  { labelSmoothing, slotLossWeight }: TrainOptions,
   config: ModelConfig,
 ): number {
   const nIntents = config.heads.intentLabels.length;
@@ -257,7 +260,7 @@ function trainStep(
     const intentLoss = ce(out.intentLogits).add(ce(out.denseIntentLogits).mul(0.5)).add(ce(out.sparseIntentLogits).mul(0.5));
     const slotNll = tf.neg(tf.sum(tf.logSoftmax(out.slotLogits).mul(tagOneHot), -1)); // [B, T]
     const slotLoss = slotNll.mul(tagWeightT).sum().div(wordCount);
-    return intentLoss.add(nTags > 1 ? slotLoss : tf.scalar(0)) as tf.Scalar;
+    return intentLoss.add(nTags > 1 ? slotLoss.mul(slotLossWeight) : tf.scalar(0)) as tf.Scalar;
   }, [...trainable, sentenceVar, ...(tokenVar ? [tokenVar] : [])]);
   optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
   const sentenceGrad = grads[sentenceVar.name].dataSync() as Float32Array;

@@ -1,0 +1,44 @@
+/** Terminal progress for training: one bar with loss, validation scores and ETA (cli-progress). */
+import cliProgress from 'cli-progress';
+import type { TrainProgress } from '../train/train-nlu.js';
+
+/** A progress callback that draws a bar on stderr (or prints epoch lines when not a TTY). */
+export function trainingProgressBar(label: string): { onProgress: (e: TrainProgress) => void; stop: () => void } {
+  const interactive = Boolean(process.stderr.isTTY);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} |{bar}| {percentage}% | epoch {epoch} | loss {loss} | val {val} | ETA {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 200,
+      noTTYOutput: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  let done = 0;
+  let lastVal = '-';
+  return {
+    onProgress(e) {
+      if (e.kind === 'start') {
+        if (interactive) bar.start(e.totalSteps, 0, { epoch: 1, loss: '-', val: '-' });
+        started = interactive;
+        if (!interactive) process.stderr.write(`${label}: ${e.trainExamples} train / ${e.validationExamples} validation examples, ${e.stepsPerEpoch} steps per epoch\n`);
+      } else if (e.kind === 'step') {
+        done++;
+        if (started) bar.update(done, { epoch: e.epoch, loss: e.loss.toFixed(3), val: lastVal });
+      } else {
+        const v = e.validation;
+        lastVal = `intent ${(v.intentAccuracy * 100).toFixed(1)}%${v.slotF1 < 1 || v.score !== v.intentAccuracy ? ` slots F1 ${(v.slotF1 * 100).toFixed(1)}` : ''}${e.best ? ' *' : ''}`;
+        if (started) bar.update(done, { val: lastVal });
+        else process.stderr.write(`${label}: epoch ${e.epoch} loss ${e.loss.toFixed(3)} val ${lastVal} (${e.seconds.toFixed(0)} s)\n`);
+      }
+    },
+    stop() {
+      if (started) {
+        bar.update(bar.getTotal());
+        bar.stop();
+      }
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildTagSet, decodeBio, isAllowedTransition, tagsToSpans } from './bio.js';
+
+/** Whether a tag sequence is valid BIO: every I-x continues a B-x or I-x. */
+function isValidBio(sequence: string[]): boolean {
+  return sequence.every((tag, i) => {
+    if (!tag.startsWith('I-')) return true;
+    const prev = sequence[i - 1];
+    return prev !== undefined && prev !== 'O' && prev.slice(2) === tag.slice(2);
+  });
+}
+
+function pathScore(logProbs: number[][], path: number[]): number {
+  return path.reduce((sum, tag, i) => sum + logProbs[i][tag], 0);
+}
+
+/** Best valid path score by enumerating every tag sequence (small inputs only). */
+function bruteForceBest(logProbs: number[][], tags: string[]): number {
+  let best = -Infinity;
+  const path: number[] = [];
+  const visit = (i: number) => {
+    if (i === logProbs.length) {
+      if (isValidBio(path.map((t) => tags[t]))) best = Math.max(best, pathScore(logProbs, path));
+      return;
+    }
+    for (let t = 0; t < tags.length; t++) {
+      path.push(t);
+      visit(i + 1);
+      path.pop();
+    }
+  };
+  visit(0);
+  return best;
+}
+
+/** A tag set from buildTagSet, in a random order (the decoder must not rely on the layout). */
+const tagSetArb = fc
+  .uniqueArray(fc.constantFrom('a', 'b', 'city', 'time'), { minLength: 0, maxLength: 3 })
+  .chain((slots) => fc.shuffledSubarray(buildTagSet(slots), { minLength: 2 * slots.length + 1 }));
+
+function matrixArb(tags: string[], maxWords: number, value: fc.Arbitrary<number>): fc.Arbitrary<number[][]> {
+  return fc.array(fc.array(value, { minLength: tags.length, maxLength: tags.length }), { minLength: 0, maxLength: maxWords });
+}
+
+const finiteLogProb = fc.double({ min: -20, max: 0, noNaN: true });
+
+describe('decodeBio', () => {
+  it('never emits an I-x that does not continue an x, whatever the scores', () => {
+    fc.assert(
+      fc.property(
+        tagSetArb.chain((tags) => fc.tuple(fc.constant(tags), matrixArb(tags, 12, finiteLogProb))),
+        ([tags, logProbs]) => {
+          const path = decodeBio(logProbs, tags);
+          expect(path).toHaveLength(logProbs.length);
+          for (const t of path) expect(Number.isInteger(t) && t >= 0 && t < tags.length).toBe(true);
+          expect(isValidBio(path.map((t) => tags[t]))).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stays valid when some tags have probability 0 (log-prob -Infinity), with O first as models lay it out', () => {
+    const withZeros = fc.oneof({ weight: 3, arbitrary: finiteLogProb }, { weight: 1, arbitrary: fc.constant(-Infinity) });
+    fc.assert(
+      fc.property(
+        fc
+          .uniqueArray(fc.constantFrom('a', 'b', 'city'), { maxLength: 3 })
+          .map(buildTagSet)
+          .chain((tags) => fc.tuple(fc.constant(tags), matrixArb(tags, 8, withZeros))),
+        ([tags, logProbs]) => {
+          expect(isValidBio(decodeBio(logProbs, tags).map((t) => tags[t]))).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('returns a path as good as the best valid sequence found by brute force', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .uniqueArray(fc.constantFrom('a', 'b'), { maxLength: 2 })
+          .chain((slots) => fc.shuffledSubarray(buildTagSet(slots), { minLength: 2 * slots.length + 1 }))
+          .chain((tags) => fc.tuple(fc.constant(tags), matrixArb(tags, 4, finiteLogProb))),
+        ([tags, logProbs]) => {
+          const path = decodeBio(logProbs, tags);
+          expect(pathScore(logProbs, path)).toBeCloseTo(bruteForceBest(logProbs, tags), 9);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('repairs a greedy "O I-a" into the best valid path', () => {
+    const tags = ['O', 'B-a', 'I-a'];
+    //           O     B-a   I-a
+    const logProbs = [
+      [Math.log(0.6), Math.log(0.35), Math.log(0.05)],
+      [Math.log(0.1), Math.log(0.2), Math.log(0.7)],
+    ];
+    // Greedy argmax would say O I-a. Valid options: B-a I-a = .35*.7 = .245 beats O B-a = .12 and O O = .06.
+    expect(decodeBio(logProbs, tags).map((t) => tags[t])).toEqual(['B-a', 'I-a']);
+  });
+
+  it('prefers dropping the I- when starting a span there costs more', () => {
+    const tags = ['O', 'B-a', 'I-a'];
+    const logProbs = [
+      [Math.log(0.9), Math.log(0.05), Math.log(0.05)],
+      [Math.log(0.05), Math.log(0.4), Math.log(0.55)],
+    ];
+    // B-a I-a = .05*.55 = .0275; O B-a = .9*.4 = .36 wins.
+    expect(decodeBio(logProbs, tags).map((t) => tags[t])).toEqual(['O', 'B-a']);
+  });
+
+  it('does not continue a span of another slot', () => {
+    const tags = buildTagSet(['a', 'b']); // O B-a I-a B-b I-b
+    const p = (o: number, ba: number, ia: number, bb: number, ib: number) => [o, ba, ia, bb, ib].map(Math.log);
+    const logProbs = [p(0.01, 0.9, 0.01, 0.07, 0.01), p(0.01, 0.01, 0.01, 0.17, 0.8)];
+    // B-a I-b is invalid; the best valid path is B-a B-b (.9*.17) over B-b I-b (.07*.8).
+    expect(decodeBio(logProbs, tags).map((t) => tags[t])).toEqual(['B-a', 'B-b']);
+  });
+
+  it('forbids I- at the start of a sentence', () => {
+    const tags = ['O', 'B-a', 'I-a'];
+    expect(decodeBio([[Math.log(0.2), Math.log(0.1), Math.log(0.7)]], tags).map((t) => tags[t])).toEqual(['O']);
+  });
+
+  it('returns an empty path for no words', () => {
+    expect(decodeBio([], ['O', 'B-a', 'I-a'])).toEqual([]);
+  });
+
+  it('keeps a long span that greedy decoding would also find', () => {
+    const tags = ['O', 'B-city', 'I-city'];
+    const row = (i: number) => tags.map((_, j) => (j === i ? Math.log(0.8) : Math.log(0.1)));
+    expect(decodeBio([row(0), row(1), row(2), row(2), row(0)], tags).map((t) => tags[t])).toEqual(['O', 'B-city', 'I-city', 'I-city', 'O']);
+  });
+});
+
+describe('isAllowedTransition', () => {
+  it('allows O and B- anywhere and I-x only after B-x or I-x', () => {
+    expect(isAllowedTransition(undefined, 'O')).toBe(true);
+    expect(isAllowedTransition(undefined, 'B-a')).toBe(true);
+    expect(isAllowedTransition(undefined, 'I-a')).toBe(false);
+    expect(isAllowedTransition('O', 'I-a')).toBe(false);
+    expect(isAllowedTransition('B-a', 'I-a')).toBe(true);
+    expect(isAllowedTransition('I-a', 'I-a')).toBe(true);
+    expect(isAllowedTransition('B-b', 'I-a')).toBe(false);
+    expect(isAllowedTransition('I-b', 'I-a')).toBe(false);
+    expect(isAllowedTransition('I-ab', 'I-a')).toBe(false);
+  });
+});
+
+describe('tagsToSpans', () => {
+  it('groups B- and following I- of the same slot into word spans', () => {
+    expect(tagsToSpans(['O', 'B-city', 'I-city', 'O', 'B-time'])).toEqual([
+      { slot: 'city', firstWord: 1, lastWord: 2 },
+      { slot: 'time', firstWord: 4, lastWord: 4 },
+    ]);
+  });
+
+  it('starts a new span at each B-, even of the same slot', () => {
+    expect(tagsToSpans(['B-a', 'B-a', 'I-a'])).toEqual([
+      { slot: 'a', firstWord: 0, lastWord: 0 },
+      { slot: 'a', firstWord: 1, lastWord: 2 },
+    ]);
+  });
+
+  it('treats a stray I- (not produced by decodeBio) as the start of a span', () => {
+    expect(tagsToSpans(['O', 'I-a', 'I-a'])).toEqual([{ slot: 'a', firstWord: 1, lastWord: 2 }]);
+    expect(tagsToSpans(['B-a', 'I-b'])).toEqual([
+      { slot: 'a', firstWord: 0, lastWord: 0 },
+      { slot: 'b', firstWord: 1, lastWord: 1 },
+    ]);
+  });
+
+  it('returns no spans for all-O or empty input', () => {
+    expect(tagsToSpans(['O', 'O'])).toEqual([]);
+    expect(tagsToSpans([])).toEqual([]);
+  });
+
+  it('keeps slot names containing dashes and dots', () => {
+    expect(tagsToSpans(['B-from-loc.city', 'I-from-loc.city'])).toEqual([{ slot: 'from-loc.city', firstWord: 0, lastWord: 1 }]);
+  });
+});
+
+describe('buildTagSet', () => {
+  it('puts O first, then B-/I- pairs for each slot in sorted order, without duplicates', () => {
+    expect(buildTagSet(['time', 'city', 'time'])).toEqual(['O', 'B-city', 'I-city', 'B-time', 'I-time']);
+  });
+
+  it('gives just O for no slots', () => {
+    expect(buildTagSet([])).toEqual(['O']);
+  });
+
+  it('does not depend on the order slots are seen in', () => {
+    expect(buildTagSet(new Set(['b', 'a', 'c']))).toEqual(buildTagSet(['c', 'a', 'b']));
+  });
+});
