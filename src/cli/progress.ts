@@ -18,9 +18,11 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
   let started = false;
   let done = 0;
   let lastVal = '-';
+  let stepsPerEpoch = 1;
   return {
     onProgress(e) {
       if (e.kind === 'start') {
+        stepsPerEpoch = e.stepsPerEpoch;
         if (interactive) bar.start(e.totalSteps, 0, { epoch: 1, loss: '-', val: '-' });
         started = interactive;
         if (!interactive) process.stderr.write(`${label}: ${e.trainExamples} train / ${e.validationExamples} validation examples, ${e.stepsPerEpoch} steps per epoch\n`);
@@ -30,7 +32,10 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
       } else {
         const v = e.validation;
         lastVal = `intent ${(v.intentAccuracy * 100).toFixed(1)}%${v.slotF1 < 1 || v.score !== v.intentAccuracy ? ` slots F1 ${(v.slotF1 * 100).toFixed(1)}` : ''}${e.best ? ' *' : ''}`;
-        if (started) bar.update(done, { val: lastVal });
+        if (started) {
+          bar.setTotal(e.plannedEpochs * stepsPerEpoch);
+          bar.update(done, { val: lastVal });
+        }
         else process.stderr.write(`${label}: epoch ${e.epoch} loss ${e.loss.toFixed(3)} val ${lastVal} (${e.seconds.toFixed(0)} s)\n`);
       }
     },

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS, UNK_ID, WordPieceTokenizer } from './wordpiece.js';
+import { CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS, UNK_ID, WordPieceTokenizer, learnWordPieces } from './wordpiece.js';
 
 const CORPUS = [
   'set an alarm for seven am',
@@ -104,9 +104,13 @@ describe('WordPieceTokenizer', () => {
     expect(await tokenizer.encode('')).toEqual({ ids: [], tokens: [], offsets: [], wordIds: [], words: [] });
   });
 
-  it('trains the same vocabulary twice from the same text', async () => {
-    const again = WordPieceTokenizer.train(CORPUS, 120);
-    for (const text of CORPUS) expect((await again.encode(text)).ids).toEqual((await tokenizer.encode(text)).ids);
+  it('trains the same vocabulary every time from the same text (reproducible models)', () => {
+    const saved = (t: WordPieceTokenizer, name: string) => {
+      t.save(join(dir, name));
+      return readFileSync(join(dir, name), 'utf8');
+    };
+    const first = saved(tokenizer, 'first.json');
+    for (let run = 0; run < 5; run++) expect(saved(WordPieceTokenizer.train(CORPUS, 120), `again-${run}.json`)).toBe(first);
   });
 
   it('gives identical ids and offsets after save and load', async () => {
@@ -117,5 +121,25 @@ describe('WordPieceTokenizer', () => {
     for (const text of [...CORPUS, 'Unseen wörds 😀 like xylophone', '[CLS] hi [SEP]']) {
       expect(await loaded.encode(text)).toEqual(await tokenizer.encode(text));
     }
+  });
+});
+
+describe('learnWordPieces', () => {
+  it('lists the alphabet, then ## continuation characters, then merges by frequency', () => {
+    const pieces = learnWordPieces(['abab abab abab', 'ba'], 100);
+    expect(pieces.slice(0, 4)).toEqual(['a', 'b', '##a', '##b']);
+    // "a ##b", "##b ##a" and "##a ##b" each occur 3 times: the tie goes to the pair of lowest ids.
+    expect(pieces[4]).toBe('ab');
+    expect(pieces).toContain('abab');
+    expect(new Set(pieces).size).toBe(pieces.length);
+  });
+
+  it('stops at the requested number of tokens', () => {
+    expect(learnWordPieces(CORPUS, 30)).toHaveLength(30);
+    expect(learnWordPieces(CORPUS, 30)).toEqual(learnWordPieces(CORPUS, 200).slice(0, 30));
+  });
+
+  it('learns whole frequent words', () => {
+    expect(learnWordPieces(CORPUS, 1000)).toEqual(expect.arrayContaining(['weather', 'alarm', 'the', 'morning']));
   });
 });

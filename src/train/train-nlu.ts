@@ -52,7 +52,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   seed: 42,
   maxEpochs: 30,
   batchSize: 32,
-  learningRate: 2e-3,
+  learningRate: 3e-3,
   patience: 4,
   labelSmoothing: 0.1,
   slotLossWeight: 2,
@@ -72,7 +72,7 @@ export interface ValidationScores {
 export type TrainProgress =
   | { kind: 'start'; totalSteps: number; stepsPerEpoch: number; trainExamples: number; validationExamples: number }
   | { kind: 'step'; epoch: number; step: number; loss: number }
-  | { kind: 'epoch'; epoch: number; loss: number; validation: ValidationScores; best: boolean; seconds: number };
+  | { kind: 'epoch'; epoch: number; plannedEpochs: number; loss: number; validation: ValidationScores; best: boolean; seconds: number };
 
 export interface TrainReport {
   epochs: number;
@@ -143,7 +143,8 @@ export async function trainNluModel(
   );
 
   const stepsPerEpoch = Math.ceil(trainSet.length / options.batchSize);
-  const totalSteps = stepsPerEpoch * options.maxEpochs;
+  let plannedEpochs = options.maxEpochs;
+  let totalSteps = stepsPerEpoch * plannedEpochs;
   const warmupSteps = Math.min(stepsPerEpoch, Math.ceil(totalSteps * 0.05));
   const optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, 1e-7);
   const adam: AdamSettings = { learningRate: options.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
@@ -155,7 +156,7 @@ export async function trainNluModel(
   let best: { epoch: number; scores: ValidationScores; snapshot: Snapshot } | undefined;
   let globalStep = 0;
   let epoch = 0;
-  for (epoch = 1; epoch <= options.maxEpochs; epoch++) {
+  for (epoch = 1; epoch <= plannedEpochs; epoch++) {
     const epochStart = performance.now();
     let lossSum = 0;
     const batches = lengthBucketedBatches(trainSet, options.batchSize, rng);
@@ -174,9 +175,27 @@ export async function trainNluModel(
     history.push({ epoch, loss, validation: validationScores });
     const improved = !best || validationScores.score > best.scores.score + 1e-9;
     if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network) };
-    options.onProgress?.({ kind: 'epoch', epoch, loss, validation: validationScores, best: improved, seconds: (performance.now() - epochStart) / 1000 });
+    const elapsed = (performance.now() - started) / 1000;
+    if (epoch === 1) {
+      // Fit the schedule to the time budget, so the learning rate has decayed when time runs out.
+      const epochSeconds = (performance.now() - epochStart) / 1000;
+      const affordable = Math.max(1, epoch + Math.floor((options.maxTrainSeconds - elapsed) / epochSeconds));
+      if (affordable < plannedEpochs) {
+        plannedEpochs = affordable;
+        totalSteps = stepsPerEpoch * plannedEpochs;
+      }
+    }
+    options.onProgress?.({
+      kind: 'epoch',
+      epoch,
+      plannedEpochs,
+      loss,
+      validation: validationScores,
+      best: improved,
+      seconds: (performance.now() - epochStart) / 1000,
+    });
     if (best && epoch - best.epoch >= options.patience) break;
-    if ((performance.now() - started) / 1000 > options.maxTrainSeconds) break;
+    if (elapsed > options.maxTrainSeconds) break;
   }
   optimizer.dispose();
   if (best) restoreSnapshot(network, best.snapshot);
@@ -197,7 +216,7 @@ export async function trainNluModel(
   const trainSeconds = (performance.now() - started) / 1000;
   const { onProgress: _onProgress, slotValues: _slotValues, ...reportedOptions } = options;
   const report: TrainReport = {
-    epochs: Math.min(epoch, options.maxEpochs),
+    epochs: Math.min(epoch, plannedEpochs),
     bestEpoch: best?.epoch ?? 0,
     trainSeconds,
     validation: best?.scores ?? { intentAccuracy: 0, slotF1: 0, score: 0 },
