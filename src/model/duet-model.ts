@@ -158,6 +158,8 @@ export class DuetModel {
     }
     if (this.network.tokenBag) round(this.network.tokenBag.table);
     round(this.network.sentenceBag.table);
+    // The idf table is saved as F16 too; sentence features computed from it must not change on load.
+    round(this.idf);
   }
 
   /** Write the checkpoint folder atomically: a half-written folder is never left at `dir`. */

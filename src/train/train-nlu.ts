@@ -269,7 +269,8 @@ function trainStep(
   const tokenVar = batch.tokenSparse ? tf.variable(batch.tokenSparse, true) : undefined;
   const inputs: NluBatch = { ...batch, sentenceSparse: sentenceVar as unknown as tf.Tensor2D, tokenSparse: tokenVar as unknown as tf.Tensor3D | undefined };
   const intentTargets = tf.oneHot(tf.tensor1d(items.map((i) => i.intent), 'int32'), nIntents);
-  const tagOneHot = tf.oneHot(tf.tensor2d(tagTargets, [B, T], 'int32'), nTags); // [B, T, S]
+  // With no slots in the data ('O' only) there is nothing to tag and no slot loss.
+  const tagOneHot = nTags > 1 ? tf.oneHot(tf.tensor2d(tagTargets, [B, T], 'int32'), nTags) : tf.zeros([B, T, 1]); // [B, T, S]
   const tagWeightT = tf.tensor2d(tagWeights, [B, T]);
   const wordCount = Math.max(1, tagWeights.reduce((a, b) => a + b, 0));
   const trainable = [...network.params.variables.values()];
@@ -277,9 +278,10 @@ function trainStep(
     const out = network.forward(inputs, run);
     const ce = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(intentTargets, logits, undefined, labelSmoothing) as tf.Scalar;
     const intentLoss = ce(out.intentLogits).add(ce(out.denseIntentLogits).mul(0.5)).add(ce(out.sparseIntentLogits).mul(0.5));
+    if (nTags === 1) return intentLoss as tf.Scalar;
     const slotNll = tf.neg(tf.sum(tf.logSoftmax(out.slotLogits).mul(tagOneHot), -1)); // [B, T]
     const slotLoss = slotNll.mul(tagWeightT).sum().div(wordCount);
-    return intentLoss.add(nTags > 1 ? slotLoss.mul(slotLossWeight) : tf.scalar(0)) as tf.Scalar;
+    return intentLoss.add(slotLoss.mul(slotLossWeight)) as tf.Scalar;
   }, [...trainable, sentenceVar, ...(tokenVar ? [tokenVar] : [])]);
   optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
   const sentenceGrad = grads[sentenceVar.name].dataSync() as Float32Array;

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from './main.js';
+
+/** Run the CLI in-process and capture what it writes. */
+async function runCli(...args: string[]): Promise<{ stderr: string; stdout: string; exitCode: number }> {
+  let stderr = '';
+  let stdout = '';
+  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  process.exitCode = undefined;
+  try {
+    await main(['node', 'duet', ...args]);
+  } finally {
+    errSpy.mockRestore();
+    outSpy.mockRestore();
+  }
+  const exitCode = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { stderr, stdout, exitCode };
+}
+
+describe('duet CLI errors', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'duet-cli-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names the file, line and column of an invalid definition and writes no model', async () => {
+    const file = join(dir, 'bad.yml');
+    writeFileSync(file, 'assistant: x\nintents:\n  greet:\n    examples: [hi, hello]\n    respnse: utter_hi\n');
+    const out = join(dir, 'model');
+    const { stderr, exitCode } = await runCli('train', file, '--out', out, '--quiet');
+    expect(exitCode).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:5: .*respnse`));
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('explains an unknown dataset name', async () => {
+    const { stderr, exitCode } = await runCli('train', 'clinc999', '--out', join(dir, 'm'), '--quiet');
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain('clinc999');
+    expect(stderr).toContain('clinc150');
+  });
+
+  it('refuses a model folder that is missing files', async () => {
+    const model = join(dir, 'model');
+    writeFileSync(join(dir, 'placeholder'), '');
+    const { stderr, exitCode } = await runCli('eval', model, '--data', 'snips');
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain(model);
+    expect(stderr).toMatch(/does not exist|missing/);
+  });
+
+  it('rejects an unknown split name', async () => {
+    const { stderr, exitCode } = await runCli('eval', dir, '--data', 'snips', '--split', 'dev2');
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain('--split');
+  });
+});

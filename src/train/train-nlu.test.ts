@@ -1,0 +1,366 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NluExample, SlotSpan } from '../data/types.js';
+import { ModelLoadError } from '../errors.js';
+import { loadModel, type DuetModel, type Understanding } from '../model/duet-model.js';
+import { trainNluModel, type TrainOptions, type TrainProgress, type TrainReport } from './train-nlu.js';
+
+/** An example from markup: `wake me at [7 am](time)`. */
+function ex(intent: string, markup: string): NluExample {
+  const slots: SlotSpan[] = [];
+  let text = '';
+  let rest = markup;
+  for (let m = /\[([^\]]+)\]\(([^)]+)\)/.exec(rest); m; m = /\[([^\]]+)\]\(([^)]+)\)/.exec(rest)) {
+    text += rest.slice(0, m.index);
+    slots.push({ slot: m[2], start: text.length, end: text.length + m[1].length });
+    text += m[1];
+    rest = rest.slice(m.index + m[0].length);
+  }
+  return { text: text + rest, intent, slots };
+}
+
+const ALARM_TEMPLATES = [
+  'set an alarm for {}',
+  'wake me up at {}',
+  'alarm at {} please',
+  'please set an alarm for {}',
+  'i need an alarm at {}',
+  'can you wake me at {}',
+];
+const TIMES = ['7 am', '6:30', 'noon', 'five pm', 'eight thirty', '9 pm', 'midnight', '10 am'];
+const WEATHER_TEMPLATES = [
+  'what is the weather in {}',
+  'weather in {}',
+  'is it raining in {}',
+  'will it be sunny in {} tomorrow',
+  'how hot is it in {}',
+  'show me the forecast for {}',
+];
+const CITIES = ['Paris', 'London', 'Zürich', 'New York', 'Tokyo', 'Berlin', 'Madrid', 'Oslo'];
+const GREETINGS = [
+  'hello',
+  'hi there',
+  'good morning',
+  'hey',
+  'hello friend',
+  'hi',
+  'good evening',
+  'hey there',
+  'greetings',
+  'hiya',
+  'howdy',
+  'hello hello',
+  'hi assistant',
+  'good afternoon',
+  'hey hello',
+  'hello there',
+  'hi hi',
+  'good day',
+];
+const OUT_OF_SCOPE = [
+  'tell me a joke',
+  'what is the capital of peru',
+  'order a pizza',
+  'play some jazz music',
+  'who won the game last night',
+  'translate this to french',
+  'how many legs does a spider have',
+  'what is two plus two',
+  'sing me a song',
+  'buy new shoes',
+  'recommend a good book',
+  'turn off the lights',
+  'what is my bank balance',
+  'call my mom',
+  'how do i bake bread',
+  'send an email to bob',
+  'who wrote hamlet',
+  'find a cheap hotel',
+];
+
+/** Template × value combinations split in two halves, so held-out sentences are new but their words are not. */
+function combos(intent: string, slot: string, templates: string[], values: string[], half: 0 | 1): NluExample[] {
+  const out: NluExample[] = [];
+  templates.forEach((t, i) =>
+    values.forEach((v, j) => {
+      if ((i + j) % 2 === half) out.push(ex(intent, t.replace('{}', `[${v}](${slot})`)));
+    }),
+  );
+  return out;
+}
+
+const train: NluExample[] = [
+  ...combos('set_alarm', 'time', ALARM_TEMPLATES, TIMES, 0),
+  ...combos('weather', 'city', WEATHER_TEMPLATES, CITIES, 0),
+  ...GREETINGS.map((g) => ex('greet', g)),
+  ...OUT_OF_SCOPE.map((o) => ex('oos', o)),
+];
+
+const heldOut = [...combos('set_alarm', 'time', ALARM_TEMPLATES, TIMES, 1), ...combos('weather', 'city', WEATHER_TEMPLATES, CITIES, 1)];
+const validation: NluExample[] = [
+  ...heldOut.filter((_, i) => i % 4 === 0),
+  ex('greet', 'hey hi'),
+  ex('greet', 'good morning friend'),
+  ex('oos', 'what time is it in peru'),
+  ex('oos', 'play a song'),
+];
+
+const OPTIONS: Partial<TrainOptions> = {
+  seed: 7,
+  maxEpochs: 30,
+  patience: 5,
+  learningRate: 5e-3,
+  batchSize: 16,
+  vocabSize: 300,
+  backbone: { dModel: 32, nLayers: 1, nHeads: 2, dFF: 64, maxPositions: 32, tokenFeatureBuckets: 1024 },
+  heads: { sentenceFeatureBuckets: 4096, sentenceFeatureDim: 32 },
+  outOfScopeIntent: 'oos',
+  slotValues: { city: { 'zürich': 'Zurich' } },
+};
+
+/** Texts never seen in training (new template × value pairs, and new phrasings). */
+const PARAPHRASES: [string, string][] = [
+  ['what is the weather in Berlin', 'weather'],
+  ['weather in London', 'weather'],
+  ['is it raining in Tokyo', 'weather'],
+  ['wake me up at noon', 'set_alarm'],
+  ['set an alarm for 6:30', 'set_alarm'],
+  ['please wake me up at 7 am', 'set_alarm'],
+  ['hello there friend', 'greet'],
+  ['good morning assistant', 'greet'],
+];
+
+function stable(u: Understanding) {
+  return { intent: u.intent, slots: u.slots, ranking: u.ranking.map((r) => r.intent) };
+}
+
+function expectSamePredictions(a: Understanding[], b: Understanding[], digits = 6): void {
+  expect(b.map(stable)).toEqual(a.map(stable));
+  a.forEach((u, i) => {
+    expect(b[i].confidence).toBeCloseTo(u.confidence, digits);
+    u.ranking.forEach((r, j) => expect(b[i].ranking[j].confidence).toBeCloseTo(r.confidence, digits));
+  });
+}
+
+describe('trainNluModel + DuetModel (tiny seeded model)', () => {
+  let model: DuetModel;
+  let report: TrainReport;
+  const progress: TrainProgress[] = [];
+  const probeTexts = [...PARAPHRASES.map(([t]) => t), 'how hot is it in Zürich', '😀 weather in New York', 'tell me a joke please'];
+  let predictions: Understanding[];
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'duet-train-test-'));
+    ({ model, report } = await trainNluModel(train, validation, { ...OPTIONS, onProgress: (e) => progress.push(e) }));
+    predictions = await Promise.all(probeTexts.map((t) => model.understand(t)));
+  });
+
+  afterAll(() => {
+    model?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports what it trained', () => {
+    expect(report.trainExamples).toBe(train.length);
+    expect(report.validationExamples).toBe(validation.length);
+    expect(report.epochs).toBeGreaterThanOrEqual(report.bestEpoch);
+    expect(report.epochs).toBeLessThanOrEqual(30);
+    expect(report.history).toHaveLength(report.epochs);
+    expect(report.bestEpoch).toBeGreaterThan(0);
+    expect(report.validation).toEqual(report.history[report.bestEpoch - 1].validation);
+    expect(report.validation.intentAccuracy).toBeGreaterThanOrEqual(0.9);
+    // The loss goes down while the model learns.
+    expect(report.history[report.history.length - 1].loss).toBeLessThan(report.history[0].loss / 2);
+    expect(report.oosThreshold).toBeGreaterThanOrEqual(0);
+    expect(report.oosThreshold).toBeLessThan(1);
+    expect(progress[0]).toMatchObject({ kind: 'start', trainExamples: train.length, validationExamples: validation.length });
+    expect(progress.filter((e) => e.kind === 'epoch')).toHaveLength(report.epochs);
+    expect(model.config.heads.intentLabels).toEqual(['greet', 'oos', 'set_alarm', 'weather']);
+    expect(model.config.heads.slotTags).toEqual(['O', 'B-city', 'I-city', 'B-time', 'I-time']);
+    expect(model.tokenizer.vocabSize).toBeLessThanOrEqual(300);
+  });
+
+  it('classifies paraphrases it was not trained on', () => {
+    for (const [i, [text, intent]] of PARAPHRASES.entries()) {
+      expect({ text, intent: predictions[i].intent }).toEqual({ text, intent });
+    }
+  });
+
+  it('returns a ranking of every intent, most confident first, headed by the answer', () => {
+    for (const u of predictions) {
+      expect(u.ranking.map((r) => r.intent).sort()).toEqual(['greet', 'oos', 'set_alarm', 'weather']);
+      for (let j = 1; j < u.ranking.length; j++) expect(u.ranking[j].confidence).toBeLessThanOrEqual(u.ranking[j - 1].confidence);
+      expect(u.ranking.reduce((sum, r) => sum + r.confidence, 0)).toBeCloseTo(1, 4);
+      expect(u.confidence).toBeGreaterThan(0);
+      expect(u.confidence).toBeLessThanOrEqual(1);
+      if (u.intent !== 'oos') expect(u.ranking[0]).toEqual({ intent: u.intent, confidence: u.confidence });
+    }
+  });
+
+  it('extracts slot spans with character offsets into the original text', async () => {
+    const text = 'what is the weather in Berlin';
+    expect((await model.understand(text)).slots).toEqual([{ slot: 'city', value: 'Berlin', text: 'Berlin', start: 23, end: 29 }]);
+    expect((await model.understand('wake me up at noon')).slots).toEqual([{ slot: 'time', value: 'noon', text: 'noon', start: 14, end: 18 }]);
+  });
+
+  it('extracts multi-word spans, and keeps offsets right after an emoji', async () => {
+    const text = '😀 weather in New York';
+    const u = await model.understand(text);
+    expect(u.intent).toBe('weather');
+    expect(u.slots).toEqual([{ slot: 'city', value: 'New York', text: 'New York', start: 14, end: 22 }]);
+  });
+
+  it('keeps the accented surface text and maps a synonym to its canonical value', async () => {
+    const text = 'how hot is it in Zürich';
+    const u = await model.understand(text);
+    expect(u.slots).toEqual([{ slot: 'city', value: 'Zurich', text: 'Zürich', start: 17, end: 23 }]);
+  });
+
+  it('gives every slot text equal to its slice of the input', () => {
+    probeTexts.forEach((text, i) => {
+      for (const slot of predictions[i].slots) expect(text.slice(slot.start, slot.end)).toBe(slot.text);
+    });
+  });
+
+  it('answers out-of-scope requests with the OOS intent and no slots', () => {
+    const u = predictions[probeTexts.indexOf('tell me a joke please')];
+    expect(u.intent).toBe('oos');
+    expect(u.slots).toEqual([]);
+  });
+
+  it('understands a batch exactly as one utterance at a time', async () => {
+    const batch = await model.understandBatch(probeTexts);
+    expectSamePredictions(predictions, batch, 5);
+    // Batches smaller than the input, with a ragged last batch.
+    expectSamePredictions(predictions, await model.understandBatch(probeTexts, 3), 5);
+  });
+
+  it('does not leak tensors across repeated calls', async () => {
+    await model.understand('set an alarm for 7 am');
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) await model.understand(i % 2 ? 'weather in Paris' : 'set an alarm for 7 am');
+    await model.understandBatch(probeTexts);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('writes a checkpoint folder that loads to identical predictions', async () => {
+    const out = join(dir, 'model');
+    model.save(out, { 'notes.txt': 'hello' });
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'notes.txt', 'tokenizer.json']);
+    const loaded = await loadModel(out);
+    try {
+      expect(loaded.config).toEqual(model.config);
+      expect(loaded.metadata.oosThreshold).toBe(model.metadata.oosThreshold);
+      expectSamePredictions(predictions, await Promise.all(probeTexts.map((t) => loaded.understand(t))), 6);
+    } finally {
+      loaded.dispose();
+    }
+  });
+
+  it('overwrites an existing checkpoint folder', async () => {
+    const out = join(dir, 'overwrite');
+    model.save(out, { 'stale.txt': 'old' });
+    model.save(out);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
+  });
+
+  it('leaves no folder behind when saving fails, and keeps an existing model intact', async () => {
+    const out = join(dir, 'atomic');
+    // A nested extra file name makes the last write fail (its folder does not exist).
+    expect(() => model.save(out, { 'missing-folder/notes.txt': 'x' })).toThrow(/ENOENT/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.startsWith('atomic'))).toEqual([]);
+
+    model.save(out);
+    const before = readFileSync(join(out, 'model.safetensors'));
+    expect(() => model.save(out, { 'missing-folder/notes.txt': 'x' })).toThrow();
+    expect(readFileSync(join(out, 'model.safetensors')).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((name) => name.startsWith('atomic'))).toEqual(['atomic']);
+    const loaded = await loadModel(out);
+    expect((await loaded.understand('weather in Paris')).intent).toBe('weather');
+    loaded.dispose();
+  });
+
+  describe('loadModel errors', () => {
+    let saved: string;
+    beforeAll(() => {
+      saved = join(dir, 'errors-base');
+      model.save(saved);
+    });
+
+    /** A copy of the saved model with one change applied. */
+    function variant(name: string, change: (folder: string) => void): string {
+      const folder = join(dir, name);
+      model.save(folder);
+      change(folder);
+      return folder;
+    }
+
+    async function loadError(folder: string): Promise<ModelLoadError> {
+      const error = await loadModel(folder).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ModelLoadError);
+      expect((error as ModelLoadError).code).toBe('MODEL_LOAD_FAILED');
+      return error as ModelLoadError;
+    }
+
+    it('names a missing folder', async () => {
+      const missing = join(dir, 'no-such-model');
+      expect((await loadError(missing)).message).toMatch(/no-such-model does not exist/);
+    });
+
+    it('names a missing weights file', async () => {
+      const folder = variant('no-weights', (f) => rmSync(join(f, 'model.safetensors')));
+      expect((await loadError(folder)).message).toMatch(/is missing model\.safetensors/);
+    });
+
+    it('names a missing tokenizer', async () => {
+      const folder = variant('no-tokenizer', (f) => rmSync(join(f, 'tokenizer.json')));
+      expect((await loadError(folder)).message).toMatch(/is missing tokenizer\.json/);
+    });
+
+    it('refuses another format version and says to retrain', async () => {
+      const folder = variant('old-version', (f) => {
+        const config = JSON.parse(readFileSync(join(f, 'config.json'), 'utf8')) as { formatVersion: number };
+        writeFileSync(join(f, 'config.json'), JSON.stringify({ ...config, formatVersion: 999 }));
+      });
+      const error = await loadError(folder);
+      expect(error.message).toMatch(/format version 999/);
+      expect(error.message).toMatch(/retrain/);
+    });
+
+    it('reports a config that is not JSON', async () => {
+      const folder = variant('bad-config', (f) => writeFileSync(join(f, 'config.json'), '{ not json'));
+      expect((await loadError(folder)).message).toMatch(/config\.json is not valid JSON/);
+    });
+
+    it('reports truncated weights as corrupt', async () => {
+      const folder = variant('truncated', (f) => {
+        const bytes = readFileSync(join(f, 'model.safetensors'));
+        writeFileSync(join(f, 'model.safetensors'), bytes.subarray(0, bytes.length - 100));
+      });
+      expect((await loadError(folder)).message).toMatch(/model\.safetensors is corrupt \(tensor .* points outside the file\)/);
+    });
+
+    it('loads the untouched copy (the errors above come from the changes)', async () => {
+      const loaded = await loadModel(saved);
+      loaded.dispose();
+    });
+  });
+
+  it('trains to identical predictions when run again with the same seed', async () => {
+    const again = await trainNluModel(train, validation, OPTIONS);
+    try {
+      expect(again.report.history).toEqual(report.history);
+      expectSamePredictions(predictions, await Promise.all(probeTexts.map((t) => again.model.understand(t))), 6);
+    } finally {
+      again.model.dispose();
+    }
+  });
+});
