@@ -98,6 +98,14 @@ describe('encodeSafetensors / decodeSafetensors', () => {
     );
   });
 
+  it('keeps tensors whose names are Object.prototype keys', () => {
+    const names = ['__proto__', 'constructor', 'toString'];
+    const tensors = Object.fromEntries(names.map((n, i) => [n, { shape: [1], data: new Float32Array([i]) }]));
+    const decoded = decodeSafetensors(encodeSafetensors(tensors));
+    expect(Object.keys(decoded.tensors).sort()).toEqual([...names].sort());
+    names.forEach((n, i) => expect(Array.from(decoded.tensors[n].data)).toEqual([i]));
+  });
+
   it('refuses a tensor whose data does not fill its shape', () => {
     expect(() => encodeSafetensors({ w: { shape: [2, 3], data: new Float32Array(5) } })).toThrow(/w: shape \[2,3\] needs 6 values, has 5/);
   });

@@ -21,7 +21,9 @@ interface HeaderEntry {
 /** Serialise tensors (stored as F32 or F16) with string metadata. */
 export function encodeSafetensors(tensors: Record<string, NamedTensor>, dtype: StoredDtype = 'F32', metadata: Record<string, string> = {}): Buffer {
   const names = Object.keys(tensors).sort();
-  const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
+  // Null prototype, here and in decode: a tensor named "__proto__" stays an ordinary key.
+  const header = Object.create(null) as Record<string, HeaderEntry | Record<string, string>>;
+  header.__metadata__ = metadata;
   const chunks: Buffer[] = [];
   let offset = 0;
   for (const name of names) {
@@ -50,7 +52,7 @@ export function decodeSafetensors(buffer: Buffer): { tensors: Record<string, Nam
   if (headerLength > buffer.length - 8) throw new Error('safetensors header length exceeds the file size');
   const header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>;
   const base = 8 + headerLength;
-  const tensors: Record<string, NamedTensor & { dtype: string }> = {};
+  const tensors = Object.create(null) as Record<string, NamedTensor & { dtype: string }>;
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') {

@@ -33,6 +33,11 @@ export interface TrainOptions {
   /** Epochs without validation improvement before stopping. */
   patience: number;
   labelSmoothing: number;
+  /**
+   * Learning-rate multiplier for the sparse feature tables: a rare n-gram is seen a few times per
+   * epoch, and Adam moves a weight about one learning rate per update.
+   */
+  sparseLearningRateScale: number;
   /** Weight of the slot-tagging loss relative to the intent loss. */
   slotLossWeight: number;
   vocabSize: number;
@@ -56,6 +61,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   patience: 4,
   labelSmoothing: 0.1,
   slotLossWeight: 2,
+  sparseLearningRateScale: 10,
   vocabSize: 8000,
   maxTrainSeconds: 3600,
   backbone: {},
@@ -165,7 +171,7 @@ export async function trainNluModel(
       const lr = options.learningRate * Math.min(globalStep / warmupSteps, Math.max(0.05, 1 - globalStep / totalSteps));
       // tfjs reads the rate on every apply but declares it protected; the schedule needs to set it.
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      adam.learningRate = lr;
+      adam.learningRate = lr * options.sparseLearningRateScale;
       const loss = trainStep(network, batches[s], optimizer, adam, run, options, config);
       lossSum += loss;
       options.onProgress?.({ kind: 'step', epoch, step: s + 1, loss });
