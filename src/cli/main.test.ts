@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -66,5 +66,33 @@ describe('duet CLI errors', () => {
     const { stderr, exitCode } = await runCli('eval', dir, '--data', 'snips', '--split', 'dev2');
     expect(exitCode).toBe(1);
     expect(stderr).toContain('--split');
+  });
+});
+
+describe('duet train and eval end to end', () => {
+  it('trains a definition, saves a model folder, and evaluates it as table, JSON and HTML', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duet-cli-e2e-'));
+    try {
+      const definition = join(import.meta.dirname, '__fixtures__', 'tiny-assistant.yml');
+      const out = join(dir, 'model');
+      const train = await runCli('train', definition, '--out', out, '--epochs', '8', '--layers', '1', '--width', '32', '--heads', '2', '--quiet');
+      expect(train.exitCode).toBe(0);
+      expect(train.stdout).toContain(`Saved ${out}`);
+      for (const file of ['model.safetensors', 'config.json', 'tokenizer.json', 'metrics.json', 'assistant.json']) {
+        expect(existsSync(join(out, file))).toBe(true);
+      }
+      const html = join(dir, 'report.html');
+      const evaluation = await runCli('eval', out, '--data', definition, '--split', 'test', '--json', '--html', html);
+      expect(evaluation.exitCode).toBe(0);
+      const report = JSON.parse(evaluation.stdout) as { examples: number; intentAccuracy: number; slots: { f1: number }; inferMsP50: number };
+      expect(report.examples).toBe(24);
+      expect(report.intentAccuracy).toBeGreaterThan(0.5);
+      expect(report.inferMsP50).toBeGreaterThan(0);
+      expect(readFileSync(html, 'utf8')).toContain('<svg');
+      const table = await runCli('eval', out, '--data', definition);
+      expect(table.stdout).toMatch(/Intent accuracy\s+\d+\.\d+%/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -33,7 +33,7 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
   const smallData = data.train.length < 3000;
   return {
     seed: flags.seed,
-    ...(smallData && { maxEpochs: 80, patience: 10 }),
+    ...(smallData && { maxEpochs: 100, patience: 20, batchSize: 16 }),
     ...(flags.epochs !== undefined && { maxEpochs: flags.epochs }),
     ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
     ...(flags.learningRate !== undefined && { learningRate: flags.learningRate }),
