@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTensorBackend } from './backend.js';
-import { createRng } from './random.js';
+import { createRng } from '../util/random.js';
 
 /** A row-major stack of matrices: data of shape [batch, rows, cols]. */
 interface Stack {

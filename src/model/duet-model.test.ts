@@ -11,7 +11,7 @@ import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type Mo
 import { DuetModel, OUT_OF_SCOPE, loadModel, type Understanding } from './duet-model.js';
 import { NluNetwork } from './nlu-network.js';
 import { ParameterStore } from './params.js';
-import { createRng } from './random.js';
+import { createRng } from '../util/random.js';
 import { computeIdf } from './sparse-features.js';
 
 // An untrained model with seeded random weights: enough to test inference plumbing and checkpoints

@@ -14,7 +14,7 @@ import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type Mo
 import { encodeUtterance, type EncodedUtterance, type FeatureSettings } from './encode-utterance.js';
 import { NluNetwork } from './nlu-network.js';
 import { ParameterStore } from './params.js';
-import { createRng } from './random.js';
+import { createRng } from '../util/random.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 /** Intent returned when an utterance is rejected as out of scope and the model has no OOS label. */

@@ -1,6 +1,6 @@
 /** Named trainable parameters: the one place weights live, so saving, loading and optimising see the same set. */
 import * as tf from '@tensorflow/tfjs';
-import { fillNormal } from './random.js';
+import { fillNormal } from '../util/random.js';
 
 export type Initializer = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
 

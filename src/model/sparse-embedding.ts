@@ -3,7 +3,7 @@
  * a few thousand of its rows, so a lazy Adam update in plain TypeScript costs a few milliseconds,
  * where a dense tfjs gradient and update over the whole table would cost more than the transformer.
  */
-import { fillNormal } from './random.js';
+import { fillNormal } from '../util/random.js';
 import type { SparseVector } from './sparse-features.js';
 
 export interface AdamSettings {

@@ -3,6 +3,7 @@
  * and out-of-scope calibration. Emits progress events; rendering them is the CLI's job.
  */
 import * as tf from '@tensorflow/tfjs';
+import { stratifiedHoldout } from '../data/datasets/holdout.js';
 import type { NluExample } from '../data/types.js';
 import { initTensorBackend } from '../model/backend.js';
 import { buildTagSet, decodeBio, tagsToSpans } from '../model/bio.js';
@@ -18,12 +19,11 @@ import { DuetModel, type RawPrediction } from '../model/duet-model.js';
 import { encodeUtterance, spansToWordTags, type EncodedUtterance } from '../model/encode-utterance.js';
 import { NluNetwork, type NluBatch } from '../model/nlu-network.js';
 import { ParameterStore } from '../model/params.js';
-import { createRng, shuffle } from '../model/random.js';
+import { createRng, shuffle } from '../util/random.js';
 import type { AdamSettings } from '../model/sparse-embedding.js';
 import { computeIdf } from '../model/sparse-features.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { chooseOosThreshold } from './calibration.js';
-import { stratifiedSplit } from './split.js';
 
 export interface TrainOptions {
   seed: number;
@@ -110,7 +110,7 @@ export async function trainNluModel(
   const rng = createRng(options.seed);
   let train = trainExamples;
   let validation = validationExamples;
-  if (validation.length === 0) ({ train, validation } = stratifiedSplit(trainExamples, 0.1, options.seed));
+  if (validation.length === 0) ({ train, validation } = stratifiedHoldout(trainExamples, 0.1, options.seed));
 
   const tokenizer = WordPieceTokenizer.train(
     train.map((e) => e.text),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NluExample } from '../types.js';
-import { mulberry32, stratifiedHoldout } from './holdout.js';
+import { createRng } from '../../util/random.js';
+import { stratifiedHoldout } from './holdout.js';
 
 function examples(counts: Record<string, number>): NluExample[] {
   return Object.entries(counts).flatMap(([intent, n]) => Array.from({ length: n }, (_, i) => ({ text: `${intent} ${i}`, intent, slots: [] })));
@@ -38,10 +39,10 @@ describe('stratifiedHoldout', () => {
   });
 });
 
-describe('mulberry32', () => {
+describe('createRng', () => {
   it('yields the same numbers in [0, 1) for a seed', () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
+    const a = createRng(42);
+    const b = createRng(42);
     const values = Array.from({ length: 100 }, () => a());
     expect(values).toEqual(Array.from({ length: 100 }, () => b()));
     expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
