@@ -135,6 +135,7 @@ export class DuetModel {
     const rejected = best.confidence < this.metadata.oosThreshold;
     const intent = rejected ? (outOfScopeIntent ?? OUT_OF_SCOPE) : best.intent;
     if (intent === outOfScopeIntent || intent === OUT_OF_SCOPE) {
+      // A rejection's confidence is how far the best in-scope guess fell short of certainty.
       return { intent, confidence: rejected ? 1 - best.confidence : best.confidence, ranking, slots: [] };
     }
     const path = decodeBio(raw.wordTagLogProbs, slotTags);
