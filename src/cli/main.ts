@@ -53,9 +53,13 @@ export function buildProgram(): Command {
     .action(async (inputs: string[], opts) => {
       const { report } = await trainToFolder(inputs.length === 1 ? inputs[0] : inputs, opts);
       const v = report.validation;
+      const validation =
+        report.validationExamples === 0
+          ? 'no validation examples (add more examples per intent to get early stopping and a score)'
+          : `validation intent ${(v.intentAccuracy * 100).toFixed(2)}%, slot F1 ${(v.slotF1 * 100).toFixed(2)}`;
       process.stdout.write(
         `Saved ${opts.out}: ${report.epochs} epochs (best ${report.bestEpoch}) in ${report.trainSeconds.toFixed(1)} s; ` +
-          `validation intent ${(v.intentAccuracy * 100).toFixed(2)}%, slot F1 ${(v.slotF1 * 100).toFixed(2)}, oos threshold ${report.oosThreshold.toFixed(3)}\n`,
+          `${validation}, oos threshold ${report.oosThreshold.toFixed(3)}\n`,
       );
     });
 

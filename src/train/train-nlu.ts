@@ -179,7 +179,8 @@ export async function trainNluModel(
     const validationScores = scoreValidation(model, validationSet);
     const loss = lossSum / batches.length;
     history.push({ epoch, loss, validation: validationScores });
-    const improved = !best || validationScores.score > best.scores.score + 1e-9;
+    // Without validation examples there is nothing to stop on: keep the latest weights.
+    const improved = !best || validationSet.length === 0 || validationScores.score > best.scores.score + 1e-9;
     if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network) };
     const elapsed = (performance.now() - started) / 1000;
     if (epoch === 1) {
