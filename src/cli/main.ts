@@ -42,6 +42,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --out <dir>', 'output model folder')
     .option('--seed <n>', 'random seed (same seed, same model)', integer, 42)
     .option('--epochs <n>', 'maximum epochs (early stopping on validation may stop sooner)', integer)
+    .option('--patience <n>', 'epochs without validation improvement before stopping', integer)
     .option('--batch-size <n>', 'examples per step', integer)
     .option('--learning-rate <x>', 'peak learning rate', number)
     .option('--layers <n>', 'transformer layers', integer)

@@ -9,6 +9,7 @@ export interface TrainCommandOptions {
   out: string;
   seed: number;
   epochs?: number;
+  patience?: number;
   batchSize?: number;
   learningRate?: number;
   layers?: number;
@@ -29,12 +30,14 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
   }
   if (flags.heads !== undefined) backbone.nHeads = flags.heads;
   if (flags.norm !== undefined) backbone.norm = flags.norm;
-  // Assistant definitions are small (hundreds of examples): many short epochs, more patience.
+  // Assistant definitions are small (hundreds of examples): their validation split is a few dozen
+  // examples, too noisy to stop on, so they train a fixed schedule and keep the final weights.
   const smallData = data.train.length < 3000;
   return {
     seed: flags.seed,
-    ...(smallData && { maxEpochs: 100, patience: 20, batchSize: 16 }),
+    ...(smallData && { maxEpochs: 40, patience: Number.POSITIVE_INFINITY, batchSize: 16, keepBestEpoch: false }),
     ...(flags.epochs !== undefined && { maxEpochs: flags.epochs }),
+    ...(flags.patience !== undefined && { patience: flags.patience }),
     ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
     ...(flags.learningRate !== undefined && { learningRate: flags.learningRate }),
     ...(flags.oosThreshold !== undefined && { oosThreshold: flags.oosThreshold }),

@@ -32,6 +32,11 @@ export interface TrainOptions {
   learningRate: number;
   /** Epochs without validation improvement before stopping. */
   patience: number;
+  /**
+   * Restore the best validation epoch at the end (true), or keep the last epoch's weights (false):
+   * with a few dozen validation examples the "best" epoch is noise, often an undertrained one.
+   */
+  keepBestEpoch: boolean;
   labelSmoothing: number;
   /**
    * Learning-rate multiplier for the sparse feature tables: a rare n-gram is seen a few times per
@@ -59,6 +64,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   batchSize: 32,
   learningRate: 3e-3,
   patience: 4,
+  keepBestEpoch: true,
   labelSmoothing: 0.1,
   slotLossWeight: 2,
   sparseLearningRateScale: 10,
@@ -205,7 +211,7 @@ export async function trainNluModel(
     if (elapsed > options.maxTrainSeconds) break;
   }
   optimizer.dispose();
-  if (best) restoreSnapshot(network, best.snapshot);
+  if (best && options.keepBestEpoch) restoreSnapshot(network, best.snapshot);
   network.tokenBag?.releaseOptimizerState();
   network.sentenceBag.releaseOptimizerState();
   model.roundToHalfPrecision();
@@ -226,7 +232,7 @@ export async function trainNluModel(
     epochs: Math.min(epoch, plannedEpochs),
     bestEpoch: best?.epoch ?? 0,
     trainSeconds,
-    validation: best?.scores ?? { intentAccuracy: 0, slotF1: 0, score: 0 },
+    validation: (options.keepBestEpoch ? best?.scores : history[history.length - 1]?.validation) ?? { intentAccuracy: 0, slotF1: 0, score: 0 },
     oosThreshold: model.metadata.oosThreshold,
     history,
     trainExamples: trainSet.length,
