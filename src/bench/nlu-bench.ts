@@ -32,7 +32,14 @@ export interface NluBenchOptions {
   log?: (line: string) => void;
 }
 
-function summarise(dataset: NluDataset, system: NluBenchResult['system'], report: EvaluationReport, trainSeconds: number, inferMs: number): NluBenchResult {
+function summarise(
+  dataset: NluDataset,
+  system: NluBenchResult['system'],
+  report: EvaluationReport,
+  trainSeconds: number,
+  inferMs: number,
+  tagsSlots: boolean,
+): NluBenchResult {
   const result: NluBenchResult = {
     dataset: dataset.name,
     system,
@@ -46,7 +53,7 @@ function summarise(dataset: NluDataset, system: NluBenchResult['system'], report
     result.oos_recall = report.outOfScope?.recall ?? 0;
     result.oos_precision = report.outOfScope?.precision ?? 0;
   }
-  if (dataset.hasSlots) {
+  if (tagsSlots) {
     result.slot_f1 = report.slots.f1;
     result.exact_match = report.exactMatchAccuracy;
   }
@@ -68,7 +75,7 @@ export async function runNluBench(options: NluBenchOptions): Promise<NluBenchRes
       onProgress: options.onProgress ? (e) => options.onProgress?.(name, e) : undefined,
     });
     const duet = await evaluateModel(model, test, { outOfScopeIntent: dataset.outOfScopeIntent });
-    results.push(summarise(dataset, 'duet', duet.report, trainReport.trainSeconds, duet.inferMsP50));
+    results.push(summarise(dataset, 'duet', duet.report, trainReport.trainSeconds, duet.inferMsP50, dataset.hasSlots));
     log(`${name}: duet ${JSON.stringify(results[results.length - 1])}`);
     model.dispose();
 
@@ -83,12 +90,8 @@ export async function runNluBench(options: NluBenchOptions): Promise<NluBenchRes
         predictions.push({ intent: p.intent, slots: [] });
       }
       const report = evaluateNlu(test, predictions, { outOfScopeIntent: dataset.outOfScopeIntent });
-      const peerResult = summarise(dataset, 'nlp.js', report, peer.trainSeconds, median(times));
-      if (dataset.hasSlots) {
-        // nlp.js has no trained slot tagger: say so instead of reporting a zero as if it were measured.
-        delete peerResult.slot_f1;
-        delete peerResult.exact_match;
-      }
+      // nlp.js has no trained slot tagger: no slot figures rather than a zero that looks measured.
+      const peerResult = summarise(dataset, 'nlp.js', report, peer.trainSeconds, median(times), false);
       results.push(peerResult);
       log(`${name}: nlp.js ${JSON.stringify(peerResult)}`);
     }

@@ -4,7 +4,6 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../data/datasets/files.js';
-import { loadDefinition } from '../data/definition/index.js';
 import type { AssistantDefinition } from '../data/types.js';
 import { respond } from '../dialogue/simple-responder.js';
 import { MODEL_FORMAT_VERSION } from '../model/config.js';
@@ -33,20 +32,23 @@ export function cachedModelDir(definitionPath: string): string {
   return resolve('.duet', 'models', `assistant-${hash.digest('hex').slice(0, 12)}`);
 }
 
+/** A model folder with the definition it was trained on (`assistant.json`, written by `duet train`). */
+async function loadAssistant(dir: string): Promise<{ model: DuetModel; definition: AssistantDefinition }> {
+  const model = await loadModel(dir);
+  const file = join(dir, 'assistant.json');
+  const definition = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as AssistantDefinition)
+    : { name: 'model', language: 'en', intents: [], slots: [], responses: {}, warnings: [] };
+  return { model, definition };
+}
+
 async function trainOrLoad(options: ChatOptions): Promise<{ model: DuetModel; definition: AssistantDefinition }> {
-  if (options.model) {
-    const model = await loadModel(options.model);
-    const file = join(options.model, 'assistant.json');
-    const definition = existsSync(file)
-      ? (JSON.parse(readFileSync(file, 'utf8')) as AssistantDefinition)
-      : { name: 'model', language: 'en', intents: [], slots: [], responses: {}, warnings: [] };
-    return { model, definition };
-  }
+  if (options.model) return loadAssistant(options.model);
   const definitionPath = options.definition ?? demoDefinitionPath();
   const dir = cachedModelDir(definitionPath);
   if (!options.retrain && existsSync(join(dir, 'config.json'))) {
     process.stderr.write(`Loading ${dir}\n`);
-    return { model: await loadModel(dir), definition: await loadDefinition(definitionPath) };
+    return loadAssistant(dir);
   }
   process.stderr.write(`Training the assistant in ${definitionPath} (first run only; saved to ${dir})\n`);
   const { model, data } = await trainToFolder(definitionPath, { out: dir, seed: 42 });
@@ -60,8 +62,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
   process.stdout.write(`${definition.name} is ready. Type a message (/debug toggles details, /quit or Ctrl-D ends).\n`);
   let debug = Boolean(options.debug);
   let turn = 0;
-  const prompt = () => interactive && rl.setPrompt('you> ');
-  prompt();
+  rl.setPrompt('you> ');
   if (interactive) rl.prompt();
   for await (const line of rl) {
     const text = line.trim();

@@ -19,10 +19,12 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
   let done = 0;
   let lastVal = '-';
   let stepsPerEpoch = 1;
+  let hasSlots = false;
   return {
     onProgress(e) {
       if (e.kind === 'start') {
         stepsPerEpoch = e.stepsPerEpoch;
+        hasSlots = e.hasSlots;
         if (interactive) bar.start(e.totalSteps, 0, { epoch: 1, loss: '-', val: '-' });
         started = interactive;
         if (!interactive) process.stderr.write(`${label}: ${e.trainExamples} train / ${e.validationExamples} validation examples, ${e.stepsPerEpoch} steps per epoch\n`);
@@ -31,7 +33,8 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
         if (started) bar.update(done, { epoch: e.epoch, loss: e.loss.toFixed(3), val: lastVal });
       } else {
         const v = e.validation;
-        lastVal = `intent ${(v.intentAccuracy * 100).toFixed(1)}%${v.slotF1 < 1 || v.score !== v.intentAccuracy ? ` slots F1 ${(v.slotF1 * 100).toFixed(1)}` : ''}${e.best ? ' *' : ''}`;
+        const slots = hasSlots ? ` slots F1 ${(v.slotF1 * 100).toFixed(1)}` : '';
+        lastVal = `intent ${(v.intentAccuracy * 100).toFixed(1)}%${slots}${e.best ? ' *' : ''}`;
         if (started) {
           bar.setTotal(e.plannedEpochs * stepsPerEpoch);
           bar.update(done, { val: lastVal });

@@ -1,7 +1,7 @@
 /** Resolve what `duet train` / `duet eval` were pointed at: a benchmark dataset name or definition files. */
 import { existsSync } from 'node:fs';
 import { DATASET_NAMES, isDatasetName, loadDataset } from '../data/datasets/index.js';
-import { definitionToExamples, loadDefinition } from '../data/definition/index.js';
+import { definitionToExamples, enumValueIndex, loadDefinition } from '../data/definition/index.js';
 import type { AssistantDefinition, NluExample } from '../data/types.js';
 import { DuetError } from '../errors.js';
 
@@ -51,22 +51,7 @@ export async function loadTrainingData(target: string | string[]): Promise<Train
     test: examples,
     outOfScopeIntent: definition.outOfScopeIntent,
     hasSlots: examples.some((e) => e.slots.length > 0),
-    slotValues: slotValueMap(definition),
+    slotValues: enumValueIndex(definition),
     definition,
   };
-}
-
-/** Canonical values of enumeration slots, keyed by every lower-cased spelling. */
-export function slotValueMap(definition: AssistantDefinition): Record<string, Record<string, string>> {
-  const map: Record<string, Record<string, string>> = {};
-  for (const slot of definition.slots) {
-    if (slot.type !== 'enum' || !slot.values) continue;
-    const entries: Record<string, string> = {};
-    for (const { value, synonyms } of slot.values) {
-      entries[value.toLowerCase()] = value;
-      for (const synonym of synonyms) entries[synonym.toLowerCase()] = value;
-    }
-    map[slot.name] = entries;
-  }
-  return map;
 }

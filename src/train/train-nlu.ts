@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { stratifiedHoldout } from '../data/datasets/holdout.js';
-import type { NluExample } from '../data/types.js';
+import type { NluExample, SlotSpan } from '../data/types.js';
+import { countSlotMatches, precisionRecallF1 } from '../eval/metrics.js';
 import { initTensorBackend } from '../model/backend.js';
 import { buildTagSet, decodeBio, tagsToSpans } from '../model/bio.js';
 import {
@@ -82,7 +83,7 @@ export interface ValidationScores {
 }
 
 export type TrainProgress =
-  | { kind: 'start'; totalSteps: number; stepsPerEpoch: number; trainExamples: number; validationExamples: number }
+  | { kind: 'start'; totalSteps: number; stepsPerEpoch: number; trainExamples: number; validationExamples: number; hasSlots: boolean }
   | { kind: 'step'; epoch: number; step: number; loss: number }
   | { kind: 'epoch'; epoch: number; plannedEpochs: number; loss: number; validation: ValidationScores; best: boolean; seconds: number };
 
@@ -162,7 +163,14 @@ export async function trainNluModel(
   const adam: AdamSettings = { learningRate: options.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
   let dropoutSeed = options.seed * 1000;
   const run = { training: true, seed: () => ++dropoutSeed };
-  options.onProgress?.({ kind: 'start', totalSteps, stepsPerEpoch, trainExamples: trainSet.length, validationExamples: validationSet.length });
+  options.onProgress?.({
+    kind: 'start',
+    totalSteps,
+    stepsPerEpoch,
+    trainExamples: trainSet.length,
+    validationExamples: validationSet.length,
+    hasSlots: slotTags.length > 1,
+  });
 
   const history: TrainReport['history'] = [];
   let best: { epoch: number; scores: ValidationScores; snapshot: Snapshot } | undefined;
@@ -317,23 +325,27 @@ function trainStep(
 function scoreValidation(model: DuetModel, items: Labeled[]): ValidationScores {
   const raw: RawPrediction[] = model.predictEncoded(items.map((i) => i.utterance));
   const tags = model.config.heads.slotTags;
+  // Spans in word indices: the metrics' exact-span matching works on any consistent offsets.
+  const toSpans = (tagIds: number[]): SlotSpan[] =>
+    tagsToSpans(tagIds.map((t) => tags[t])).map((s) => ({ slot: s.slot, start: s.firstWord, end: s.lastWord }));
   let correct = 0;
-  let tp = 0;
+  let matched = 0;
   let predicted = 0;
   let gold = 0;
   raw.forEach((r, i) => {
     let arg = 0;
     for (let j = 1; j < r.probs.length; j++) if (r.probs[j] > r.probs[arg]) arg = j;
     if (arg === items[i].intent) correct++;
-    const key = (s: { slot: string; firstWord: number; lastWord: number }) => `${s.slot}:${s.firstWord}:${s.lastWord}`;
-    const p = new Set(tagsToSpans(decodeBio(r.wordTagLogProbs, tags).map((t) => tags[t])).map(key));
-    const g = new Set(tagsToSpans(items[i].wordTags.map((t) => tags[t])).map(key));
-    predicted += p.size;
-    gold += g.size;
-    for (const k of p) if (g.has(k)) tp++;
+    const p = toSpans(decodeBio(r.wordTagLogProbs, tags));
+    const g = toSpans(items[i].wordTags);
+    matched += countSlotMatches(g, p);
+    predicted += p.length;
+    gold += g.length;
   });
   const intentAccuracy = items.length ? correct / items.length : 0;
-  const slotF1 = predicted + gold > 0 ? (2 * tp) / (predicted + gold) : 1;
+  // No span to find and none predicted is a perfect score here, not conlleval's 0: it must not
+  // drag down the early-stopping score of data whose validation split happens to have no slots.
+  const slotF1 = predicted + gold > 0 ? precisionRecallF1(matched, predicted, gold).f1 : 1;
   const hasSlots = tags.length > 1;
   return { intentAccuracy, slotF1, score: hasSlots ? (intentAccuracy + slotF1) / 2 : intentAccuracy };
 }

@@ -11,3 +11,21 @@ export function definitionToExamples(definition: AssistantDefinition): NluExampl
     })),
   );
 }
+
+/**
+ * Slot → lower-cased spelling → canonical value, for every enumeration slot: the lookup a model
+ * folder carries so it can map a synonym it extracted to its value without the definition.
+ * Case-insensitive like `enumValueOf`.
+ */
+export function enumValueIndex(definition: AssistantDefinition): Record<string, Record<string, string>> {
+  const index: Record<string, Record<string, string>> = {};
+  for (const slot of definition.slots) {
+    if (slot.type !== 'enum' || !slot.values) continue;
+    const entries: Record<string, string> = {};
+    for (const { value, synonyms } of slot.values) {
+      for (const spelling of [value, ...synonyms]) entries[spelling.toLowerCase()] = value;
+    }
+    index[slot.name] = entries;
+  }
+  return index;
+}

@@ -6,7 +6,7 @@ export {
   type AnnotatedExample,
   type AnnotationWarning,
 } from './annotations.js';
-export { definitionToExamples } from './definition-examples.js';
+export { definitionToExamples, enumValueIndex } from './definition-examples.js';
 export {
   loadDefinition,
   parseDefinition,
