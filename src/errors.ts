@@ -48,3 +48,18 @@ export class ConfigError extends DuetError {
     super('CONFIG_INVALID', message, options);
   }
 }
+
+/** Why a store cannot be used: the file is not a database, is locked, cannot be opened or written, or is too new. */
+export type StoreErrorCode = 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_UNAVAILABLE' | 'STORE_VERSION' | 'STORE_CLOSED';
+
+/** A store (database file) that cannot be read or written; the message names the file and what to do. */
+export class StoreError extends DuetError {
+  declare readonly code: StoreErrorCode;
+  /** The database file concerned (':memory:' for in-memory stores). */
+  readonly file: string;
+
+  constructor(code: StoreErrorCode, file: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.file = file;
+  }
+}

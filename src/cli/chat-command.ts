@@ -1,13 +1,22 @@
-/** `duet chat`: train (once) or load the assistant and talk to it in the terminal. */
+/**
+ * `duet chat`: load (or train once) an assistant and talk to it in the terminal, or drive it
+ * with JSON lines (`--jsonl`) for tests and automation.
+ */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { styleText } from 'node:util';
+import { DateTime } from 'luxon';
 import { packageRoot } from '../data/datasets/files.js';
 import type { AssistantDefinition } from '../data/types.js';
-import { respond } from '../dialogue/simple-responder.js';
+import { Assistant, type TurnResult } from '../dialogue/assistant.js';
+import { ConfigError } from '../errors.js';
 import { MODEL_FORMAT_VERSION } from '../model/config.js';
 import { loadModel, type DuetModel } from '../model/duet-model.js';
+import { builtinSkills } from '../skills/index.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import type { DueNotice, Store } from '../store/types.js';
 import { trainToFolder } from './train-command.js';
 
 export interface ChatOptions {
@@ -15,25 +24,40 @@ export interface ChatOptions {
   definition?: string;
   debug?: boolean;
   retrain?: boolean;
+  jsonl?: boolean;
+  now?: string;
+  tz?: string;
+  store?: string;
+  user?: string;
 }
 
-/** The bundled demo assistant. */
+/** The bundled demo assistant's definition folder. */
 export function demoDefinitionPath(): string {
-  return join(packageRoot(), 'assistants', 'demo');
+  return join(packageRoot(), 'examples', 'assistant');
 }
 
-/** Model cache folder for a definition: a new definition text or model format gets a new folder. */
-export function cachedModelDir(definitionPath: string): string {
+/** The demo's trained model, committed beside its definition. */
+export function demoModelPath(): string {
+  return join(demoDefinitionPath(), 'model');
+}
+
+/** Hash of a definition's text (plus the model format): identifies what a model was trained on. */
+export function definitionHash(definitionPath: string): string {
   const hash = createHash('sha256').update(`format ${MODEL_FORMAT_VERSION}\n`);
   const files = statSync(definitionPath).isDirectory()
     ? readdirSync(definitionPath).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(definitionPath, f))
     : [definitionPath];
   for (const file of files) hash.update(readFileSync(file));
-  return resolve('.duet', 'models', `assistant-${hash.digest('hex').slice(0, 12)}`);
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Model cache folder for a definition: a new definition text or model format gets a new folder. */
+export function cachedModelDir(definitionPath: string): string {
+  return resolve('.duet', 'models', `assistant-${definitionHash(definitionPath)}`);
 }
 
 /** A model folder with the definition it was trained on (`assistant.json`, written by `duet train`). */
-async function loadAssistant(dir: string): Promise<{ model: DuetModel; definition: AssistantDefinition }> {
+export async function loadAssistantModel(dir: string): Promise<{ model: DuetModel; definition: AssistantDefinition }> {
   const model = await loadModel(dir);
   const file = join(dir, 'assistant.json');
   const definition = existsSync(file)
@@ -42,45 +66,172 @@ async function loadAssistant(dir: string): Promise<{ model: DuetModel; definitio
   return { model, definition };
 }
 
-async function trainOrLoad(options: ChatOptions): Promise<{ model: DuetModel; definition: AssistantDefinition }> {
-  if (options.model) return loadAssistant(options.model);
-  const definitionPath = options.definition ?? demoDefinitionPath();
+async function trainOrLoad(options: ChatOptions, log: (line: string) => void): Promise<{ model: DuetModel; definition: AssistantDefinition }> {
+  if (options.model) return loadAssistantModel(options.model);
+  const definitionPath = resolve(options.definition ?? demoDefinitionPath());
+  if (!existsSync(definitionPath)) throw new ConfigError(`No assistant definition at ${definitionPath}.`);
+  if (!options.retrain && !options.definition && existsSync(join(demoModelPath(), 'config.json'))) {
+    return loadAssistantModel(demoModelPath());
+  }
   const dir = cachedModelDir(definitionPath);
   if (!options.retrain && existsSync(join(dir, 'config.json'))) {
-    process.stderr.write(`Loading ${dir}\n`);
-    return loadAssistant(dir);
+    log(`Loading ${dir}`);
+    return loadAssistantModel(dir);
   }
-  process.stderr.write(`Training the assistant in ${definitionPath} (first run only; saved to ${dir})\n`);
-  const { model, data } = await trainToFolder(definitionPath, { out: dir, seed: 42 });
+  log(`Training the assistant in ${definitionPath} (first run only; saved to ${dir})`);
+  const { model, data } = await trainToFolder(definitionPath, { out: dir, seed: 42, quiet: options.jsonl });
   return { model, definition: data.definition as AssistantDefinition };
 }
 
-export async function runChat(options: ChatOptions): Promise<void> {
-  const { model, definition } = await trainOrLoad(options);
-  const interactive = Boolean(process.stdin.isTTY);
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
-  process.stdout.write(`${definition.name} is ready. Type a message (/debug toggles details, /quit or Ctrl-D ends).\n`);
-  let debug = Boolean(options.debug);
-  let turn = 0;
-  rl.setPrompt('you> ');
-  if (interactive) rl.prompt();
-  for await (const line of rl) {
-    const text = line.trim();
-    if (text === '/quit' || text === '/exit') break;
-    if (text === '/debug') {
-      debug = !debug;
-      process.stdout.write(`debug ${debug ? 'on' : 'off'}\n`);
-    } else if (text) {
-      const understood = await model.understand(text);
-      if (!interactive) process.stdout.write(`you> ${text}\n`);
-      process.stdout.write(`bot> ${respond(definition, understood, turn++)}\n`);
-      if (debug) {
-        const slots = understood.slots.map((s) => `${s.slot}=${JSON.stringify(s.value)}[${s.start},${s.end}]`).join(' ');
-        process.stdout.write(`     intent ${understood.intent} (${(understood.confidence * 100).toFixed(1)}%) ${slots}\n`);
-      }
-    }
-    if (interactive) rl.prompt();
+/** `--now`: an ISO-8601 instant (with an offset, or read in `timeZone`). */
+export function parseNow(text: string, timeZone: string): Date {
+  const parsed = DateTime.fromISO(text, { zone: timeZone, setZone: true });
+  if (!parsed.isValid) throw new ConfigError(`--now "${text}" is not an ISO-8601 date-time (for example 2026-11-25T10:00:00+01:00).`);
+  return parsed.toJSDate();
+}
+
+/** `--tz`: an IANA zone; default the machine's. */
+export function resolveTimeZone(zone: string | undefined): string {
+  const tz = zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  if (!DateTime.local().setZone(tz).isValid) throw new ConfigError(`--tz "${tz}" is not an IANA time zone (for example Europe/Paris).`);
+  return tz;
+}
+
+/** Default store: one SQLite file under `.duet/` in the working folder. */
+export function defaultStorePath(): string {
+  return resolve('.duet', 'duet.sqlite');
+}
+
+export interface Runtime {
+  assistant: Assistant;
+  store: Store;
+  model: DuetModel;
+  close(): void;
+}
+
+/** Model + definition + built-in skills + store → a ready assistant. */
+export async function openRuntime(options: ChatOptions, log: (line: string) => void): Promise<Runtime> {
+  const timeZone = resolveTimeZone(options.tz);
+  const fixedNow = options.now ? parseNow(options.now, timeZone) : undefined;
+  const store = openSqliteStore(options.store ?? defaultStorePath());
+  let loaded;
+  try {
+    loaded = await trainOrLoad(options, log);
+  } catch (error) {
+    store.close();
+    throw error;
   }
-  rl.close();
-  model.dispose();
+  const { model, definition } = loaded;
+  const clock = { now: fixedNow };
+  const assistant = new Assistant({
+    understander: model,
+    definition,
+    skills: builtinSkills,
+    store,
+    timeZone,
+    now: () => clock.now ?? new Date(),
+  });
+  for (const missing of assistant.missingSkills()) log(`warning: no skill named "${missing}" is available; its intent will say so`);
+  return {
+    assistant,
+    store,
+    model,
+    close() {
+      store.close();
+      model.dispose();
+    },
+  };
+}
+
+/** One line for a due reminder or finished timer. */
+export function describeNotice(notice: DueNotice): string {
+  return notice.kind === 'reminder'
+    ? `Reminder: ${notice.reminder.text}`
+    : `Time's up${notice.timer.name ? ` for the ${notice.timer.name} timer` : ''}!`;
+}
+
+export async function runChat(options: ChatOptions): Promise<void> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (options.jsonl) return runJsonl(options, log);
+  const runtime = await openRuntime(options, log);
+  const user = options.user ?? 'local';
+  const interactive = Boolean(process.stdout.isTTY && process.stdin.isTTY);
+  const paint = (format: Parameters<typeof styleText>[0], text: string) => (interactive ? styleText(format, text) : text);
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
+  const print = (line: string) => {
+    if (interactive) process.stdout.write('\r\x1b[K');
+    process.stdout.write(`${line}\n`);
+  };
+  print(`${runtime.assistant.definition.name} is ready: I can ${runtime.assistant.capabilities()}.`);
+  print(paint('dim', 'Type a message (/debug toggles details, /quit or Ctrl-D ends).'));
+  let debug = Boolean(options.debug);
+  // Due reminders and timers are printed as they come, between turns.
+  const deliver = () => {
+    for (const notice of runtime.assistant.claimDue(user)) print(paint(['bold', 'yellow'], `⏰ ${describeNotice(notice)}`));
+  };
+  const ticker = setInterval(() => {
+    deliver();
+    if (interactive) rl.prompt(true);
+  }, 1000);
+  rl.setPrompt(paint('cyan', 'you> '));
+  if (interactive) rl.prompt();
+  try {
+    for await (const line of rl) {
+      const text = line.trim();
+      if (text === '/quit' || text === '/exit') break;
+      if (text === '/debug') {
+        debug = !debug;
+        print(`debug ${debug ? 'on' : 'off'}`);
+      } else if (text) {
+        if (!interactive) print(`you> ${text}`);
+        const result = await runtime.assistant.handle({ user, text });
+        print(`${paint('green', 'bot>')} ${result.reply}`);
+        if (debug) print(paint('dim', debugLine(result)));
+      }
+      deliver();
+      if (interactive) rl.prompt();
+    }
+  } finally {
+    clearInterval(ticker);
+    rl.close();
+    runtime.close();
+  }
+}
+
+function debugLine(result: TurnResult): string {
+  const slots = Object.entries(result.slots).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+  const action = result.action ? ` → ${result.action.skill} ${result.action.status} ${JSON.stringify(result.action.args)}` : '';
+  return `     intent ${result.intent} (${(result.confidence * 100).toFixed(1)}%)${slots ? ` ${slots}` : ''}${action}`;
+}
+
+/** Scripted mode: one JSON object per input line, one JSON line per turn. */
+async function runJsonl(options: ChatOptions, log: (line: string) => void): Promise<void> {
+  const runtime = await openRuntime(options, log);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const write = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+  try {
+    let lineNo = 0;
+    for await (const line of rl) {
+      lineNo++;
+      if (!line.trim()) continue;
+      let request: { text?: unknown; user?: unknown };
+      try {
+        request = JSON.parse(line) as { text?: unknown; user?: unknown };
+      } catch (error) {
+        write({ error: `line ${lineNo}: not JSON (${(error as Error).message})` });
+        continue;
+      }
+      if (typeof request !== 'object' || request === null || typeof request.text !== 'string') {
+        write({ error: `line ${lineNo}: expected {"text": string, "user"?: string}` });
+        continue;
+      }
+      const user = typeof request.user === 'string' && request.user ? request.user : (options.user ?? 'local');
+      const result = await runtime.assistant.handle({ user, text: request.text });
+      const notices = runtime.assistant.claimDue(user).map((n) => ({ kind: n.kind, text: describeNotice(n) }));
+      write(notices.length > 0 ? { ...result, notices } : result);
+    }
+  } finally {
+    rl.close();
+    runtime.close();
+  }
 }

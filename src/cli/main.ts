@@ -28,11 +28,16 @@ export function buildProgram(): Command {
 
   program
     .command('chat', { isDefault: true })
-    .description('chat in the terminal with an assistant (default: the bundled demo, trained on first run)')
-    .option('--model <dir>', 'a trained model folder to load instead of training')
-    .option('--definition <path>', 'assistant definition file or folder (default: the bundled demo)')
-    .option('--retrain', 'train again even if a cached model exists')
-    .option('--debug', 'show intent, confidence and slots for every turn')
+    .description('chat with an assistant in the terminal (default: the bundled demo in examples/assistant)')
+    .option('--model <dir>', 'a trained model folder to load')
+    .option('--definition <path>', 'assistant definition file or folder to train (once) and chat with')
+    .option('--retrain', 'train again even if a trained model exists')
+    .option('--debug', 'show intent, confidence, slots and the action for every turn')
+    .option('--jsonl', 'scripted mode: read {"text", "user"?} JSON lines from stdin, write one JSON line per turn')
+    .option('--now <iso>', 'fix the clock (ISO-8601, e.g. 2026-11-25T10:00:00+01:00) so dates resolve deterministically')
+    .option('--tz <zone>', 'IANA time zone for reading and writing dates (default: this machine\'s)')
+    .option('--store <path>', 'SQLite file for reminders, lists, timers and conversations', '.duet/duet.sqlite')
+    .option('--user <id>', 'user id (default: local; a JSON line\'s "user" overrides it)')
     .action((opts) => runChat(opts));
 
   program
@@ -50,6 +55,9 @@ export function buildProgram(): Command {
     .option('--heads <n>', 'attention heads', integer)
     .addOption(new Option('--norm <kind>', 'layer norm placement').choices(['pre', 'post']))
     .option('--oos-threshold <p>', 'reject as out-of-scope below this confidence (default: chosen on validation)', number)
+    .option('--vocab-size <n>', 'largest WordPiece vocabulary to learn', integer)
+    .option('--token-buckets <n>', 'hashed word n-gram feature buckets of the backbone (model size)', integer)
+    .option('--sentence-buckets <n>', 'hashed sentence feature buckets of the sparse intent head (model size)', integer)
     .option('--quiet', 'no progress bar')
     .action(async (inputs: string[], opts) => {
       const { report } = await trainToFolder(inputs.length === 1 ? inputs[0] : inputs, opts);
@@ -73,6 +81,28 @@ export function buildProgram(): Command {
     .option('--json', 'print the full report as JSON')
     .option('--html <file>', 'also write an HTML report with a confusion-matrix picture')
     .action((modelDir: string, opts) => runEval(modelDir, opts));
+
+  program
+    .command('init')
+    .description('create a new assistant project (definition, trained model, tests) from the demo assistant')
+    .argument('<dir>', 'folder to create (must be new or empty)')
+    .action(async (dir: string) => {
+      const { initProject } = await import('./init-command.js');
+      initProject(dir, (line) => process.stdout.write(`${line}\n`));
+    });
+
+  program
+    .command('test')
+    .description('run conversation tests (YAML files of user turns and expectations) against an assistant')
+    .argument('[paths...]', 'test files or folders', ['tests/conversations'])
+    .option('--model <dir>', 'model folder (default: the bundled demo)')
+    .option('--json <file>', 'also write the results as JSON')
+    .option('--verbose', 'print every transcript, not only failing ones')
+    .action(async (paths: string[], opts) => {
+      const { runConversationTests } = await import('./test-command.js');
+      const outcomes = await runConversationTests(paths, opts);
+      if (outcomes.some((o) => !o.passed)) process.exitCode = 1;
+    });
 
   const bench = program.command('bench').description('benchmarks that print JSON and run nlp.js on the same data');
   bench
@@ -109,6 +139,30 @@ export function buildProgram(): Command {
       const output = { machine: machineDescription(), date: new Date().toISOString(), results };
       if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
       process.stdout.write(`${formatBenchTable(results)}\n${JSON.stringify(output)}\n`);
+    });
+  bench
+    .command('demo')
+    .description('the shipped demo assistant on the independent paraphrase set: intent accuracy, slot values, turn latency (and nlp.js)')
+    .option('--model <dir>', 'model folder (default: the bundled demo)')
+    .option('--data <paths>', 'comma-separated paraphrase files', 'tests/paraphrases')
+    .option('--json <file>', 'write the results as JSON')
+    .option('--errors', 'list the misunderstood requests')
+    .option('--no-peer', 'skip nlp.js')
+    .action(async (opts) => {
+      const { runDemoBench } = await import('../bench/demo-bench.js');
+      const { demoModelPath, loadAssistantModel } = await import('./chat-command.js');
+      const results = await runDemoBench({
+        modelDir: opts.model ?? demoModelPath(),
+        paraphrases: String(opts.data).split(',').map((p) => p.trim()).filter(Boolean),
+        now: new Date('2026-11-25T10:00:00Z'),
+        timeZone: 'Europe/London',
+        peer: opts.peer,
+        load: loadAssistantModel,
+      });
+      if (opts.errors) for (const e of results[0].errors ?? []) process.stderr.write(`${e.expected} → ${e.got}: ${e.text}${e.slots ? `\n    ${e.slots}` : ''}\n`);
+      const output = { machine: machineDescription(), date: new Date().toISOString(), results: results.map(({ errors: _e, ...r }) => r) };
+      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     });
   return program;
 }

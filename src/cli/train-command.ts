@@ -17,6 +17,9 @@ export interface TrainCommandOptions {
   heads?: number;
   norm?: 'pre' | 'post';
   oosThreshold?: number;
+  vocabSize?: number;
+  tokenBuckets?: number;
+  sentenceBuckets?: number;
   quiet?: boolean;
 }
 
@@ -30,6 +33,9 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
   }
   if (flags.heads !== undefined) backbone.nHeads = flags.heads;
   if (flags.norm !== undefined) backbone.norm = flags.norm;
+  if (flags.tokenBuckets !== undefined) backbone.tokenFeatureBuckets = flags.tokenBuckets;
+  const heads: TrainOptions['heads'] = {};
+  if (flags.sentenceBuckets !== undefined) heads.sentenceFeatureBuckets = flags.sentenceBuckets;
   // Assistant definitions are small (hundreds of examples): their validation split is a few dozen
   // examples, too noisy to stop on, so they train a fixed schedule and keep the final weights.
   const smallData = data.train.length < 3000;
@@ -41,7 +47,9 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
     ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
     ...(flags.learningRate !== undefined && { learningRate: flags.learningRate }),
     ...(flags.oosThreshold !== undefined && { oosThreshold: flags.oosThreshold }),
+    ...(flags.vocabSize !== undefined && { vocabSize: flags.vocabSize }),
     backbone,
+    heads,
     outOfScopeIntent: data.outOfScopeIntent,
     slotValues: data.slotValues,
   };

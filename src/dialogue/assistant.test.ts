@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { AssistantDefinition } from '../data/types.js';
+import type { Skill } from '../skills/types.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import type { Store } from '../store/types.js';
+import { Assistant, type Understander } from './assistant.js';
+import type { TurnSlot } from './events.js';
+
+/** A scripted model: each text maps to an intent and its slot spans (found by substring). */
+function fakeModel(script: Record<string, [string, number, Record<string, string>?]>): Understander {
+  return {
+    async understand(text) {
+      const [intent, confidence, slots = {}] = script[text] ?? ['out_of_scope', 0.9, {}];
+      const spans: TurnSlot[] = Object.entries(slots).map(([slot, value]) => {
+        const start = text.indexOf(value);
+        if (start < 0) throw new Error(`test script: "${value}" not in "${text}"`);
+        return { slot, value, text: value, start, end: start + value.length };
+      });
+      return { intent, confidence, slots: spans };
+    },
+  };
+}
+
+/** A tiny hour parser so the dialogue tests do not depend on the real date parser. */
+function parseHour(text: string) {
+  const m = /\b(\d{1,2})\s*(am|pm)?\b/i.exec(text);
+  if (!m || Number(m[1]) > 12) return { ok: false as const, reason: `I couldn't read "${text}" as a time.`, example: '5pm' };
+  return { ok: true as const, value: `${Number(m[1]) + (m[2]?.toLowerCase() === 'pm' ? 12 : 0)}:00` };
+}
+
+const note: Skill<{ text: string; at: string }> = {
+  name: 'notes.add',
+  description: 'take notes',
+  slots: [
+    { name: 'text', required: true, prompt: 'What should the note say?', example: 'buy milk', parse: (t) => ({ ok: true, value: t }) },
+    {
+      name: 'at',
+      required: true,
+      prompt: 'For what time?',
+      example: '5pm',
+      parse: parseHour,
+      find: (u) => {
+        const m = /\b\d{1,2}\s*(am|pm)\b/i.exec(u);
+        const parsed = m ? parseHour(m[0]) : null;
+        return m && parsed?.ok ? { value: parsed.value, text: m[0] } : null;
+      },
+    },
+  ],
+  args: z.object({ text: z.string().min(1), at: z.string().regex(/^\d+:00$/) }),
+  run(args, ctx) {
+    const [item] = ctx.store.addListItems('notes', [`${args.text} @ ${args.at}`], ctx.now);
+    return { reply: `Noted: ${args.text} at ${args.at}.`, result: { id: item.id } };
+  },
+  undo(result, ctx) {
+    return ctx.store.removeItem((result as { id: number }).id);
+  },
+};
+
+const clear: Skill<Record<string, never>> = {
+  name: 'notes.clear',
+  description: 'clear notes',
+  slots: [],
+  args: z.object({}),
+  confirm: (_args, ctx) => {
+    const n = ctx.store.listItems('notes').length;
+    return n > 0 ? `Delete all ${n} notes?` : null;
+  },
+  run(_args, ctx) {
+    return { reply: `Deleted ${ctx.store.clearList('notes')} notes.` };
+  },
+};
+
+const definition: AssistantDefinition = {
+  name: 'test',
+  language: 'en',
+  outOfScopeIntent: 'out_of_scope',
+  slots: [],
+  warnings: [],
+  responses: { utter_joke: ['Why did the note cross the road?'] },
+  intents: [
+    { name: 'add_note', skill: 'notes.add', examples: [] },
+    { name: 'clear_notes', skill: 'notes.clear', examples: [] },
+    { name: 'joke', response: 'utter_joke', examples: [] },
+    ...['affirm', 'deny', 'cancel', 'correct', 'help', 'out_of_scope'].map((name) => ({ name, examples: [] })),
+  ],
+};
+
+const script: Record<string, [string, number, Record<string, string>?]> = {
+  'note buy milk at 5pm': ['add_note', 0.95, { text: 'buy milk', at: '5pm' }],
+  'note buy milk': ['add_note', 0.95, { text: 'buy milk' }],
+  'add a note': ['add_note', 0.95],
+  'at 5pm please': ['out_of_scope', 0.5],
+  'whenever': ['out_of_scope', 0.4],
+  '6pm': ['out_of_scope', 0.3],
+  'no, make it 6pm': ['correct', 0.9, { at: '6pm' }],
+  'never mind': ['cancel', 0.95],
+  'cancel that': ['cancel', 0.95],
+  'tell me a joke': ['joke', 0.92],
+  'clear my notes': ['clear_notes', 0.95],
+  yes: ['affirm', 0.97],
+  no: ['deny', 0.97],
+  'purple elephants': ['out_of_scope', 0.5],
+  'what can you do': ['help', 0.95],
+  'book a flight': ['out_of_scope', 0.9],
+};
+
+function setup(store: Store = createMemoryStore()) {
+  const now = new Date('2026-11-25T10:00:00Z');
+  const assistant = new Assistant({ understander: fakeModel(script), definition, skills: [note, clear], store, timeZone: 'UTC', now: () => now });
+  return { assistant, store, say: (text: string, user = 'alice') => assistant.handle({ user, text }) };
+}
+
+describe('Assistant (dialogue manager)', () => {
+  it('runs a task whose slots are all in the request', async () => {
+    const { say, store } = setup();
+    const turn = await say('note buy milk at 5pm');
+    expect(turn.action).toMatchObject({ skill: 'notes.add', status: 'done', args: { text: 'buy milk', at: '17:00' } });
+    expect(turn.reply).toBe('Noted: buy milk at 17:00.');
+    expect(turn.slots).toEqual({ text: 'buy milk', at: '5pm' });
+    expect(store.forUser('alice').listItems('notes').map((i) => i.text)).toEqual(['buy milk @ 17:00']);
+  });
+
+  it('asks for each missing slot and accepts fragment answers', async () => {
+    const { say } = setup();
+    const first = await say('add a note');
+    expect(first.reply).toBe('What should the note say?');
+    expect(first.action).toMatchObject({ status: 'needs_slot', args: {} });
+    const second = await say('purple elephants');
+    expect(second.reply).toBe('For what time?');
+    expect(second.action).toMatchObject({ status: 'needs_slot', args: { text: 'purple elephants' } });
+    const third = await say('at 5pm please');
+    expect(third.action).toMatchObject({ status: 'done', args: { text: 'purple elephants', at: '17:00' } });
+  });
+
+  it('says why a value is invalid and asks again with an example', async () => {
+    const { say } = setup();
+    await say('note buy milk');
+    const bad = await say('whenever');
+    expect(bad.reply).toContain(`couldn't read "whenever"`);
+    expect(bad.reply).toContain('For what time?');
+    expect(bad.reply).toContain('"5pm"');
+    expect(bad.action?.status).toBe('needs_slot');
+    expect((await say('6pm')).action).toMatchObject({ status: 'done', args: { at: '18:00' } });
+  });
+
+  it('cancels a task in progress and forgets it', async () => {
+    const { say, store } = setup();
+    await say('note buy milk');
+    const cancelled = await say('never mind');
+    expect(cancelled.action).toMatchObject({ skill: 'notes.add', status: 'cancelled' });
+    const after = await say('6pm');
+    expect(after.action).toBeNull();
+    expect(store.forUser('alice').listItems('notes')).toHaveLength(0);
+  });
+
+  it('confirms destructive actions: yes runs, no keeps, something else asks again', async () => {
+    const { say, store } = setup();
+    await say('note buy milk at 5pm');
+    expect((await say('clear my notes')).action).toMatchObject({ status: 'needs_confirmation' });
+    const unclear = await say('purple elephants');
+    expect(unclear.reply).toMatch(/yes or no/i);
+    expect((await say('no')).action).toMatchObject({ status: 'cancelled' });
+    expect(store.forUser('alice').listItems('notes')).toHaveLength(1);
+    await say('clear my notes');
+    expect((await say('yes')).action).toMatchObject({ skill: 'notes.clear', status: 'done' });
+    expect(store.forUser('alice').listItems('notes')).toHaveLength(0);
+  });
+
+  it('handles a digression and goes back to the task', async () => {
+    const { say } = setup();
+    await say('note buy milk');
+    const aside = await say('tell me a joke');
+    expect(aside.reply).toContain('Why did the note cross the road?');
+    expect(aside.reply).toContain('For what time?');
+    expect((await say('6pm')).action).toMatchObject({ status: 'done', args: { text: 'buy milk', at: '18:00' } });
+  });
+
+  it('corrects the task just done: undoes it and runs it again', async () => {
+    const { say, store } = setup();
+    await say('note buy milk at 5pm');
+    const corrected = await say('no, make it 6pm');
+    expect(corrected.action).toMatchObject({ status: 'done', args: { text: 'buy milk', at: '18:00' } });
+    expect(store.forUser('alice').listItems('notes').map((i) => i.text)).toEqual(['buy milk @ 18:00']);
+  });
+
+  it('"cancel that" right after an action takes it back', async () => {
+    const { say, store } = setup();
+    await say('note buy milk at 5pm');
+    expect((await say('cancel that')).action).toMatchObject({ status: 'cancelled' });
+    expect(store.forUser('alice').listItems('notes')).toHaveLength(0);
+    expect((await say('cancel that')).reply).toBe("There's nothing to cancel.");
+  });
+
+  it('declines out-of-scope requests saying what it can do, and answers help', async () => {
+    const { say } = setup();
+    const oos = await say('book a flight');
+    expect(oos.reply).toBe("Sorry, I can't help with that. I can take notes.");
+    expect(oos.action).toBeNull();
+    expect((await say('what can you do')).reply).toContain('take notes');
+  });
+
+  it('keeps conversations of different users apart', async () => {
+    const { say } = setup();
+    await say('note buy milk', 'alice');
+    const bob = await say('6pm', 'bob');
+    expect(bob.action).toBeNull();
+    expect((await say('6pm', 'alice')).action?.status).toBe('done');
+  });
+
+  it('rebuilds a conversation from its stored events', async () => {
+    const store = createMemoryStore();
+    await setup(store).say('note buy milk');
+    const restarted = setup(store);
+    expect((await restarted.say('6pm')).action).toMatchObject({ status: 'done', args: { text: 'buy milk' } });
+  });
+
+  it('validates arguments against the schema before running', async () => {
+    const { say, store } = setup();
+    const weird: Skill<{ text: string; at: string }> = { ...note, slots: note.slots.map((s) => (s.name === 'at' ? { ...s, parse: () => ({ ok: true, value: 'at dawn' }) } : s)) };
+    const assistant = new Assistant({ understander: fakeModel(script), definition, skills: [weird, clear], store, timeZone: 'UTC' });
+    const turn = await assistant.handle({ user: 'carol', text: 'note buy milk at 5pm' });
+    expect(turn.action?.status).toBe('needs_slot');
+    expect(store.forUser('carol').listItems('notes')).toHaveLength(0);
+    void say;
+  });
+
+  it('reads only the first characters of a very long message and says so', async () => {
+    const { say } = setup();
+    const turn = await say('x'.repeat(10_000));
+    expect(turn.reply).toContain('only its first 1,000 characters');
+  });
+});

@@ -1,0 +1,535 @@
+/**
+ * The runtime of an assistant: one `handle(turn)` call per user message. It asks the model what
+ * the user meant, lets the dialogue policies decide (start or continue a task, fill a slot,
+ * confirm, correct, cancel, digress, chat, decline), runs skills with validated arguments, and
+ * persists the turn as conversation events. The state of a conversation is the replay of its
+ * events (src/dialogue/events.ts).
+ */
+import type { AssistantDefinition } from '../data/types.js';
+import type { Skill, SkillContext, SkillSlot } from '../skills/types.js';
+import type { DueNotice, Store } from '../store/types.js';
+import { readRequestSlots, readSlotsFromSpans, slotTexts } from './slot-spans.js';
+import { applyEvent, replay, type ConversationEvent, type ConversationState, type TaskState, type TurnSlot } from './events.js';
+
+/** What the runtime needs from a model (a `DuetModel`, or a fake in tests). */
+export interface Understander {
+  understand(text: string): Promise<{
+    intent: string;
+    confidence: number;
+    slots: TurnSlot[];
+  }>;
+}
+
+export type ActionStatus = 'done' | 'needs_slot' | 'needs_confirmation' | 'cancelled' | 'failed';
+
+/** The skill call a turn led to. */
+export interface ActionReport {
+  skill: string;
+  args: Record<string, unknown>;
+  status: ActionStatus;
+  result: unknown;
+}
+
+/** Everything one turn produced. */
+export interface TurnResult {
+  reply: string;
+  intent: string;
+  confidence: number;
+  /** Slot name → value, as the model read them from this message. */
+  slots: Record<string, string>;
+  action: ActionReport | null;
+}
+
+export interface AssistantOptions {
+  understander: Understander;
+  definition: AssistantDefinition;
+  /** Skills by name; an intent's `skill:` picks one. */
+  skills: Iterable<Skill>;
+  store: Store;
+  /** IANA zone in which users' dates are read and written. */
+  timeZone: string;
+  /** The clock (fixed in scripted runs and tests). */
+  now?: () => Date;
+  /** Longer messages are cut to this many characters, with a notice (default 1,000). */
+  maxInputChars?: number;
+}
+
+/** Confidence above which another intent counts as the user changing the subject. */
+const DIGRESSION_CONFIDENCE = 0.6;
+const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
+const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|make (it|that)|change (it|that))\b/i;
+const RELATIVE_DAY = /\b(today|tonight|tomorrow|tmrw|tmr|yesterday|next|this|in \w+|weekend)\b/i;
+
+type IntentKind = 'task' | 'affirm' | 'deny' | 'cancel' | 'correct' | 'help' | 'out_of_scope' | 'response' | 'unknown';
+
+/** Per-turn working set: the events so far (applied to the state as they are added) and the reply parts. */
+class TurnBuilder {
+  readonly events: ConversationEvent[] = [];
+  readonly replies: string[] = [];
+  action: ActionReport | null = null;
+  constructor(public state: ConversationState) {}
+  add(event: ConversationEvent): void {
+    this.events.push(event);
+    this.state = applyEvent(this.state, event);
+  }
+  say(text: string): void {
+    if (text) this.replies.push(text);
+  }
+  top(): TaskState | undefined {
+    return this.state.stack[this.state.stack.length - 1];
+  }
+}
+
+interface SlotProblem {
+  slot: string;
+  reason: string;
+  example?: string;
+}
+
+export class Assistant {
+  readonly definition: AssistantDefinition;
+  private readonly skills = new Map<string, Skill>();
+  private readonly states = new Map<string, ConversationState>();
+  private readonly understander: Understander;
+  private readonly store: Store;
+  private readonly now: () => Date;
+  private readonly maxInputChars: number;
+  readonly timeZone: string;
+  private taskCounter = 0;
+
+  constructor(options: AssistantOptions) {
+    this.definition = options.definition;
+    this.understander = options.understander;
+    this.store = options.store;
+    this.timeZone = options.timeZone;
+    this.now = options.now ?? (() => new Date());
+    this.maxInputChars = options.maxInputChars ?? 1000;
+    for (const skill of options.skills) this.skills.set(skill.name, skill);
+  }
+
+  /** Skill names the definition binds that no registered skill provides. */
+  missingSkills(): string[] {
+    return this.definition.intents.flatMap((i) => (i.skill && !this.skills.has(i.skill) ? [i.skill] : []));
+  }
+
+  /** The state of a conversation: cached, or rebuilt by replaying its stored events. */
+  conversationState(conversation: string): ConversationState {
+    let state = this.states.get(conversation);
+    if (!state) {
+      state = replay(this.store.loadEvents(conversation).map((e) => e.data as ConversationEvent));
+      this.states.set(conversation, state);
+    }
+    return state;
+  }
+
+  /** Reminders and timers that are due, each handed out once (see `Store.claimDue`). */
+  claimDue(user?: string): DueNotice[] {
+    return this.store.claimDue(this.now(), user);
+  }
+
+  /** Handles one user message and returns the reply; the turn's events are persisted before it returns. */
+  async handle(input: { user: string; text: string; conversation?: string }): Promise<TurnResult> {
+    const conversation = input.conversation ?? input.user;
+    const now = this.now();
+    const ctx: SkillContext = { user: input.user, now, timeZone: this.timeZone, store: this.store.forUser(input.user) };
+    const turn = new TurnBuilder(this.conversationState(conversation));
+    let text = input.text.replace(/\s+/g, ' ').trim();
+    if (text.length > this.maxInputChars) {
+      text = text.slice(0, this.maxInputChars);
+      turn.say(`(That was a long message: I read only its first ${this.maxInputChars.toLocaleString('en')} characters.)`);
+    }
+    const understood = text
+      ? await this.understander.understand(text)
+      : { intent: this.definition.outOfScopeIntent ?? 'out_of_scope', confidence: 0, slots: [] };
+    turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots });
+
+    if (!text) turn.say('Say something, or ask "what can you do?"');
+    else this.decide(turn, text, understood, ctx);
+
+    const stored = this.store.appendEvents(conversation, [...turn.events, { type: 'bot', text: turn.replies.join(' ') }], now);
+    this.states.set(conversation, applyEvent(turn.state, { type: 'bot', text: '' }));
+    void stored;
+    const slots: Record<string, string> = {};
+    for (const s of understood.slots) slots[s.slot] = slots[s.slot] ? `${slots[s.slot]}, ${s.value}` : s.value;
+    return { reply: turn.replies.join(' '), intent: understood.intent, confidence: understood.confidence, slots, action: turn.action };
+  }
+
+  private kind(intent: string): IntentKind {
+    if (intent === this.definition.outOfScopeIntent || intent === 'out_of_scope') return 'out_of_scope';
+    if (['affirm', 'deny', 'cancel', 'correct', 'help'].includes(intent)) return intent as IntentKind;
+    const def = this.definition.intents.find((i) => i.name === intent);
+    if (def?.skill) return 'task';
+    if (def?.response) return 'response';
+    return 'unknown';
+  }
+
+  private decide(turn: TurnBuilder, text: string, u: Awaited<ReturnType<Understander['understand']>>, ctx: SkillContext): void {
+    const top = turn.top();
+    if (top?.awaiting?.kind === 'confirmation') return this.onConfirmationAnswer(turn, top, text, u, ctx);
+    if (top?.awaiting?.kind === 'slot') return this.onSlotAnswer(turn, top, top.awaiting.slot, text, u, ctx);
+    this.onFreshTurn(turn, text, u, ctx);
+  }
+
+  /** A turn with no question pending. */
+  private onFreshTurn(turn: TurnBuilder, text: string, u: Awaited<ReturnType<Understander['understand']>>, ctx: SkillContext): void {
+    const kind = this.kind(u.intent);
+    const last = turn.state.lastFinished;
+    const lastIsRecent = last && !last.undone && last.turn === turn.state.turns - 1;
+    if (kind === 'correct' || (kind === 'task' && lastIsRecent && last.intent === u.intent && CORRECTION_LEAD.test(text))) {
+      if (last && !last.undone) return this.correctFinished(turn, text, u, ctx);
+      if (kind === 'correct') return turn.say("There's nothing to change yet. What would you like to do?");
+    }
+    switch (kind) {
+      case 'task':
+        return this.startTask(turn, u.intent, text, u.slots, ctx);
+      case 'cancel':
+        if (lastIsRecent && last.undoable) return this.undoFinished(turn, ctx);
+        return turn.say("There's nothing to cancel.");
+      case 'affirm':
+      case 'deny':
+        return turn.say(this.responseFor(u.intent, turn, u.slots) ?? 'OK.');
+      case 'help':
+        return turn.say(this.helpText(turn));
+      case 'out_of_scope':
+      case 'unknown':
+        return turn.say(this.outOfScopeText());
+      case 'response':
+        return turn.say(this.responseFor(u.intent, turn, u.slots) ?? 'OK.');
+    }
+  }
+
+  /** The answer to "which X?" for the task on top. */
+  private onSlotAnswer(
+    turn: TurnBuilder,
+    task: TaskState,
+    slotName: string,
+    text: string,
+    u: Awaited<ReturnType<Understander['understand']>>,
+    ctx: SkillContext,
+  ): void {
+    const skill = this.skills.get(task.skill)!;
+    const spec = skill.slots.find((s) => s.name === slotName);
+    const kind = this.kind(u.intent);
+    if (kind === 'cancel' || kind === 'deny') return this.cancelTop(turn, task);
+    if (!spec) return this.advance(turn, task, [], ctx);
+    const problems: SlotProblem[] = [];
+    // A restated request or a correction: take every slot the model found for this task.
+    if (u.intent === task.intent || kind === 'correct') {
+      this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, true, text);
+      if (turn.top()?.values[slotName] !== undefined || problems.length > 0) return this.advance(turn, task, problems, ctx);
+    }
+    // A free-text answer ("the bread one") easily looks like some other request to the model:
+    // it takes a surer model to call it a change of subject.
+    const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : DIGRESSION_CONFIDENCE;
+    const changingSubject = this.isOtherSubject(u, task) && u.confidence >= needed;
+    if (changingSubject && (isTextSlot(spec) || !this.readsAs(spec, text, ctx))) return this.digress(turn, text, u, ctx);
+    const fromSpan = slotTexts(text, u.slots).get(slotName)?.join(isTextSlot(spec) ? ' and ' : ' ');
+    const value = this.readSlot(spec, fromSpan ?? text, text, ctx);
+    if (value.ok) {
+      turn.add({ type: 'slot_set', task: task.id, slot: slotName, value: value.value, text: value.text });
+      // Other slots of this task mentioned in the same answer ("call mom at 5").
+      this.fillFromSpans(turn, task, skill, u.slots.filter((s) => s.slot !== slotName), problems, ctx, false, text);
+      return this.advance(turn, task, problems, ctx);
+    }
+    if (changingSubject) return this.digress(turn, text, u, ctx);
+    this.advance(turn, task, [{ slot: slotName, reason: value.reason, example: value.example ?? spec.example }], ctx);
+  }
+
+  private onConfirmationAnswer(
+    turn: TurnBuilder,
+    task: TaskState,
+    text: string,
+    u: Awaited<ReturnType<Understander['understand']>>,
+    ctx: SkillContext,
+  ): void {
+    const kind = this.kind(u.intent);
+    const yes = kind === 'affirm' || /^\s*(y|yes|yeah|yep|yup|sure|ok|okay|do it|go ahead|confirm(ed)?)\s*[.!]*\s*$/i.test(text);
+    const no = kind === 'deny' || kind === 'cancel' || /^\s*(n|no|nope|nah|don'?t|stop|cancel)\s*[.!]*\s*$/i.test(text);
+    if (yes && !no) return this.runTask(turn, task, ctx);
+    if (no) return this.cancelTop(turn, task);
+    if (kind === 'correct') {
+      const skill = this.skills.get(task.skill)!;
+      const problems: SlotProblem[] = [];
+      this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, true, text);
+      return this.advance(turn, task, problems, ctx);
+    }
+    if (this.isOtherSubject(u, task) && u.confidence >= DIGRESSION_CONFIDENCE) return this.digress(turn, text, u, ctx);
+    turn.say(`Please answer yes or no. ${task.awaiting?.kind === 'confirmation' ? task.awaiting.question : ''}`.trim());
+    turn.action = this.report(task, 'needs_confirmation', null);
+  }
+
+  /** Another subject in the middle of a task: handle it, then go back to the task. */
+  private digress(turn: TurnBuilder, text: string, u: Awaited<ReturnType<Understander['understand']>>, ctx: SkillContext): void {
+    const depth = turn.state.stack.length;
+    this.onFreshTurn(turn, text, u, ctx);
+    const top = turn.top();
+    if (top && turn.state.stack.length <= depth) this.resumePrompt(turn, top);
+  }
+
+  /** Says what the interrupted task was waiting for. */
+  private resumePrompt(turn: TurnBuilder, task: TaskState): void {
+    const skill = this.skills.get(task.skill);
+    const awaiting = task.awaiting;
+    if (!skill || !awaiting) return;
+    const question = awaiting.kind === 'confirmation' ? awaiting.question : skill.slots.find((s) => s.name === awaiting.slot)?.prompt;
+    if (question) turn.say(`Back to what we were doing: ${question}`);
+  }
+
+  private startTask(turn: TurnBuilder, intent: string, text: string, spans: TurnSlot[], ctx: SkillContext): void {
+    const skillName = this.definition.intents.find((i) => i.name === intent)?.skill;
+    const skill = skillName ? this.skills.get(skillName) : undefined;
+    if (!skill) {
+      turn.say(`Sorry, the skill "${skillName}" for "${intent}" is not available.`);
+      turn.action = { skill: skillName ?? intent, args: {}, status: 'failed', result: null };
+      return;
+    }
+    const id = `t${Date.now().toString(36)}${(this.taskCounter++).toString(36)}`;
+    turn.add({ type: 'task_started', task: id, skill: skill.name, intent });
+    const task = turn.top()!;
+    const problems: SlotProblem[] = [];
+    for (const reading of readRequestSlots(skill.slots, text, spans, ctx)) {
+      if (reading.ok) turn.add({ type: 'slot_set', task: id, slot: reading.slot, value: reading.value, text: reading.text });
+      else problems.push({ slot: reading.slot, reason: reading.reason, example: reading.example });
+    }
+    this.advance(turn, turn.top()!, problems, ctx);
+  }
+
+  /**
+   * Reads the model's spans into the task's slots (pieces of one value are joined, see
+   * slot-spans.ts). A typed value the span does not hold ("km to miles" tagged as the unit) is
+   * looked for in the whole utterance before it counts as a problem.
+   */
+  private fillFromSpans(
+    turn: TurnBuilder,
+    task: TaskState,
+    skill: Skill,
+    spans: TurnSlot[],
+    problems: SlotProblem[],
+    ctx: SkillContext,
+    replace = true,
+    utterance: string,
+  ): void {
+    for (const reading of readSlotsFromSpans(skill.slots, utterance, spans, ctx)) {
+      if (!replace && turn.top()?.values[reading.slot] !== undefined) continue;
+      if (reading.ok) turn.add({ type: 'slot_set', task: task.id, slot: reading.slot, value: reading.value, text: reading.text });
+      else problems.push({ slot: reading.slot, reason: reading.reason, example: reading.example });
+    }
+  }
+
+  /** A slot from a span's text, else from the whole answer (parsed, or found inside it). */
+  private readSlot(
+    spec: SkillSlot,
+    primary: string,
+    whole: string,
+    ctx: SkillContext,
+  ): { ok: true; value: unknown; text: string } | { ok: false; reason: string; example?: string } {
+    const candidates = isTextSlot(spec) ? [primary, stripFragmentFiller(whole)] : [primary, stripFragmentFiller(whole), whole];
+    let firstError: { ok: false; reason: string; example?: string } | null = null;
+    for (const candidate of candidates) {
+      if (!candidate) continue;
+      const parsed = spec.parse(candidate, ctx);
+      if (parsed.ok) return { ok: true, value: parsed.value, text: candidate };
+      firstError ??= parsed;
+    }
+    const found = spec.find?.(whole, ctx);
+    if (found) return { ok: true, value: found.value, text: found.text };
+    return firstError ?? { ok: false, reason: `I couldn't read that.`, example: spec.example };
+  }
+
+  private readsAs(spec: SkillSlot, text: string, ctx: SkillContext): boolean {
+    return this.readSlot(spec, text, text, ctx).ok;
+  }
+
+  /** Whether the model heard something other than an answer for `task` (another task, small talk, help). */
+  private isOtherSubject(u: { intent: string }, task: TaskState): boolean {
+    const kind = this.kind(u.intent);
+    return (kind === 'task' && u.intent !== task.intent) || kind === 'help' || kind === 'response';
+  }
+
+  /** Moves a task on: re-ask an invalid slot, ask a missing one, validate, confirm, or run. */
+  private advance(turn: TurnBuilder, task: TaskState, problems: SlotProblem[], ctx: SkillContext): void {
+    const skill = this.skills.get(task.skill)!;
+    const current = () => turn.state.stack.find((t) => t.id === task.id)!;
+    const problem = problems[0];
+    if (problem) {
+      const spec = skill.slots.find((s) => s.name === problem.slot);
+      turn.add({ type: 'slot_cleared', task: task.id, slot: problem.slot });
+      turn.add({ type: 'slot_requested', task: task.id, slot: problem.slot });
+      turn.say(`${problem.reason} ${spec?.prompt ?? ''}${problem.example ? ` For example: "${problem.example}".` : ''}`.trim());
+      turn.action = this.report(current(), 'needs_slot', null);
+      return;
+    }
+    const missing = skill.slots.find((s) => s.required && current().values[s.name] === undefined);
+    if (missing) {
+      turn.add({ type: 'slot_requested', task: task.id, slot: missing.name });
+      turn.say(missing.prompt);
+      turn.action = this.report(current(), 'needs_slot', null);
+      return;
+    }
+    const args = skill.args.safeParse(current().values);
+    if (!args.success) {
+      const issue = args.error.issues[0];
+      const slot = String(issue?.path[0] ?? '');
+      const spec = skill.slots.find((s) => s.name === slot);
+      if (spec) return this.advance(turn, task, [{ slot, reason: `That ${slot} doesn't look right (${issue.message}).`, example: spec.example }], ctx);
+      turn.add({ type: 'task_failed', task: task.id, reason: issue?.message ?? 'invalid arguments' });
+      turn.say(`Sorry, I couldn't do that: ${issue?.message ?? 'the details are not valid'}.`);
+      turn.action = this.report(task, 'failed', null);
+      return;
+    }
+    const invalid = skill.validate?.(args.data, ctx);
+    if (invalid) return this.advance(turn, task, [invalid], ctx);
+    const question = skill.confirm?.(args.data, ctx);
+    if (question) {
+      turn.add({ type: 'confirmation_requested', task: task.id, question });
+      turn.say(question);
+      turn.action = this.report(current(), 'needs_confirmation', null);
+      return;
+    }
+    this.runTask(turn, current(), ctx);
+  }
+
+  /** Runs a task whose arguments are complete (and confirmed where needed). */
+  private runTask(turn: TurnBuilder, task: TaskState, ctx: SkillContext): void {
+    const skill = this.skills.get(task.skill)!;
+    const args = skill.args.safeParse(task.values);
+    if (!args.success) return this.advance(turn, task, [], ctx);
+    let outcome;
+    try {
+      outcome = skill.run(args.data, ctx);
+    } catch (error) {
+      turn.add({ type: 'task_failed', task: task.id, reason: String((error as Error).message ?? error) });
+      turn.say(`Sorry, something went wrong: ${(error as Error).message ?? error}`);
+      turn.action = { skill: skill.name, args: args.data, status: 'failed', result: null };
+      return;
+    }
+    const status = outcome.status ?? 'done';
+    if (status === 'done') {
+      turn.add({ type: 'task_done', task: task.id, args: args.data, result: outcome.result ?? null, undoable: Boolean(skill.undo) });
+    } else {
+      turn.add({ type: 'task_failed', task: task.id, reason: outcome.reply });
+    }
+    turn.say(outcome.reply);
+    turn.action = { skill: skill.name, args: args.data, status, result: outcome.result ?? null };
+    const resumed = turn.top();
+    if (resumed) this.resumePrompt(turn, resumed);
+  }
+
+  private cancelTop(turn: TurnBuilder, task: TaskState): void {
+    const skill = this.skills.get(task.skill);
+    turn.add({ type: 'task_cancelled', task: task.id });
+    turn.say(`OK, I've cancelled that${skill ? ` (${skill.description})` : ''}.`);
+    turn.action = { skill: task.skill, args: task.values, status: 'cancelled', result: null };
+    const resumed = turn.top();
+    if (resumed) this.resumePrompt(turn, resumed);
+  }
+
+  /** "No, make it 6pm" after a task ran: undo it (when it changed something) and run it again with the correction. */
+  private correctFinished(turn: TurnBuilder, text: string, u: Awaited<ReturnType<Understander['understand']>>, ctx: SkillContext): void {
+    const last = turn.state.lastFinished!;
+    const skill = this.skills.get(last.skill);
+    if (!skill) return turn.say("Sorry, I can't change that.");
+    const found: { slot: string; value: unknown; text: string }[] = [];
+    for (const [slot, pieces] of slotTexts(text, u.slots)) {
+      const spec = skill.slots.find((s) => s.name === slot);
+      if (!spec) continue;
+      const spanText = pieces.join(isTextSlot(spec) ? ' and ' : ' ');
+      const at = this.correctionContext(spec, spanText, last.values[spec.name], ctx);
+      const parsed = spec.parse(spanText, at);
+      const hit = parsed.ok ? { value: parsed.value, text: spanText } : spec.find?.(text, at);
+      if (!hit) return turn.say(`${parsed.ok ? '' : parsed.reason} What should I change it to?`.trim());
+      found.push({ slot: spec.name, value: hit.value, text: hit.text });
+    }
+    if (found.length === 0) {
+      // The model marked nothing: a date or duration may still be in the words ("no, 6pm").
+      for (const spec of skill.slots) {
+        const hit = spec.find?.(text, this.correctionContext(spec, text, last.values[spec.name], ctx));
+        if (hit && last.values[spec.name] !== undefined) {
+          found.push({ slot: spec.name, value: hit.value, text: hit.text });
+          break;
+        }
+      }
+    }
+    if (found.length === 0) return turn.say(`What should I change? For example: "no, make it 6pm".`);
+    if (last.undoable && skill.undo) {
+      skill.undo(last.result, ctx);
+      turn.add({ type: 'task_undone', task: last.id });
+    }
+    const id = `t${Date.now().toString(36)}${(this.taskCounter++).toString(36)}`;
+    turn.add({ type: 'task_started', task: id, skill: skill.name, intent: last.intent });
+    for (const [slot, value] of Object.entries(last.values)) {
+      if (!found.some((f) => f.slot === slot)) turn.add({ type: 'slot_set', task: id, slot, value, text: last.texts[slot] ?? '' });
+    }
+    for (const f of found) turn.add({ type: 'slot_set', task: id, slot: f.slot, value: f.value, text: f.text });
+    this.advance(turn, turn.top()!, [], ctx);
+  }
+
+  /** A corrected time without a day keeps the day it corrects ("no, 6pm" after "tomorrow at 5pm"). */
+  private correctionContext(spec: SkillSlot, text: string, previous: unknown, ctx: SkillContext): SkillContext {
+    if (typeof previous !== 'string' || RELATIVE_DAY.test(text) || !/^\d{4}-\d\d-\d\dT/.test(previous)) return ctx;
+    const day = new Date(previous);
+    if (Number.isNaN(day.getTime())) return ctx;
+    // Reference just after the previous value's midnight in the user's zone, but never before now.
+    const local = new Date(day.getTime() - 12 * 3600_000);
+    return local > ctx.now ? { ...ctx, now: local } : ctx;
+  }
+
+  private undoFinished(turn: TurnBuilder, ctx: SkillContext): void {
+    const last = turn.state.lastFinished!;
+    const skill = this.skills.get(last.skill);
+    if (!skill?.undo?.(last.result, ctx)) return turn.say("There's nothing to cancel.");
+    turn.add({ type: 'task_undone', task: last.id });
+    turn.say(`OK, I've undone that (${skill.description}).`);
+    turn.action = { skill: skill.name, args: last.args, status: 'cancelled', result: last.result };
+  }
+
+  private report(task: TaskState, status: ActionStatus, result: unknown): ActionReport {
+    return { skill: task.skill, args: { ...task.values }, status, result };
+  }
+
+  private responseFor(intent: string, turn: TurnBuilder, slots: TurnSlot[]): string | undefined {
+    const key = this.definition.intents.find((i) => i.name === intent)?.response;
+    const alternatives = key ? this.definition.responses[key] : undefined;
+    if (!alternatives || alternatives.length === 0) return undefined;
+    const text = alternatives[turn.state.turns % alternatives.length];
+    return text.replace(/\{(\w+)\}/g, (match, name: string) => slots.find((s) => s.slot === name)?.value ?? match);
+  }
+
+  /** What the assistant's skills can do, in one sentence. */
+  capabilities(): string {
+    const seen = new Set<string>();
+    const things: string[] = [];
+    for (const intent of this.definition.intents) {
+      const skill = intent.skill ? this.skills.get(intent.skill) : undefined;
+      const area = skill?.name.split('.')[0];
+      if (!skill || !area || seen.has(area)) continue;
+      seen.add(area);
+      things.push(skill.description);
+    }
+    if (things.length <= 1) return things.join('');
+    return `${things.slice(0, -1).join(', ')} and ${things[things.length - 1]}`;
+  }
+
+  private helpText(turn: TurnBuilder): string {
+    return this.responseFor('help', turn, []) ?? `I can ${this.capabilities()}. Just ask!`;
+  }
+
+  private outOfScopeText(): string {
+    const can = this.capabilities();
+    return can ? `Sorry, I can't help with that. I can ${can}.` : "Sorry, I can't help with that.";
+  }
+}
+
+function isTextSlot(spec: SkillSlot): boolean {
+  return !spec.find;
+}
+
+/** Drops the filler around a fragment answer ("um, tomorrow at 5 please" → "tomorrow at 5"). */
+function stripFragmentFiller(text: string): string {
+  return text
+    .replace(/^\s*(um+|uh+|er+|hmm+|well|ok(ay)?|so|yes|yeah|sure|oh)\b[,\s]*/i, '')
+    .replace(/^\s*(make it|let'?s say|say|how about|maybe|i guess|it'?s|it is|to|about)\s+/i, '')
+    .replace(/[\s,]*(please|thanks|thank you|pls)\s*[.!]*\s*$/i, '')
+    .replace(/[.!?]+\s*$/, '')
+    .trim();
+}
