@@ -58,7 +58,7 @@ export interface AssistantOptions {
 const DIGRESSION_CONFIDENCE = 0.6;
 const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
 const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|make (it|that)|change (it|that))\b/i;
-const RELATIVE_DAY = /\b(today|tonight|tomorrow|tmrw|tmr|yesterday|next|this|in \w+|weekend)\b/i;
+const CANCEL_WORDS = /\b(cancel|never ?mind|forget (it|that|about it)|undo|scrap that|don'?t bother)\b/i;
 
 type IntentKind = 'task' | 'affirm' | 'deny' | 'cancel' | 'correct' | 'help' | 'out_of_scope' | 'response' | 'unknown';
 
@@ -67,6 +67,8 @@ class TurnBuilder {
   readonly events: ConversationEvent[] = [];
   readonly replies: string[] = [];
   action: ActionReport | null = null;
+  /** Whether this turn already led back to an interrupted task. */
+  resumed = false;
   constructor(public state: ConversationState) {}
   add(event: ConversationEvent): void {
     this.events.push(event);
@@ -175,6 +177,11 @@ export class Assistant {
     const kind = this.kind(u.intent);
     const last = turn.state.lastFinished;
     const lastIsRecent = last && !last.undone && last.turn === turn.state.turns - 1;
+    if (kind === 'correct' && u.slots.length === 0 && CANCEL_WORDS.test(text)) {
+      // "Actually, cancel that": the model hears a correction, the words say cancel.
+      if (lastIsRecent && last.undoable) return this.undoFinished(turn, ctx);
+      return turn.say("There's nothing to cancel.");
+    }
     if (kind === 'correct' || (kind === 'task' && lastIsRecent && last.intent === u.intent && CORRECTION_LEAD.test(text))) {
       if (last && !last.undone) return this.correctFinished(turn, text, u, ctx);
       if (kind === 'correct') return turn.say("There's nothing to change yet. What would you like to do?");
@@ -213,22 +220,40 @@ export class Assistant {
     if (kind === 'cancel' || kind === 'deny') return this.cancelTop(turn, task);
     if (!spec) return this.advance(turn, task, [], ctx);
     const problems: SlotProblem[] = [];
-    // A restated request or a correction: take every slot the model found for this task.
-    if (u.intent === task.intent || kind === 'correct') {
+    const awaitedFilled = () => turn.state.stack.find((t) => t.id === task.id)?.values[slotName] !== undefined;
+    // "No, make it 6pm" while the task is still asking: a correction of the task in progress.
+    if (kind === 'correct') {
       this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, true, text);
-      if (turn.top()?.values[slotName] !== undefined || problems.length > 0) return this.advance(turn, task, problems, ctx);
+      if (awaitedFilled() || problems.length > 0) return this.advance(turn, task, problems, ctx);
+    }
+    // The whole answer is exactly a value ("tomorrow at 5", "in 10 minutes").
+    const whole = stripFragmentFiller(text);
+    const strict = whole ? spec.parse(whole, ctx) : null;
+    const exactValue = !isTextSlot(spec) && strict?.ok === true;
+    // A restated request ("remind me at 5 to call mom"): fill what is still missing.
+    if (u.intent === task.intent && !exactValue) {
+      this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, false, text);
+      if (awaitedFilled() || problems.length > 0) return this.advance(turn, task, problems, ctx);
     }
     // A free-text answer ("the bread one") easily looks like some other request to the model:
     // it takes a surer model to call it a change of subject.
     const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : DIGRESSION_CONFIDENCE;
     const changingSubject = this.isOtherSubject(u, task) && u.confidence >= needed;
-    if (changingSubject && (isTextSlot(spec) || !this.readsAs(spec, text, ctx))) return this.digress(turn, text, u, ctx);
+    if (changingSubject && !exactValue) {
+      if (isTextSlot(spec) || u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE || !this.readsAs(spec, text, ctx)) {
+        return this.digress(turn, text, u, ctx);
+      }
+    }
+    const otherSlots = u.slots.some((s) => s.slot !== slotName && skill.slots.some((x) => x.name === s.slot));
     const fromSpan = slotTexts(text, u.slots).get(slotName)?.join(isTextSlot(spec) ? ' and ' : ' ');
-    const value = this.readSlot(spec, fromSpan ?? text, text, ctx);
+    let value: ReturnType<Assistant['readSlot']>;
+    if (exactValue && strict?.ok) value = { ok: true, value: strict.value, text: whole };
+    else if (isTextSlot(spec)) value = this.readSlot(spec, otherSlots && fromSpan ? fromSpan : whole || text, text, ctx);
+    else value = this.readSlot(spec, fromSpan ?? text, text, ctx);
     if (value.ok) {
       turn.add({ type: 'slot_set', task: task.id, slot: slotName, value: value.value, text: value.text });
       // Other slots of this task mentioned in the same answer ("call mom at 5").
-      this.fillFromSpans(turn, task, skill, u.slots.filter((s) => s.slot !== slotName), problems, ctx, false, text);
+      if (otherSlots) this.fillFromSpans(turn, task, skill, u.slots.filter((s) => s.slot !== slotName), problems, ctx, false, text);
       return this.advance(turn, task, problems, ctx);
     }
     if (changingSubject) return this.digress(turn, text, u, ctx);
@@ -270,7 +295,8 @@ export class Assistant {
   private resumePrompt(turn: TurnBuilder, task: TaskState): void {
     const skill = this.skills.get(task.skill);
     const awaiting = task.awaiting;
-    if (!skill || !awaiting) return;
+    if (!skill || !awaiting || turn.resumed) return;
+    turn.resumed = true;
     const question = awaiting.kind === 'confirmation' ? awaiting.question : skill.slots.find((s) => s.name === awaiting.slot)?.prompt;
     if (question) turn.say(`Back to what we were doing: ${question}`);
   }
@@ -285,7 +311,6 @@ export class Assistant {
     }
     const id = `t${Date.now().toString(36)}${(this.taskCounter++).toString(36)}`;
     turn.add({ type: 'task_started', task: id, skill: skill.name, intent });
-    const task = turn.top()!;
     const problems: SlotProblem[] = [];
     for (const reading of readRequestSlots(skill.slots, text, spans, ctx)) {
       if (reading.ok) turn.add({ type: 'slot_set', task: id, slot: reading.slot, value: reading.value, text: reading.text });
@@ -430,22 +455,28 @@ export class Assistant {
     const skill = this.skills.get(last.skill);
     if (!skill) return turn.say("Sorry, I can't change that.");
     const found: { slot: string; value: unknown; text: string }[] = [];
+    const reread = (spec: SkillSlot, said: string) =>
+      spec.reread && last.values[spec.name] !== undefined ? spec.reread(said, last.values[spec.name], ctx) : spec.parse(said, ctx);
     for (const [slot, pieces] of slotTexts(text, u.slots)) {
       const spec = skill.slots.find((s) => s.name === slot);
       if (!spec) continue;
       const spanText = pieces.join(isTextSlot(spec) ? ' and ' : ' ');
-      const at = this.correctionContext(spec, spanText, last.values[spec.name], ctx);
-      const parsed = spec.parse(spanText, at);
-      const hit = parsed.ok ? { value: parsed.value, text: spanText } : spec.find?.(text, at);
-      if (!hit) return turn.say(`${parsed.ok ? '' : parsed.reason} What should I change it to?`.trim());
+      const parsed = reread(spec, spanText);
+      if (parsed.ok) {
+        found.push({ slot: spec.name, value: parsed.value, text: spanText });
+        continue;
+      }
+      const hit = spec.find?.(text, ctx);
+      if (!hit) return turn.say(`${parsed.reason} What should I change it to?`);
       found.push({ slot: spec.name, value: hit.value, text: hit.text });
     }
     if (found.length === 0) {
-      // The model marked nothing: a date or duration may still be in the words ("no, 6pm").
-      for (const spec of skill.slots) {
-        const hit = spec.find?.(text, this.correctionContext(spec, text, last.values[spec.name], ctx));
-        if (hit && last.values[spec.name] !== undefined) {
-          found.push({ slot: spec.name, value: hit.value, text: hit.text });
+      // The model marked nothing: the correction may be just a value ("no, 6pm", "I meant metres").
+      const said = stripCorrectionLead(text);
+      for (const spec of skill.slots.filter((s) => !isTextSlot(s) && last.values[s.name] !== undefined)) {
+        const parsed = said ? reread(spec, said) : null;
+        if (parsed?.ok) {
+          found.push({ slot: spec.name, value: parsed.value, text: said });
           break;
         }
       }
@@ -462,16 +493,6 @@ export class Assistant {
     }
     for (const f of found) turn.add({ type: 'slot_set', task: id, slot: f.slot, value: f.value, text: f.text });
     this.advance(turn, turn.top()!, [], ctx);
-  }
-
-  /** A corrected time without a day keeps the day it corrects ("no, 6pm" after "tomorrow at 5pm"). */
-  private correctionContext(spec: SkillSlot, text: string, previous: unknown, ctx: SkillContext): SkillContext {
-    if (typeof previous !== 'string' || RELATIVE_DAY.test(text) || !/^\d{4}-\d\d-\d\dT/.test(previous)) return ctx;
-    const day = new Date(previous);
-    if (Number.isNaN(day.getTime())) return ctx;
-    // Reference just after the previous value's midnight in the user's zone, but never before now.
-    const local = new Date(day.getTime() - 12 * 3600_000);
-    return local > ctx.now ? { ...ctx, now: local } : ctx;
   }
 
   private undoFinished(turn: TurnBuilder, ctx: SkillContext): void {
@@ -524,12 +545,22 @@ function isTextSlot(spec: SkillSlot): boolean {
   return !spec.find;
 }
 
+/** The value in a correction: "no, I meant metres" → "metres". */
+function stripCorrectionLead(text: string): string {
+  return stripFragmentFiller(
+    text
+      .replace(/^\s*(no+|nope|actually|sorry|oops|wait)\b[,\s]*/i, '')
+      .replace(/^\s*(i meant|i mean|i said|make (it|that)|change (it|that) to|it should be|should be|instead)\s*/i, '')
+      .replace(/[,\s]*(instead|not \w+( \w+)?)\s*[.!]*\s*$/i, ''),
+  );
+}
+
 /** Drops the filler around a fragment answer ("um, tomorrow at 5 please" → "tomorrow at 5"). */
 function stripFragmentFiller(text: string): string {
   return text
     .replace(/^\s*(um+|uh+|er+|hmm+|well|ok(ay)?|so|yes|yeah|sure|oh)\b[,\s]*/i, '')
     .replace(/^\s*(make it|let'?s say|say|how about|maybe|i guess|it'?s|it is|to|about)\s+/i, '')
-    .replace(/[\s,]*(please|thanks|thank you|pls)\s*[.!]*\s*$/i, '')
+    .replace(/[\s,]*(please|thanks|thank you|pls|then|instead)\s*[.!]*\s*$/i, '')
     .replace(/[.!?]+\s*$/, '')
     .trim();
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { slotTexts } from './slot-spans.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import { readSlotsFromSpans, slotTexts } from './slot-spans.js';
 
 function spans(utterance: string, parts: [string, string][]) {
   let from = 0;
@@ -29,5 +30,33 @@ describe('slotTexts', () => {
   it('merges list items split by commas', () => {
     const u = 'add eggs, milk and bread';
     expect(slotTexts(u, spans(u, [['item', 'eggs'], ['item', 'milk'], ['item', 'bread']])).get('item')).toEqual(['eggs, milk and bread']);
+  });
+});
+
+describe('readSlotsFromSpans', () => {
+  const ctx = { user: 'u', now: new Date('2026-11-25T10:00:00Z'), timeZone: 'UTC', store: createMemoryStore().forUser('u') };
+  const when = {
+    name: 'when',
+    required: true,
+    prompt: 'When?',
+    example: '5pm',
+    parse: (t: string) => (/^(next \w+)( at \d+pm)?$/.test(t) ? { ok: true as const, value: t } : { ok: false as const, reason: `bad "${t}"` }),
+    find: (u: string) => {
+      const m = /next \w+( at \d+pm)?/.exec(u);
+      return m ? { value: m[0], text: m[0] } : null;
+    },
+  };
+
+  it('prefers a reading of the utterance that contains a partly tagged value', () => {
+    const u = 'remind me next wednesday at 2pm to pay';
+    const got = readSlotsFromSpans([when], u, [{ slot: 'when', value: '', text: 'next wednesday', start: 10, end: 24 }], ctx);
+    expect(got).toEqual([{ slot: 'when', ok: true, value: 'next wednesday at 2pm', text: 'next wednesday at 2pm' }]);
+  });
+
+  it('ignores spans of filler words and reports unreadable ones', () => {
+    const u = 'remind me at the blorp';
+    expect(readSlotsFromSpans([when], u, [{ slot: 'when', value: '', text: 'the', start: 13, end: 16 }], ctx)).toEqual([]);
+    const got = readSlotsFromSpans([when], u, [{ slot: 'when', value: '', text: 'blorp', start: 17, end: 22 }], ctx);
+    expect(got).toEqual([{ slot: 'when', ok: false, reason: 'bad "blorp"', example: '5pm' }]);
   });
 });

@@ -10,13 +10,16 @@ const FILLER_ONLY = /^\W*(?:(?:the|a|an|to|on|at|in|for|and|my|of|it|is|me|by|fr
 /** Most words a gap between two pieces of one value may hold ("at", "of the"). */
 const MAX_GAP_WORDS = 2;
 
-/**
- * Slot name → the pieces of its value, in order: neighbouring pieces are merged with the words
- * between them; pieces far apart (or with another slot between) stay separate.
- */
-export function slotTexts(utterance: string, spans: readonly Pick<TurnSlot, 'slot' | 'start' | 'end'>[]): Map<string, string[]> {
-  const sorted = [...spans].sort((a, b) => a.start - b.start);
-  const segments = new Map<string, { start: number; end: number }[]>();
+interface Segment {
+  start: number;
+  end: number;
+}
+
+/** Merged pieces per slot, with their offsets into the utterance. */
+function slotSegments(utterance: string, spans: readonly Pick<TurnSlot, 'slot' | 'start' | 'end'>[]): Map<string, Segment[]> {
+  // A span of only filler words ("the", "at") is a tagging slip, not a value the user gave.
+  const sorted = [...spans].filter((s) => !FILLER_ONLY.test(utterance.slice(s.start, s.end))).sort((a, b) => a.start - b.start);
+  const segments = new Map<string, Segment[]>();
   for (const [i, span] of sorted.entries()) {
     const list = segments.get(span.slot) ?? [];
     const previous = list[list.length - 1];
@@ -27,34 +30,66 @@ export function slotTexts(utterance: string, spans: readonly Pick<TurnSlot, 'slo
     else list.push({ start: span.start, end: span.end });
     segments.set(span.slot, list);
   }
+  return segments;
+}
+
+/**
+ * Slot name → the pieces of its value, in order: neighbouring pieces are merged with the words
+ * between them; pieces far apart (or with another slot between) stay separate.
+ */
+export function slotTexts(utterance: string, spans: readonly Pick<TurnSlot, 'slot' | 'start' | 'end'>[]): Map<string, string[]> {
   const texts = new Map<string, string[]>();
-  for (const [slot, list] of segments) texts.set(slot, list.map((s) => utterance.slice(s.start, s.end).trim()));
+  for (const [slot, list] of slotSegments(utterance, spans)) texts.set(slot, list.map((s) => utterance.slice(s.start, s.end).trim()));
   return texts;
 }
 
 /** A skill slot's value read from the model's spans, or why it could not be read. */
 export type SlotReading = { slot: string; ok: true; value: unknown; text: string } | { slot: string; ok: false; reason: string; example?: string };
 
+const isTyped = (spec: SkillSlot) => Boolean(spec.find);
+
 /**
  * Reads the values of a skill's slots from the model's spans, as the dialogue manager does: the
  * pieces of a value are joined, parsed by the slot, and a typed value the span does not hold
- * ("km to miles" tagged as the target unit) is looked for in the whole utterance.
+ * ("km to miles" tagged as the target unit) is looked for in the whole utterance. A piece tagged
+ * as a typed value that reads as nothing, right next to a free-text value ("transfer the" +
+ * "deposit"), is the end of that text.
  */
 export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: string, spans: readonly TurnSlot[], ctx: SkillContext): SlotReading[] {
-  const pieces = slotTexts(utterance, spans);
+  const segments = slotSegments(utterance, spans);
+  const text = (segs: Segment[], spec: SkillSlot) => segs.map((s) => utterance.slice(s.start, s.end).trim()).join(isTyped(spec) ? ' ' : ' and ');
+  for (const spec of slots.filter(isTyped)) {
+    const segs = segments.get(spec.name);
+    if (!segs || spec.parse(text(segs, spec), ctx).ok || spec.find?.(utterance, ctx)) continue;
+    for (const textSpec of slots.filter((s) => !isTyped(s))) {
+      const textSegs = segments.get(textSpec.name) ?? [];
+      const touching = textSegs.find((t) => segs.some((g) => /^\s*$/.test(utterance.slice(t.end, g.start)) || /^\s*$/.test(utterance.slice(g.end, t.start))));
+      if (!touching) continue;
+      for (const g of segs) {
+        touching.start = Math.min(touching.start, g.start);
+        touching.end = Math.max(touching.end, g.end);
+      }
+      segments.delete(spec.name);
+      break;
+    }
+  }
   const readings: SlotReading[] = [];
   for (const spec of slots) {
-    // A span of only filler words ("the", "at") is a tagging slip, not a value the user gave.
-    const texts = pieces.get(spec.name)?.filter((t) => !FILLER_ONLY.test(t));
-    if (!texts || texts.length === 0) continue;
-    const text = texts.join(spec.find ? ' ' : ' and ');
-    const parsed = spec.parse(text, ctx);
-    if (parsed.ok) {
-      readings.push({ slot: spec.name, ok: true, value: parsed.value, text });
-      continue;
-    }
+    const segs = segments.get(spec.name);
+    if (!segs || segs.length === 0) continue;
+    const said = text(segs, spec);
+    const parsed = spec.parse(said, ctx);
     const found = spec.find?.(utterance, ctx);
-    readings.push(found ? { slot: spec.name, ok: true, value: found.value, text: found.text } : { slot: spec.name, ok: false, reason: parsed.reason, example: parsed.example ?? spec.example });
+    if (found && spec.preferFind) {
+      readings.push({ slot: spec.name, ok: true, value: found.value, text: found.text });
+    } else if (parsed.ok) {
+      // The model may tag only part of a value ("next wednesday" of "next wednesday at 2pm",
+      // "+ 789" of "345 + 789"): a reading of the utterance that contains the span is preferred.
+      const wider = found && found.text.length > said.length && found.text.toLowerCase().includes(said.toLowerCase());
+      readings.push(wider ? { slot: spec.name, ok: true, value: found.value, text: found.text } : { slot: spec.name, ok: true, value: parsed.value, text: said });
+    } else {
+      readings.push(found ? { slot: spec.name, ok: true, value: found.value, text: found.text } : { slot: spec.name, ok: false, reason: parsed.reason, example: parsed.example ?? spec.example });
+    }
   }
   return readings;
 }

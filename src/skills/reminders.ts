@@ -4,6 +4,7 @@
  * and said in the user's time zone; reminders are numbered soonest first, the same numbering
  * whether the whole list or one day of it is shown, so "cancel reminder 2" means what was shown.
  */
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Reminder } from '../store/types.js';
 import type { ArgumentProblem, Parsed, Skill, SkillContext, SkillSlot } from './types.js';
@@ -78,7 +79,28 @@ const whenSlot: SkillSlot<string> = {
     const found = findDateTime(utterance, ctx);
     return found ? { value: found.value.iso, text: found.text } : null;
   },
+  reread: rereadWhen,
 };
+
+const RELATIVE_DAY = /\b(today|tonight|tomorrow|tmrw|tmr|next|this|in \w+|weekend)\b/i;
+
+/**
+ * A corrected time keeps the day it corrects ("no, 6pm" after "tomorrow at 5pm"), and a
+ * corrected day keeps the time ("I meant thursday" after "friday at 10am").
+ */
+export function rereadWhen(text: string, previous: string, ctx: SkillContext): Parsed<string> {
+  const before = DateTime.fromISO(previous, { setZone: true }).setZone(ctx.timeZone);
+  if (!before.isValid) return whenSlot.parse(text, ctx);
+  // Read a bare time on the previous day: from that day's start (never before now).
+  const dayStart = before.startOf('day').toJSDate();
+  const reference = !RELATIVE_DAY.test(text) && dayStart > ctx.now ? { ...ctx, now: dayStart } : ctx;
+  const parsed = parseDateTime(text, reference);
+  if (!parsed.ok) return parsed;
+  if (parsed.value.hasTime) return { ok: true, value: parsed.value.iso };
+  const day = DateTime.fromISO(parsed.value.iso, { setZone: true }).setZone(ctx.timeZone);
+  const kept = day.set({ hour: before.hour, minute: before.minute, second: 0, millisecond: 0 });
+  return { ok: true, value: toIso(kept.toJSDate(), ctx.timeZone) };
+}
 
 const taskSlot: SkillSlot<string> = {
   name: 'task',

@@ -37,6 +37,16 @@ export interface SkillSlot<V = unknown> {
    * answer like "tomorrow at 5", or a request the model tagged only partly).
    */
   find?(utterance: string, ctx: SkillContext): { value: V; text: string } | null;
+  /**
+   * When `find` reads the utterance, trust it over the model's span: for values with a reliable
+   * surface pattern ("5 kg to pounds") that a tagger easily splits the wrong way.
+   */
+  preferFind?: boolean;
+  /**
+   * Reads a correction of this slot given its previous value ("thursday" after "friday at 10am"
+   * keeps 10:00; "6pm" after "tomorrow at 5pm" keeps tomorrow). Without it, `parse` is used.
+   */
+  reread?(text: string, previous: V, ctx: SkillContext): Parsed<V>;
 }
 
 /** What `run` returns: the reply to show, and a structured result for APIs and tests. */

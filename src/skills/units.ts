@@ -13,11 +13,25 @@ const quantitySlot: SkillSlot<Quantity> = {
   prompt: 'What amount should I convert?',
   example: '5 miles',
   parse: (text) => parseQuantity(text),
+  preferFind: true,
   find(utterance) {
     const found = findConversion(utterance);
-    return found ? found.quantity : null;
+    return found ? found.quantity : findQuantity(utterance);
   },
 };
+
+/** An amount alone anywhere in an utterance ("convert 10 kilograms"): the longest that reads. */
+export function findQuantity(utterance: string): { value: Quantity; text: string } | null {
+  const words = utterance.split(/\s+/).filter(Boolean).slice(0, 40);
+  for (let length = Math.min(4, words.length); length >= 1; length--) {
+    for (let i = 0; i + length <= words.length; i++) {
+      const text = words.slice(i, i + length).join(' ').replace(/[?.!,]+$/, '');
+      const parsed = parseQuantity(text);
+      if (parsed.ok) return { value: parsed.value, text };
+    }
+  }
+  return null;
+}
 
 const unitSlot: SkillSlot<string> = {
   name: 'unit',
@@ -25,6 +39,7 @@ const unitSlot: SkillSlot<string> = {
   prompt: 'Convert to which unit?',
   example: 'kilometres',
   parse: (text) => parseUnit(text),
+  preferFind: true,
   find(utterance) {
     const found = findConversion(utterance);
     return found ? found.unit : null;
@@ -44,6 +59,9 @@ export const unitsConvert: Skill<ConvertArgs> = {
   slots: [quantitySlot, unitSlot],
   args: convertArgs,
   validate(args) {
+    if (parseUnit(args.unit).ok && args.unit === args.quantity.unit) {
+      return { slot: 'unit', reason: `That is already in ${args.unit}.`, example: 'kilometres' };
+    }
     const converted = convertQuantity(args.quantity, args.unit);
     return converted.ok ? null : { slot: 'unit', reason: converted.reason, example: converted.example };
   },

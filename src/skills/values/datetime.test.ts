@@ -211,3 +211,12 @@ describe('formatting', () => {
     expect(holidayName('friday')).toBeNull();
   });
 });
+
+describe('parts of the day after an hour', () => {
+  const ctx: ValueContext = { now: new Date('2026-11-25T10:00:00Z'), timeZone: 'Europe/London' };
+  it('reads "in the morning" as am and "in the evening" as pm', () => {
+    expect(read('tomorrow at six in the morning', ctx).iso).toBe('2026-11-26T06:00:00+00:00');
+    expect(read('tomorrow at 8 in the evening', ctx).iso).toBe('2026-11-26T20:00:00+00:00');
+    expect(read('tomorrow at six', ctx).iso).toBe('2026-11-26T18:00:00+00:00');
+  });
+});

@@ -294,15 +294,26 @@ function failure(text: string): { ok: false; reason: string; example: string } {
 }
 
 /** Reads a date or time; the whole text must be one ("tomorrow at 5pm", "in 20 minutes", "christmas"). */
-export function parseDateTime(text: string, ctx: ValueContext): Parsed<DateTimeValue> {
-  if (text.length > MAX_TEXT || !text.trim()) return failure(text);
+export function parseDateTime(said: string, ctx: ValueContext): Parsed<DateTimeValue> {
+  if (said.length > MAX_TEXT || !said.trim()) return failure(said);
+  const text = partOfDayAsMeridiem(said);
   const results = parseAll(text, ctx);
   const first = results[0];
   if (!first || isDuration(first)) return failure(text);
   const rest = text.slice(0, first.index) + ' ' + text.slice(first.index + first.text.length);
   if (!onlyFiller(rest)) return failure(text);
   const value = interpret(first, ctx);
-  return value ? { ok: true, value } : failure(text);
+  return value ? { ok: true, value } : failure(said);
+}
+
+const PART_OF_DAY = new RegExp(`\\b(?<hour>${HOUR_WORD}(?:[:.]\\d\\d)?)(?:\\s+o'?clock)?\\s+(?:in the|at|this|tomorrow)\\s+(?<part>morning|afternoon|evening|night)\\b`, 'i');
+
+/** "six in the morning" → "six am", "8 in the evening" → "8 pm": chrono reads neither. */
+function partOfDayAsMeridiem(text: string): string {
+  return text.replace(PART_OF_DAY, (...args) => {
+    const { hour, part } = args[args.length - 1] as { hour: string; part: string };
+    return `${hour} ${part.toLowerCase() === 'morning' ? 'am' : 'pm'}`;
+  });
 }
 
 /** The first date or time anywhere in an utterance, with its character offsets. */
