@@ -58,6 +58,7 @@ export function buildProgram(): Command {
     .option('--vocab-size <n>', 'largest WordPiece vocabulary to learn', integer)
     .option('--token-buckets <n>', 'hashed word n-gram feature buckets of the backbone (model size)', integer)
     .option('--sentence-buckets <n>', 'hashed sentence feature buckets of the sparse intent head (model size)', integer)
+    .option('--augment <n>', 'extra examples per intent made by swapping slot values between examples', integer)
     .option('--quiet', 'no progress bar')
     .action(async (inputs: string[], opts) => {
       const { report } = await trainToFolder(inputs.length === 1 ? inputs[0] : inputs, opts);

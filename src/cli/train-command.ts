@@ -20,6 +20,7 @@ export interface TrainCommandOptions {
   vocabSize?: number;
   tokenBuckets?: number;
   sentenceBuckets?: number;
+  augment?: number;
   quiet?: boolean;
 }
 
@@ -48,6 +49,7 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
     ...(flags.learningRate !== undefined && { learningRate: flags.learningRate }),
     ...(flags.oosThreshold !== undefined && { oosThreshold: flags.oosThreshold }),
     ...(flags.vocabSize !== undefined && { vocabSize: flags.vocabSize }),
+    ...(flags.augment !== undefined && { augmentPerIntent: flags.augment }),
     backbone,
     heads,
     outOfScopeIntent: data.outOfScopeIntent,

@@ -56,6 +56,8 @@ export interface AssistantOptions {
 
 /** Confidence above which another intent counts as the user changing the subject. */
 const DIGRESSION_CONFIDENCE = 0.6;
+/** An answer that does not read as the value asked for changes the subject at lower confidence. */
+const UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE = 0.5;
 const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
 const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|make (it|that)|change (it|that))\b/i;
 const CANCEL_WORDS = /\b(cancel|never ?mind|forget (it|that|about it)|undo|scrap that|don'?t bother)\b/i;
@@ -223,8 +225,12 @@ export class Assistant {
     const awaitedFilled = () => turn.state.stack.find((t) => t.id === task.id)?.values[slotName] !== undefined;
     // "No, make it 6pm" while the task is still asking: a correction of the task in progress.
     if (kind === 'correct') {
-      this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, true, text);
-      if (awaitedFilled() || problems.length > 0) return this.advance(turn, task, problems, ctx);
+      const before = turn.events.length;
+      const corrections: SlotProblem[] = [];
+      this.fillFromSpans(turn, task, skill, u.slots, corrections, ctx, true, text);
+      // Something was corrected: go on with the question. Unreadable "corrections" are more
+      // likely a plain answer the model heard as a correction ("to move the car"): read it as one.
+      if (awaitedFilled() || turn.events.length > before) return this.advance(turn, task, [], ctx);
     }
     // The whole answer is exactly a value ("tomorrow at 5", "in 10 minutes").
     const whole = stripFragmentFiller(text);
@@ -237,11 +243,23 @@ export class Assistant {
     }
     // A free-text answer ("the bread one") easily looks like some other request to the model:
     // it takes a surer model to call it a change of subject.
-    const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : DIGRESSION_CONFIDENCE;
+    const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE;
     const changingSubject = this.isOtherSubject(u, task) && u.confidence >= needed;
     if (changingSubject && !exactValue) {
       if (isTextSlot(spec) || u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE || !this.readsAs(spec, text, ctx)) {
         return this.digress(turn, text, u, ctx);
+      }
+    }
+    // "tomorrow at noon" when asked what the reminder is about: an answer to another question
+    // of the same task that is still open.
+    if (isTextSlot(spec) && whole) {
+      const values = turn.state.stack.find((t) => t.id === task.id)?.values ?? {};
+      for (const other of skill.slots.filter((s) => s !== spec && !isTextSlot(s) && values[s.name] === undefined)) {
+        const parsed = other.parse(whole, ctx);
+        if (parsed.ok) {
+          turn.add({ type: 'slot_set', task: task.id, slot: other.name, value: parsed.value, text: whole });
+          return this.advance(turn, task, [], ctx);
+        }
       }
     }
     const otherSlots = u.slots.some((s) => s.slot !== slotName && skill.slots.some((x) => x.name === s.slot));
@@ -278,7 +296,8 @@ export class Assistant {
       this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, true, text);
       return this.advance(turn, task, problems, ctx);
     }
-    if (this.isOtherSubject(u, task) && u.confidence >= DIGRESSION_CONFIDENCE) return this.digress(turn, text, u, ctx);
+    // "hmm" or "wait" is not a new request: only a sure one interrupts a yes/no question.
+    if (this.isOtherSubject(u, task) && u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE - 0.05) return this.digress(turn, text, u, ctx);
     turn.say(`Please answer yes or no. ${task.awaiting?.kind === 'confirmation' ? task.awaiting.question : ''}`.trim());
     turn.action = this.report(task, 'needs_confirmation', null);
   }

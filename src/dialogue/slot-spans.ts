@@ -61,6 +61,9 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
   for (const spec of slots.filter(isTyped)) {
     const segs = segments.get(spec.name);
     if (!segs || spec.parse(text(segs, spec), ctx).ok || spec.find?.(utterance, ctx)) continue;
+    // Only a lone word without digits ("deposit"): a longer piece is the user's own bad value
+    // ("the thirty-fifth of smarch"), which is reported, not swallowed.
+    if (!/^[\p{L}'-]+$/u.test(text(segs, spec))) continue;
     for (const textSpec of slots.filter((s) => !isTyped(s))) {
       const textSegs = segments.get(textSpec.name) ?? [];
       const touching = textSegs.find((t) => segs.some((g) => /^\s*$/.test(utterance.slice(t.end, g.start)) || /^\s*$/.test(utterance.slice(g.end, t.start))));
@@ -74,8 +77,16 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
     }
   }
   const readings: SlotReading[] = [];
-  for (const spec of slots) {
-    const segs = segments.get(spec.name);
+  // Typed values first: a free-text piece inside a typed value's reading ("7am" of "tomorrow at
+  // 7am" tagged as part of the task) is dropped from the text.
+  const ordered = [...slots.filter(isTyped), ...slots.filter((s) => !isTyped(s))];
+  for (const spec of ordered) {
+    let segs = segments.get(spec.name);
+    if (segs && !isTyped(spec) && segs.length > 1) {
+      const typedTexts = readings.flatMap((r) => (r.ok ? [r.text.toLowerCase()] : []));
+      const kept = segs.filter((g) => !typedTexts.some((t) => t.includes(utterance.slice(g.start, g.end).trim().toLowerCase())));
+      segs = kept.length > 0 ? kept : segs;
+    }
     if (!segs || segs.length === 0) continue;
     const said = text(segs, spec);
     const parsed = spec.parse(said, ctx);

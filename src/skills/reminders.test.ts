@@ -352,3 +352,13 @@ describe('reminders.cancel_all', () => {
     expect(ctx.store.listReminders()).toHaveLength(1);
   });
 });
+
+describe('corrections of a reminder time (rereadWhen)', () => {
+  const ctx = { user: 'u', now: new Date('2026-11-25T10:00:00Z'), timeZone: 'Europe/London', store: createMemoryStore().forUser('u') };
+  it('keeps the day for a bare time and the time for a bare day', async () => {
+    const { rereadWhen } = await import('./reminders.js');
+    expect(rereadWhen('6pm', '2026-11-26T17:00:00+00:00', ctx)).toEqual({ ok: true, value: '2026-11-26T18:00:00+00:00' });
+    expect(rereadWhen('thursday', '2026-11-27T10:00:00+00:00', ctx)).toEqual({ ok: true, value: '2026-11-26T10:00:00+00:00' });
+    expect(rereadWhen('tomorrow at 8am', '2026-11-30T17:00:00+00:00', ctx)).toEqual({ ok: true, value: '2026-11-26T08:00:00+00:00' });
+  });
+});

@@ -82,7 +82,8 @@ const whenSlot: SkillSlot<string> = {
   reread: rereadWhen,
 };
 
-const RELATIVE_DAY = /\b(today|tonight|tomorrow|tmrw|tmr|next|this|in \w+|weekend)\b/i;
+const NAMES_A_DAY =
+  /\b(today|tonight|tomorrow|tmrw|tmr|next|this|in \w+|weekend|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|easter|halloween|\d+(st|nd|rd|th)|\d{1,2}[/-]\d{1,2})\b/i;
 
 /**
  * A corrected time keeps the day it corrects ("no, 6pm" after "tomorrow at 5pm"), and a
@@ -91,9 +92,9 @@ const RELATIVE_DAY = /\b(today|tonight|tomorrow|tmrw|tmr|next|this|in \w+|weeken
 export function rereadWhen(text: string, previous: string, ctx: SkillContext): Parsed<string> {
   const before = DateTime.fromISO(previous, { setZone: true }).setZone(ctx.timeZone);
   if (!before.isValid) return whenSlot.parse(text, ctx);
-  // Read a bare time on the previous day: from that day's start (never before now).
+  // A bare time is read on the previous value's day (from that day's start, never before now).
   const dayStart = before.startOf('day').toJSDate();
-  const reference = !RELATIVE_DAY.test(text) && dayStart > ctx.now ? { ...ctx, now: dayStart } : ctx;
+  const reference = !NAMES_A_DAY.test(text) && dayStart > ctx.now ? { ...ctx, now: dayStart } : ctx;
   const parsed = parseDateTime(text, reference);
   if (!parsed.ok) return parsed;
   if (parsed.value.hasTime) return { ok: true, value: parsed.value.iso };

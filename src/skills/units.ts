@@ -60,7 +60,8 @@ export const unitsConvert: Skill<ConvertArgs> = {
   args: convertArgs,
   validate(args) {
     if (parseUnit(args.unit).ok && args.unit === args.quantity.unit) {
-      return { slot: 'unit', reason: `That is already in ${args.unit}.`, example: 'kilometres' };
+      // The amount's own unit heard as the target ("convert 10 kilograms"): the target is still to ask.
+      return { slot: 'unit', reason: '', example: 'kilometres' };
     }
     const converted = convertQuantity(args.quantity, args.unit);
     return converted.ok ? null : { slot: 'unit', reason: converted.reason, example: converted.example };

@@ -20,6 +20,7 @@ import { DuetModel, type RawPrediction } from '../model/duet-model.js';
 import { encodeUtterance, spansToWordTags, type EncodedUtterance } from '../model/encode-utterance.js';
 import { NluNetwork, type NluBatch } from '../model/nlu-network.js';
 import { ParameterStore } from '../model/params.js';
+import { augmentBySlotSwap } from './augment.js';
 import { createRng, shuffle } from '../util/random.js';
 import type { AdamSettings } from '../model/sparse-embedding.js';
 import { computeIdf } from '../model/sparse-features.js';
@@ -56,6 +57,8 @@ export interface TrainOptions {
   /** A fixed threshold instead of one chosen on validation. */
   oosThreshold?: number;
   slotValues: Record<string, Record<string, string>>;
+  /** Extra examples per intent made by slot-value substitution (see augment.ts); 0 = none. */
+  augmentPerIntent: number;
   onProgress?: (event: TrainProgress) => void;
 }
 
@@ -74,6 +77,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   backbone: {},
   heads: {},
   slotValues: {},
+  augmentPerIntent: 0,
 });
 
 export interface ValidationScores {
@@ -118,6 +122,8 @@ export async function trainNluModel(
   let train = trainExamples;
   let validation = validationExamples;
   if (validation.length === 0) ({ train, validation } = stratifiedHoldout(trainExamples, 0.1, options.seed));
+  // Augmented sentences come from training examples only, after the hold-out: validation stays real.
+  train = [...train, ...augmentBySlotSwap(train, options.augmentPerIntent, options.seed)];
 
   const tokenizer = WordPieceTokenizer.train(
     train.map((e) => e.text),

@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { demoModelPath } from './chat-command.js';
+
+const runner = fileURLToPath(new URL('./__fixtures__/run-cli.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'duet-jsonl-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `duet chat --jsonl` in a child process, fed `lines` on stdin. */
+function chat(lines: string[], ...flags: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', runner, 'chat', '--jsonl', ...flags], {
+    input: lines.join('\n') + '\n',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const out = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { out, stderr: result.stderr, status: result.status };
+}
+
+describe.runIf(existsSync(join(demoModelPath(), 'config.json')))('duet chat --jsonl with the shipped demo', () => {
+  const store = join(dir, 'chat.sqlite');
+  const clock = ['--now', '2026-11-25T10:00:00+01:00', '--tz', 'Europe/Paris', '--store', store];
+
+  it('answers one JSON line per turn, with ISO-8601 times in the zone, and keeps going after a bad line', () => {
+    const { out, status } = chat(
+      [JSON.stringify({ text: 'remind me to call mom tomorrow at 5pm', user: 'alice' }), 'not json', JSON.stringify({ text: 'what is 12 times 7 plus 3' })],
+      ...clock,
+    );
+    expect(status).toBe(0);
+    expect(out).toHaveLength(3);
+    expect(out[0]).toMatchObject({
+      intent: 'set_reminder',
+      action: { skill: 'reminders.create', status: 'done', args: { when: '2026-11-26T17:00:00+01:00' } },
+    });
+    expect(typeof out[0].reply).toBe('string');
+    expect(typeof out[0].confidence).toBe('number');
+    expect(out[1]).toEqual({ error: expect.stringContaining('line 2: not JSON') });
+    expect(out[2]).toMatchObject({ action: { skill: 'calculator.evaluate', status: 'done', result: { value: 87 } } });
+  });
+
+  it('keeps what it did in the store across runs, per user', () => {
+    const { out } = chat([JSON.stringify({ text: 'what are my reminders', user: 'alice' }), JSON.stringify({ text: 'what are my reminders', user: 'bob' })], ...clock);
+    expect(out[0].reply).toContain('call mom');
+    expect(out[1].reply).not.toContain('call mom');
+  });
+
+  it('refuses a store file that is not a database, naming it, and leaves it untouched', () => {
+    const bad = join(dir, 'corrupt.sqlite');
+    writeFileSync(bad, 'this is not a database '.repeat(200));
+    const { status, stderr } = chat([JSON.stringify({ text: 'hi' })], '--store', bad);
+    expect(status).toBe(1);
+    expect(stderr).toContain(bad);
+    expect(stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('rejects a clock that is not ISO-8601', () => {
+    const { status, stderr } = chat([], '--now', 'yesterday-ish', '--store', store);
+    expect(status).toBe(1);
+    expect(stderr).toContain('--now');
+  });
+});
