@@ -20,6 +20,16 @@ const ASSISTANT_DIR = join(ROOT, 'examples', 'assistant');
 const OUTPUT = join(ASSISTANT_DIR, 'chitchat.yml');
 const QNA_DIR = join(resolveDataDir(), 'microsoft-chitchat', 'qnamaker-english');
 
+/**
+ * The 2021 source gives the old US Lifeline number; since July 2022 the US line is 988. An
+ * assistant must not hand out an outdated crisis number, so it is replaced in the answers.
+ */
+function updateHelpline(answer: string): string {
+  return answer
+    .replace(/1-800-273-8255/g, '988 (call or text, in the US)')
+    .replace(/www\.suicidepreventionlifeline\.org/g, '988lifeline.org');
+}
+
 /** The friendly personality gives the questions and the first answer; the others add answers. */
 const PRIMARY_FILE = 'qna_chitchat_friendly.qna';
 const OTHER_FILES = ['qna_chitchat_caring.qna', 'qna_chitchat_enthusiastic.qna', 'qna_chitchat_professional.qna', 'qna_chitchat_witty.qna'];
@@ -278,7 +288,7 @@ async function main(): Promise<void> {
     if (examples.length === 0) throw new Error(`pair '${pair.primary}' has no phrasing left after filtering`);
     total += examples.length;
     intents[`chitchat.${slug}`] = { response: `utter_chitchat_${slug}`, examples };
-    responses[`utter_chitchat_${slug}`] = answers;
+    responses[`utter_chitchat_${slug}`] = answers.map(updateHelpline);
   }
 
   const doc = new Document({ intents, responses });
