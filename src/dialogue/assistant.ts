@@ -238,15 +238,17 @@ export class Assistant {
     const exactValue = !isTextSlot(spec) && strict?.ok === true;
     // A restated request ("remind me at 5 to call mom"): fill what is still missing.
     if (u.intent === task.intent && !exactValue) {
+      const before = turn.events.length;
       this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, false, text);
-      if (awaitedFilled() || problems.length > 0) return this.advance(turn, task, problems, ctx);
+      // It answered another open question ("tomorrow at noon" when asked what about): ask again.
+      if (awaitedFilled() || problems.length > 0 || turn.events.length > before) return this.advance(turn, task, problems, ctx);
     }
     // A free-text answer ("the bread one") easily looks like some other request to the model:
     // it takes a surer model to call it a change of subject.
     const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE;
     const changingSubject = this.isOtherSubject(u, task) && u.confidence >= needed;
     if (changingSubject && !exactValue) {
-      if (isTextSlot(spec) || u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE || !this.readsAs(spec, text, ctx)) {
+      if (isTextSlot(spec) ? this.looksLikeNewRequest(text, u) : u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE || !this.readsAs(spec, text, ctx)) {
         return this.digress(turn, text, u, ctx);
       }
     }
@@ -382,6 +384,18 @@ export class Assistant {
 
   private readsAs(spec: SkillSlot, text: string, ctx: SkillContext): boolean {
     return this.readSlot(spec, text, text, ctx).ok;
+  }
+
+  /**
+   * Whether a reply to a free-text question ("what should I remind you about?") is a new request
+   * rather than the answer: a question ("what's 12 times 12?"), small talk or help, or another
+   * task said in full (with two or more of its values: "add milk to my shopping list"). "Put the
+   * bins out" is an answer, even if it also sounds like a to-do.
+   */
+  private looksLikeNewRequest(text: string, u: { intent: string; slots: TurnSlot[] }): boolean {
+    if (this.kind(u.intent) !== 'task') return true;
+    const question = /\?\s*$/.test(text) || /^\s*(hang on,?\s*|wait,?\s*|oh,?\s*|btw,?\s*|by the way,?\s*)?(what|what's|whats|how|when|where|who|which|is|are|can|could|do|does|will|would)\b/i.test(text);
+    return question || u.slots.length >= 2;
   }
 
   /** Whether the model heard something other than an answer for `task` (another task, small talk, help). */
