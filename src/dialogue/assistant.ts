@@ -54,8 +54,6 @@ export interface AssistantOptions {
   maxInputChars?: number;
 }
 
-/** Confidence above which another intent counts as the user changing the subject. */
-const DIGRESSION_CONFIDENCE = 0.6;
 /** An answer that does not read as the value asked for changes the subject at lower confidence. */
 const UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE = 0.5;
 const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
