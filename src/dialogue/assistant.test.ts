@@ -231,3 +231,53 @@ describe('Assistant (dialogue manager)', () => {
     expect(turn.reply).toContain('only its first 1,000 characters');
   });
 });
+
+describe('Assistant: a value pointed back to with a pronoun', () => {
+  const folderSlot = { name: 'folder', required: false, prompt: 'Which folder?', example: 'work', parse: (t: string) => ({ ok: true as const, value: t }) };
+  const file: Skill<{ doc: string; folder?: string }> = {
+    name: 'docs.file',
+    description: 'file documents',
+    slots: [{ name: 'doc', required: true, prompt: 'Which document?', example: 'the lease', parse: (t) => ({ ok: true, value: t }) }, folderSlot],
+    args: z.object({ doc: z.string(), folder: z.string().optional() }),
+    run: (args) => ({ reply: `Filed ${args.doc} in ${args.folder ?? 'inbox'}.` }),
+  };
+  const show: Skill<{ folder?: string }> = {
+    name: 'docs.show',
+    description: 'show folders',
+    slots: [folderSlot],
+    args: z.object({ folder: z.string().optional() }),
+    run: (args) => ({ reply: `Showing ${args.folder ?? 'inbox'}.` }),
+  };
+  const docsDefinition: AssistantDefinition = {
+    ...definition,
+    intents: [
+      { name: 'file_doc', skill: 'docs.file', examples: [] },
+      { name: 'show_folder', skill: 'docs.show', examples: [] },
+      ...['affirm', 'deny', 'cancel', 'correct', 'help', 'out_of_scope'].map((name) => ({ name, examples: [] })),
+    ],
+  };
+  const docsScript: Record<string, [string, number, Record<string, string>?]> = {
+    'file the lease in taxes': ['file_doc', 0.95, { doc: 'the lease', folder: 'taxes' }],
+    "what's in it?": ['show_folder', 0.95],
+    "what's in my folder?": ['show_folder', 0.95],
+    'file that memo': ['file_doc', 0.95, { doc: 'that memo' }],
+  };
+  const start = () => {
+    const assistant = new Assistant({ understander: fakeModel(docsScript), definition: docsDefinition, skills: [file, show], store: createMemoryStore(), timeZone: 'UTC' });
+    return (text: string) => assistant.handle({ user: 'dana', text });
+  };
+
+  it('takes the value from the task just finished', async () => {
+    const say = start();
+    await say('file the lease in taxes');
+    expect((await say("what's in it?")).action).toMatchObject({ skill: 'docs.show', status: 'done', args: { folder: 'taxes' } });
+  });
+
+  it('does not carry a value over without a pronoun, or for a pronoun inside a value', async () => {
+    const say = start();
+    await say('file the lease in taxes');
+    expect((await say("what's in my folder?")).action?.args).toEqual({});
+    await say('file the lease in taxes');
+    expect((await say('file that memo')).action?.args).toEqual({ doc: 'that memo' });
+  });
+});

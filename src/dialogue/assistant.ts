@@ -58,6 +58,8 @@ export interface AssistantOptions {
 const UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE = 0.5;
 const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
 const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|make (it|that)|change (it|that))\b/i;
+/** Words that point back to something already talked about ("what's on it?", "add cheese to that too"). */
+const REFERS_BACK = /\b(it|that|there|this|that one|the same)\b/i;
 const CANCEL_WORDS = /\b(cancel|never ?mind|forget (it|that|about it)|undo|scrap that|don'?t bother)\b/i;
 
 type IntentKind = 'task' | 'affirm' | 'deny' | 'cancel' | 'correct' | 'help' | 'out_of_scope' | 'response' | 'unknown';
@@ -331,11 +333,32 @@ export class Assistant {
     const id = `t${Date.now().toString(36)}${(this.taskCounter++).toString(36)}`;
     turn.add({ type: 'task_started', task: id, skill: skill.name, intent });
     const problems: SlotProblem[] = [];
-    for (const reading of readRequestSlots(skill.slots, text, spans, ctx)) {
+    const readings = readRequestSlots(skill.slots, text, spans, ctx);
+    for (const reading of readings) {
       if (reading.ok) turn.add({ type: 'slot_set', task: id, slot: reading.slot, value: reading.value, text: reading.text });
       else problems.push({ slot: reading.slot, reason: reading.reason, example: reading.example });
     }
+    this.carryOver(turn, id, skill, outsideSpans(text, spans), readings.map((r) => r.slot));
     this.advance(turn, turn.top()!, problems, ctx);
+  }
+
+  /**
+   * "What's on it?" while clearing the shopping list, "add cheese to it too" after adding to it:
+   * an optional value the user points back to with a pronoun comes from the task being talked
+   * about (the interrupted one, else the one just finished), when that task has the same slot.
+   */
+  private carryOver(turn: TurnBuilder, id: string, skill: Skill, text: string, given: string[]): void {
+    if (!REFERS_BACK.test(text)) return;
+    const state = turn.state;
+    const earlier = state.stack.filter((t) => t.id !== id).at(-1) ?? (state.lastFinished && !state.lastFinished.undone ? state.lastFinished : null);
+    if (!earlier) return;
+    for (const spec of skill.slots) {
+      if (spec.required || given.includes(spec.name)) continue;
+      const value = earlier.values[spec.name];
+      const said = earlier.texts[spec.name];
+      if (value === undefined || said === undefined) continue;
+      turn.add({ type: 'slot_set', task: id, slot: spec.name, value, text: said });
+    }
   }
 
   /**
@@ -574,6 +597,13 @@ export class Assistant {
 
 function isTextSlot(spec: SkillSlot): boolean {
   return !spec.find;
+}
+
+/** The words of an utterance outside the model's slot spans ("add fix that leak" → "add "). */
+function outsideSpans(text: string, spans: readonly TurnSlot[]): string {
+  let rest = text;
+  for (const span of [...spans].sort((a, b) => b.start - a.start)) rest = `${rest.slice(0, span.start)} ${rest.slice(span.end)}`;
+  return rest;
 }
 
 /** The value in a correction: "no, I meant metres" → "metres". */

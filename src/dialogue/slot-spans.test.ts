@@ -59,4 +59,31 @@ describe('readSlotsFromSpans', () => {
     const got = readSlotsFromSpans([when], u, [{ slot: 'when', value: '', text: 'blorp', start: 17, end: 22 }], ctx);
     expect(got).toEqual([{ slot: 'when', ok: false, reason: 'bad "blorp"', example: '5pm' }]);
   });
+
+  it('reads a typed value cut one word short with the next untagged word, or reports that reading', () => {
+    const amount = {
+      name: 'amount',
+      required: true,
+      prompt: 'How much?',
+      example: '5 miles',
+      parse: (t: string) =>
+        /^\d+ miles$/.test(t) ? { ok: true as const, value: t } : { ok: false as const, reason: /^\d+$/.test(t) ? 'needs a unit' : `unknown unit in "${t}"` },
+      find: () => null,
+    };
+    const u = 'convert 5 miles to km';
+    expect(readSlotsFromSpans([amount], u, [{ slot: 'amount', value: '', text: '5', start: 8, end: 9 }], ctx)).toEqual([
+      { slot: 'amount', ok: true, value: '5 miles', text: '5 miles' },
+    ]);
+    const v = 'convert 5 furlongs to km';
+    expect(readSlotsFromSpans([amount], v, [{ slot: 'amount', value: '', text: '5', start: 8, end: 9 }], ctx)).toEqual([
+      { slot: 'amount', ok: false, reason: 'unknown unit in "5 furlongs"', example: '5 miles' },
+    ]);
+    // The next word belongs to another value: it is not borrowed.
+    const w = 'convert 5 furlongs to km';
+    const tagged = [
+      { slot: 'amount', value: '', text: '5', start: 8, end: 9 },
+      { slot: 'unit', value: '', text: 'furlongs', start: 10, end: 18 },
+    ];
+    expect(readSlotsFromSpans([amount], w, tagged, ctx)).toEqual([{ slot: 'amount', ok: false, reason: 'needs a unit', example: '5 miles' }]);
+  });
 });

@@ -98,11 +98,29 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
       // "+ 789" of "345 + 789"): a reading of the utterance that contains the span is preferred.
       const wider = found && found.text.length > said.length && found.text.toLowerCase().includes(said.toLowerCase());
       readings.push(wider ? { slot: spec.name, ok: true, value: found.value, text: found.text } : { slot: spec.name, ok: true, value: parsed.value, text: said });
+    } else if (found) {
+      readings.push({ slot: spec.name, ok: true, value: found.value, text: found.text });
     } else {
-      readings.push(found ? { slot: spec.name, ok: true, value: found.value, text: found.text } : { slot: spec.name, ok: false, reason: parsed.reason, example: parsed.example ?? spec.example });
+      // The model may stop a typed value one word short ("5" of "5 furlongs"): with the next
+      // untagged word it may read, or fail for the reason that matters (an unknown unit).
+      const next = isTyped(spec) ? nextUntaggedWord(utterance, segs[segs.length - 1].end, spans) : null;
+      const longer = next ? spec.parse(`${said} ${next}`, ctx) : null;
+      if (longer?.ok) readings.push({ slot: spec.name, ok: true, value: longer.value, text: `${said} ${next}` });
+      else {
+        const failure = longer ?? parsed;
+        readings.push({ slot: spec.name, ok: false, reason: failure.reason, example: failure.example ?? spec.example });
+      }
     }
   }
   return readings;
+}
+
+/** The word right after `end` when no span covers it ("furlongs" after "5"). */
+function nextUntaggedWord(utterance: string, end: number, spans: readonly TurnSlot[]): string | null {
+  const match = /^\s+([\p{L}\p{N}'-]+)/u.exec(utterance.slice(end));
+  if (!match) return null;
+  const start = end + match[0].length - match[1].length;
+  return spans.some((s) => s.start < start + match[1].length && s.end > start) ? null : match[1];
 }
 
 /**

@@ -12,6 +12,7 @@ import { initTensorBackend } from './backend.js';
 import { decodeBio, tagsToSpans } from './bio.js';
 import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
 import { encodeUtterance, type EncodedUtterance, type FeatureSettings } from './encode-utterance.js';
+import { ownerWindows, planWindows } from './long-input.js';
 import { NluNetwork } from './nlu-network.js';
 import { ParameterStore } from './params.js';
 import { createRng } from '../util/random.js';
@@ -95,7 +96,31 @@ export class DuetModel {
   async understandBatch(texts: string[], batchSize = 64): Promise<Understanding[]> {
     const encoded = await Promise.all(texts.map((t) => this.encode(t)));
     const raw = this.predictEncoded(encoded, batchSize);
-    return raw.map((r, i) => this.interpret(encoded[i], r));
+    return Promise.all(raw.map(async (r, i) => (encoded[i].truncated ? this.understandLong(texts[i]) : this.interpret(encoded[i], r))));
+  }
+
+  /** An utterance longer than the window, read in overlapping windows (see long-input.ts). */
+  private async understandLong(text: string): Promise<Understanding> {
+    const { words, wordIds } = await this.tokenizer.encode(text);
+    const pieces = new Array<number>(words.length).fill(0);
+    for (const w of wordIds) pieces[w]++;
+    const windows = planWindows(pieces, this.featureSettings.maxTokens - 1);
+    const encoded = await Promise.all(windows.map((w) => this.encode(text.slice(words[w.first][0], words[w.last][1]))));
+    const raw = this.predictEncoded(encoded);
+    const owners = ownerWindows(windows, words.length);
+    const nTags = this.config.heads.slotTags.length;
+    const wordTagLogProbs = words.map(([start], w) => {
+      const window = owners[w];
+      const base = words[windows[window].first][0];
+      const local = encoded[window].words.findIndex(([s]) => s + base === start);
+      // A word the window could not align (or cut) reads as outside every slot.
+      return local >= 0 ? raw[window].wordTagLogProbs[local] : Array.from({ length: nTags }, (_, t) => (t === 0 ? 0 : -Infinity));
+    });
+    const first = raw[0].probs;
+    const last = raw[raw.length - 1].probs;
+    const probs = first.map((p, i) => (p + last[i]) / 2);
+    const whole: EncodedUtterance = { ...encoded[0], text, words, truncated: false };
+    return this.interpret(whole, { probs, wordTagLogProbs });
   }
 
   encode(text: string): Promise<EncodedUtterance> {

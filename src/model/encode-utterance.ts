@@ -14,6 +14,8 @@ export interface EncodedUtterance {
   /** Sparse features of the word each token belongs to (undefined for [CLS]). */
   tokenFeatures: (SparseVector | undefined)[];
   sentence: SparseVector;
+  /** Whether words were cut to fit the model's maximum length. */
+  truncated?: boolean;
 }
 
 export interface FeatureSettings {
@@ -51,7 +53,7 @@ export async function encodeUtterance(text: string, tokenizer: WordPieceTokenize
       tokenFeatures.push(undefined);
     }
   }
-  return { text, ids, firstTokenOfWord, words, tokenFeatures, sentence: sentenceFeatures(text, settings.idf) };
+  return { text, ids, firstTokenOfWord, words, tokenFeatures, sentence: sentenceFeatures(text, settings.idf), truncated: keep < tokenized.ids.length };
 }
 
 /**
