@@ -96,6 +96,9 @@ const script: Record<string, [string, number, Record<string, string>?]> = {
   'no, make it 6pm': ['correct', 0.9, { at: '6pm' }],
   'never mind': ['cancel', 0.95],
   'cancel that': ['cancel', 0.95],
+  'scrap that': ['clear_notes', 0.9],
+  'no, buy eggs not milk': ['correct', 0.9, { text: 'buy eggs not milk' }],
+  'no, not 5pm': ['correct', 0.9, { at: '5pm' }],
   'tell me a joke': ['joke', 0.92],
   'clear my notes': ['clear_notes', 0.95],
   yes: ['affirm', 0.97],
@@ -184,12 +187,30 @@ describe('Assistant (dialogue manager)', () => {
     expect(store.forUser('alice').listItems('notes').map((i) => i.text)).toEqual(['buy milk @ 18:00']);
   });
 
+  it('reads a correction without the old value it contrasts with', async () => {
+    const { say, store } = setup();
+    await say('note buy milk at 5pm');
+    expect((await say('no, buy eggs not milk')).action).toMatchObject({ status: 'done', args: { text: 'buy eggs', at: '17:00' } });
+    expect(store.forUser('alice').listItems('notes').map((i) => i.text)).toEqual(['buy eggs @ 17:00']);
+    // Only the old value said: nothing to change it to.
+    expect((await say('no, not 5pm')).reply).toMatch(/What should I change/);
+  });
+
   it('"cancel that" right after an action takes it back', async () => {
     const { say, store } = setup();
     await say('note buy milk at 5pm');
     expect((await say('cancel that')).action).toMatchObject({ status: 'cancelled' });
     expect(store.forUser('alice').listItems('notes')).toHaveLength(0);
     expect((await say('cancel that')).reply).toBe("There's nothing to cancel.");
+  });
+
+  it('takes a message that is only a cancel phrase as cancel, whatever the model heard', async () => {
+    const { say, store } = setup();
+    await say('note buy milk at 5pm');
+    const turn = await say('scrap that');
+    expect(turn.intent).toBe('cancel');
+    expect(turn.action).toMatchObject({ skill: 'notes.add', status: 'cancelled' });
+    expect(store.forUser('alice').listItems('notes')).toHaveLength(0);
   });
 
   it('declines out-of-scope requests saying what it can do, and answers help', async () => {

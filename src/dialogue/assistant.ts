@@ -60,6 +60,8 @@ const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
 const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|make (it|that)|change (it|that))\b/i;
 /** Words that point back to something already talked about ("what's on it?", "add cheese to that too"). */
 const REFERS_BACK = /\b(it|that|there|this|that one|the same)\b/i;
+const ONLY_CANCEL =
+  /^\W*(?:(?:oh|ok|okay|no|please|actually|wait)\W+)*(?:cancel(?: that| it| this)?|never ?mind|forget (?:it|that|about it)|scrap (?:that|it)|scratch that|don'?t bother|stop|abort|quit it)(?:\W+(?:please|thanks|then))*\W*$/i;
 const CANCEL_WORDS = /\b(cancel|never ?mind|forget (it|that|about it)|undo|scrap that|don'?t bother)\b/i;
 
 type IntentKind = 'task' | 'affirm' | 'deny' | 'cancel' | 'correct' | 'help' | 'out_of_scope' | 'response' | 'unknown';
@@ -142,9 +144,14 @@ export class Assistant {
       text = text.slice(0, this.maxInputChars);
       turn.say(`(That was a long message: I read only its first ${this.maxInputChars.toLocaleString('en')} characters.)`);
     }
-    const understood = text
+    let understood = text
       ? await this.understander.understand(text)
       : { intent: this.definition.outOfScopeIntent ?? 'out_of_scope', confidence: 0, slots: [] };
+    if (ONLY_CANCEL.test(text) && this.kind(understood.intent) !== 'cancel' && this.definition.intents.some((i) => i.name === 'cancel')) {
+      // A message that is nothing but a cancel phrase ("scrap that", "stop") means cancel, whatever
+      // the model made of it: acting on such a message as a request could clear a list.
+      understood = { intent: 'cancel', confidence: 1, slots: [] };
+    }
     turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots });
 
     if (!text) turn.say('Say something, or ask "what can you do?"');
@@ -511,10 +518,12 @@ export class Assistant {
     const found: { slot: string; value: unknown; text: string }[] = [];
     const reread = (spec: SkillSlot, said: string) =>
       spec.reread && last.values[spec.name] !== undefined ? spec.reread(said, last.values[spec.name], ctx) : spec.parse(said, ctx);
-    for (const [slot, pieces] of slotTexts(text, u.slots)) {
+    // "Not tomorrow, the day after", "chicken not chips": what follows "not" is the old value.
+    const newValues = u.slots.filter((span) => !/\b(?:not|instead of|rather than)\s+(?:the\s+)?$/i.test(text.slice(0, span.start)));
+    for (const [slot, pieces] of slotTexts(text, newValues)) {
       const spec = skill.slots.find((s) => s.name === slot);
       if (!spec) continue;
-      const spanText = pieces.join(isTextSlot(spec) ? ' and ' : ' ');
+      const spanText = pieces.join(isTextSlot(spec) ? ' and ' : ' ').replace(/[,\s]+(?:not|instead of|rather than)\s.*$/i, '');
       const parsed = reread(spec, spanText);
       if (parsed.ok) {
         found.push({ slot: spec.name, value: parsed.value, text: spanText });

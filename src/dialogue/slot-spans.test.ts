@@ -86,4 +86,19 @@ describe('readSlotsFromSpans', () => {
     ];
     expect(readSlotsFromSpans([amount], w, tagged, ctx)).toEqual([{ slot: 'amount', ok: false, reason: 'needs a unit', example: '5 miles' }]);
   });
+
+  it('keeps the span reading when a wider reading of the utterance says another day', () => {
+    const day = {
+      name: 'day',
+      required: true,
+      prompt: 'Which day?',
+      example: 'friday',
+      parse: (t: string) => ({ ok: true as const, value: t === 'friday' ? 'fri' : 'other' }),
+      find: (u: string) => (u.includes('evening friday') ? { value: 'today', text: 'evening friday' } : null),
+      widens: (narrow: string, wide: string) => narrow === wide,
+    };
+    const u = 'remind me about the parents evening friday';
+    const got = readSlotsFromSpans([day], u, [{ slot: 'day', value: '', text: 'friday', start: 36, end: 42 }], ctx);
+    expect(got).toEqual([{ slot: 'day', ok: true, value: 'fri', text: 'friday' }]);
+  });
 });

@@ -96,7 +96,11 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
     } else if (parsed.ok) {
       // The model may tag only part of a value ("next wednesday" of "next wednesday at 2pm",
       // "+ 789" of "345 + 789"): a reading of the utterance that contains the span is preferred.
-      const wider = found && found.text.length > said.length && found.text.toLowerCase().includes(said.toLowerCase());
+      const wider =
+        found &&
+        found.text.length > said.length &&
+        found.text.toLowerCase().includes(said.toLowerCase()) &&
+        (spec.widens?.(parsed.value, found.value) ?? true);
       readings.push(wider ? { slot: spec.name, ok: true, value: found.value, text: found.text } : { slot: spec.name, ok: true, value: parsed.value, text: said });
     } else if (found) {
       readings.push({ slot: spec.name, ok: true, value: found.value, text: found.text });

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Reminder } from '../store/types.js';
 import type { ArgumentProblem, Parsed, Skill, SkillContext, SkillSlot } from './types.js';
-import { findDateTime, formatDateTime, parseDateTime, parseDayRange, toIso } from './values/datetime.js';
+import { findDateTime, formatDateTime, parseDateTime, parseDayRange, sameDay, toIso } from './values/datetime.js';
 import { parseNumber } from './values/number.js';
 
 const MAX_TASK = 500;
@@ -79,6 +79,7 @@ const whenSlot: SkillSlot<string> = {
     const found = findDateTime(utterance, ctx);
     return found ? { value: found.value.iso, text: found.text } : null;
   },
+  widens: sameDay,
   reread: rereadWhen,
 };
 

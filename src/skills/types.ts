@@ -43,6 +43,12 @@ export interface SkillSlot<V = unknown> {
    */
   preferFind?: boolean;
   /**
+   * Whether a wider reading `find` made of the utterance only adds to the span's own reading (a
+   * time to the span's day) rather than reading something else ("the evening next thursday at
+   * 5pm" read as this evening). Without it, any wider reading that contains the span is taken.
+   */
+  widens?(narrow: V, wide: V): boolean;
+  /**
    * Reads a correction of this slot given its previous value ("thursday" after "friday at 10am"
    * keeps 10:00; "6pm" after "tomorrow at 5pm" keeps tomorrow). Without it, `parse` is used.
    */

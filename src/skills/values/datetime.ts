@@ -74,6 +74,15 @@ const PAST_TO_RE = new RegExp(
   `(?<![\\p{L}\\p{N}])(half|quarter|\\d{1,2})\\s+(past|to)\\s+${HOUR_WORD}${MERIDIEM}(?![\\p{L}\\p{N}])`,
   'iu',
 );
+/** British "half eight" = half past eight (not "half an hour", not "half 8 hours"). */
+const HALF_HOUR_RE = new RegExp(
+  `(?<![\\p{L}\\p{N}])half\\s+${HOUR_WORD}${MERIDIEM}(?![\\p{L}\\p{N}])(?!\\s+(?:hours?|hrs?|minutes?|mins?|days?|weeks?|past|to)\\b)`,
+  'iu',
+);
+/** What may stand between a time and the day it is on ("5pm on the 1st of december", "6pm, friday"). */
+const TIME_DAY_GAP = /^[\s,]*(?:(?:on|of|the)\s+)*$/i;
+const TIME_COMPONENTS = ['hour', 'minute', 'second', 'meridiem'] as const;
+
 /** "the 3rd", "the 21st": a day of the month without a month. */
 const DAY_OF_MONTH_RE = /(?<![\p{L}\p{N}])the\s+(\d{1,2})(?:st|nd|rd|th)(?!\s+of\b)(?![\p{L}\p{N}])/iu;
 
@@ -201,6 +210,14 @@ function buildParser(ctx: ValueContext): chrono.Chrono {
       },
     },
     {
+      pattern: () => HALF_HOUR_RE,
+      extract: (_context, match) => {
+        const hour = hourOf(match[1]);
+        const time = hour >= 1 && hour <= 12 ? withMeridiem(hour, match[2]) : null;
+        return time ? { ...time, minute: 30 } : null;
+      },
+    },
+    {
       pattern: () => DAY_OF_MONTH_RE,
       extract: (_context, match) => {
         const day = Number(match[1]);
@@ -214,7 +231,39 @@ function buildParser(ctx: ValueContext): chrono.Chrono {
       },
     },
   );
+  // chrono joins "the 1st of december at 5pm" but not "5pm on the 1st of december": a time
+  // followed by its day (or a day by its time) with only "on"/"of"/"the" between is one instant.
+  parser.refiners.push({
+    refine: (context, results) => {
+      const out: chrono.ParsingResult[] = [];
+      for (const result of results) {
+        const previous = out[out.length - 1];
+        const gap = previous ? context.text.slice(previous.index + previous.text.length, result.index) : '';
+        const pair = previous && TIME_DAY_GAP.test(gap) ? timeAndDay(previous, result) : null;
+        if (!pair) {
+          out.push(result);
+          continue;
+        }
+        const [time, day] = pair;
+        for (const component of TIME_COMPONENTS) if (time.start.isCertain(component)) day.start.assign(component, time.start.get(component)!);
+        day.start.addTags(time.start.tags());
+        day.text = context.text.slice(previous.index, result.index + result.text.length);
+        day.index = previous.index;
+        out[out.length - 1] = day;
+      }
+      return out;
+    },
+  });
   return parser;
+}
+
+/** The pair as [time only, day only], or null when it is not one of each. */
+function timeAndDay(a: chrono.ParsingResult, b: chrono.ParsingResult): [chrono.ParsingResult, chrono.ParsingResult] | null {
+  const timeOnly = (r: chrono.ParsingResult) => r.start.isCertain('hour') && !r.start.isCertain('day') && !r.start.isCertain('weekday') && !r.end;
+  const dayOnly = (r: chrono.ParsingResult) => !r.start.isCertain('hour') && (r.start.isCertain('day') || r.start.isCertain('weekday')) && !r.end;
+  if (timeOnly(a) && dayOnly(b)) return [a, b];
+  if (dayOnly(a) && timeOnly(b)) return [b, a];
+  return null;
 }
 
 function parseAll(text: string, ctx: ValueContext): chrono.ParsedResult[] {
@@ -291,6 +340,11 @@ function onlyFiller(rest: string): boolean {
 
 function failure(text: string): { ok: false; reason: string; example: string } {
   return { ok: false, reason: `I couldn't read "${clip(text)}" as a date or time.`, example: EXAMPLE };
+}
+
+/** Whether two ISO instants (written in the same zone) fall on the same calendar day. */
+export function sameDay(a: string, b: string): boolean {
+  return a.slice(0, 10) === b.slice(0, 10);
 }
 
 /** Reads a date or time; the whole text must be one ("tomorrow at 5pm", "in 20 minutes", "christmas"). */
