@@ -95,7 +95,7 @@ describe('readSlotsFromSpans', () => {
       example: 'friday',
       parse: (t: string) => ({ ok: true as const, value: t === 'friday' ? 'fri' : 'other' }),
       find: (u: string) => (u.includes('evening friday') ? { value: 'today', text: 'evening friday' } : null),
-      widens: (narrow: string, wide: string) => narrow === wide,
+      widens: (_text: string, narrow: string, wide: string) => narrow === wide,
     };
     const u = 'remind me about the parents evening friday';
     const got = readSlotsFromSpans([day], u, [{ slot: 'day', value: '', text: 'friday', start: 36, end: 42 }], ctx);

@@ -33,6 +33,42 @@ function slotSegments(utterance: string, spans: readonly Pick<TurnSlot, 'slot' |
   return segments;
 }
 
+/** Words that lead into the next value ("at [5pm]", "on my [shopping] list"), not part of a text before it. */
+const LEAD_IN = new Set(['to', 'on', 'onto', 'in', 'into', 'at', 'for', 'from', 'by', 'off', 'of', 'my', 'the', 'our', 'your', 'this', 'next', 'and', 'about', 'with']);
+/** Closing words that are not part of a text at the end of a sentence ("..., please", "thanks"). */
+const CLOSING = new Set(['please', 'pls', 'plz', 'thanks', 'thank', 'you', 'thx', 'ty', 'ta', 'cheers', 'for', 'me', 'ok', 'okay', 'now']);
+/** A text that ends in a conjunction was cut in the middle of a list ("tent, sleeping bag and"). */
+const DANGLING = /(?:,|\band|\bor)\s*$/i;
+
+/**
+ * Lengthens free-text values the model stopped short: a text slot that `runsOn` takes the
+ * untagged words up to the next value or the end of the sentence; any text ending in "and" or a
+ * comma takes the words up to the next lead-in word or value.
+ */
+function extendCutTexts(slots: readonly SkillSlot[], utterance: string, segments: Map<string, Segment[]>): void {
+  // Spans of slots this skill does not have are words like any other here.
+  const all = slots.flatMap((s) => segments.get(s.name) ?? []);
+  for (const spec of slots.filter((s) => !s.find)) {
+    const segs = segments.get(spec.name);
+    const last = segs?.[segs.length - 1];
+    if (!last) continue;
+    const nextStart = Math.min(utterance.length, ...all.filter((g) => g.start >= last.end).map((g) => g.start));
+    // Never across the end of a sentence.
+    const stop = /[.!?;]/.exec(utterance.slice(last.end, nextStart));
+    const until = stop ? last.end + stop.index : nextStart;
+    const words = [...utterance.slice(last.end, until).matchAll(/[^\s,]+/g)].map((m) => ({ word: m[0].toLowerCase(), end: last.end + m.index + m[0].length }));
+    let keep = 0;
+    if (spec.runsOn) {
+      keep = words.length;
+      const dropping = until < utterance.length && !stop ? LEAD_IN : CLOSING;
+      while (keep > 0 && dropping.has(words[keep - 1].word.replace(/[^a-z']/g, ''))) keep--;
+    } else if (DANGLING.test(utterance.slice(last.start, last.end))) {
+      while (keep < words.length && !LEAD_IN.has(words[keep].word)) keep++;
+    }
+    if (keep > 0) last.end = words[keep - 1].end;
+  }
+}
+
 /**
  * Slot name → the pieces of its value, in order: neighbouring pieces are merged with the words
  * between them; pieces far apart (or with another slot between) stay separate.
@@ -57,24 +93,32 @@ const isTyped = (spec: SkillSlot) => Boolean(spec.find);
  */
 export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: string, spans: readonly TurnSlot[], ctx: SkillContext): SlotReading[] {
   const segments = slotSegments(utterance, spans);
+  extendCutTexts(slots, utterance, segments);
   const text = (segs: Segment[], spec: SkillSlot) => segs.map((s) => utterance.slice(s.start, s.end).trim()).join(isTyped(spec) ? ' ' : ' and ');
   for (const spec of slots.filter(isTyped)) {
     const segs = segments.get(spec.name);
-    if (!segs || spec.parse(text(segs, spec), ctx).ok || spec.find?.(utterance, ctx)) continue;
-    // Only a lone word without digits ("deposit"): a longer piece is the user's own bad value
-    // ("the thirty-fifth of smarch"), which is reported, not swallowed.
-    if (!/^[\p{L}'-]+$/u.test(text(segs, spec))) continue;
-    for (const textSpec of slots.filter((s) => !isTyped(s))) {
-      const textSegs = segments.get(textSpec.name) ?? [];
-      const touching = textSegs.find((t) => segs.some((g) => /^\s*$/.test(utterance.slice(t.end, g.start)) || /^\s*$/.test(utterance.slice(g.end, t.start))));
+    if (!segs || spec.parse(text(segs, spec), ctx).ok) continue;
+    for (const g of [...segs]) {
+      const piece = utterance.slice(g.start, g.end).trim();
+      if (spec.parse(piece, ctx).ok) continue;
+      // A lone word without digits ("deposit") right next to a free text is the end of it, unless
+      // the value is found elsewhere; a longer piece only when it does not even look like this
+      // kind of value ("the laundry" as a time). "The thirty-fifth of smarch" is reported.
+      const lone = /^[\p{L}'-]+$/u.test(piece) && !spec.find?.(utterance, ctx);
+      const foreign = spec.looksLike ? !spec.looksLike(piece) : false;
+      if (!lone && !foreign) continue;
+      const between = (a: number, b: number) => utterance.slice(Math.min(a, b), Math.max(a, b));
+      const joins = (gap: string) => (lone ? /^\s*$/.test(gap) : gap.split(/\s+/).every((w) => !w || LEAD_IN.has(w.toLowerCase())));
+      const touching = slots
+        .filter((s) => !isTyped(s))
+        .flatMap((s) => segments.get(s.name) ?? [])
+        .find((t) => (t.end <= g.start && joins(between(t.end, g.start))) || (g.end <= t.start && joins(between(g.end, t.start))));
       if (!touching) continue;
-      for (const g of segs) {
-        touching.start = Math.min(touching.start, g.start);
-        touching.end = Math.max(touching.end, g.end);
-      }
-      segments.delete(spec.name);
-      break;
+      touching.start = Math.min(touching.start, g.start);
+      touching.end = Math.max(touching.end, g.end);
+      segs.splice(segs.indexOf(g), 1);
     }
+    if (segs.length === 0) segments.delete(spec.name);
   }
   const readings: SlotReading[] = [];
   // Typed values first: a free-text piece inside a typed value's reading ("7am" of "tomorrow at
@@ -100,7 +144,7 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
         found &&
         found.text.length > said.length &&
         found.text.toLowerCase().includes(said.toLowerCase()) &&
-        (spec.widens?.(parsed.value, found.value) ?? true);
+        (spec.widens?.(said, parsed.value, found.value) ?? true);
       readings.push(wider ? { slot: spec.name, ok: true, value: found.value, text: found.text } : { slot: spec.name, ok: true, value: parsed.value, text: said });
     } else if (found) {
       readings.push({ slot: spec.name, ok: true, value: found.value, text: found.text });

@@ -6,7 +6,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Parsed, Skill, SkillContext, SkillSlot } from './types.js';
-import { findDateTime, formatDate, holidayName, parseDateTime, sameDay, toIso, type DateTimeValue } from './values/datetime.js';
+import { findDateTime, formatDate, holidayName, namesADay, parseDateTime, sameDay, toIso, type DateTimeValue } from './values/datetime.js';
 import { resolvePlace, zoneCity, type PlaceValue } from './values/places.js';
 
 const LOCALE = 'en-GB';
@@ -116,7 +116,7 @@ function dateSlot(prompt: string, example: string): SkillSlot<DateValue> {
       const label = holidayName(found.text);
       return { value: label ? { ...found.value, label } : found.value, text: found.text };
     },
-    widens: (narrow, wide) => sameDay(narrow.iso, wide.iso),
+    widens: (narrowText, narrow, wide) => !namesADay(narrowText) || sameDay(narrow.iso, wide.iso),
   };
 }
 

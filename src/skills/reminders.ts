@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Reminder } from '../store/types.js';
 import type { ArgumentProblem, Parsed, Skill, SkillContext, SkillSlot } from './types.js';
-import { findDateTime, formatDateTime, parseDateTime, parseDayRange, sameDay, toIso } from './values/datetime.js';
+import { findDateTime, formatDateTime, parseDateTime, looksLikeDateTime, namesADay, parseDayRange, sameDay, toIso } from './values/datetime.js';
 import { parseNumber } from './values/number.js';
 
 const MAX_TASK = 500;
@@ -79,12 +79,11 @@ const whenSlot: SkillSlot<string> = {
     const found = findDateTime(utterance, ctx);
     return found ? { value: found.value.iso, text: found.text } : null;
   },
-  widens: sameDay,
+  widens: (narrowText, narrow, wide) => !namesADay(narrowText) || sameDay(narrow, wide),
+  looksLike: looksLikeDateTime,
   reread: rereadWhen,
 };
 
-const NAMES_A_DAY =
-  /\b(today|tonight|tomorrow|tmrw|tmr|next|this|in \w+|weekend|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|easter|halloween|\d+(st|nd|rd|th)|\d{1,2}[/-]\d{1,2})\b/i;
 
 /**
  * A corrected time keeps the day it corrects ("no, 6pm" after "tomorrow at 5pm"), and a
@@ -95,7 +94,7 @@ export function rereadWhen(text: string, previous: string, ctx: SkillContext): P
   if (!before.isValid) return whenSlot.parse(text, ctx);
   // A bare time is read on the previous value's day (from that day's start, never before now).
   const dayStart = before.startOf('day').toJSDate();
-  const reference = !NAMES_A_DAY.test(text) && dayStart > ctx.now ? { ...ctx, now: dayStart } : ctx;
+  const reference = !namesADay(text) && dayStart > ctx.now ? { ...ctx, now: dayStart } : ctx;
   const parsed = parseDateTime(text, reference);
   if (!parsed.ok) return parsed;
   if (parsed.value.hasTime) return { ok: true, value: parsed.value.iso };
@@ -109,6 +108,7 @@ const taskSlot: SkillSlot<string> = {
   required: true,
   prompt: 'What should I remind you about?',
   example: 'call mom',
+  runsOn: true,
   parse(text): Parsed<string> {
     const task = cleanTask(text);
     if (!task) return { ok: false, reason: "I didn't catch what to remind you about.", example: 'call mom' };

@@ -47,7 +47,19 @@ export interface SkillSlot<V = unknown> {
    * time to the span's day) rather than reading something else ("the evening next thursday at
    * 5pm" read as this evening). Without it, any wider reading that contains the span is taken.
    */
-  widens?(narrow: V, wide: V): boolean;
+  widens?(narrowText: string, narrow: V, wide: V): boolean;
+  /**
+   * A free text that runs on to the next value or the end of the sentence ("remind me to [check]
+   * on the laundry"): untagged words after the span belong to it, except the words that lead into
+   * the next value ("at", "on my") and closing politeness ("please", "thanks").
+   */
+  runsOn?: boolean;
+  /**
+   * Whether a text that does not read as this value still looks like an attempt at one ("the
+   * thirty-fifth of smarch" for a date): such a piece is reported as invalid, while a piece that
+   * does not ("the laundry" tagged as a time) is taken back into the free text beside it.
+   */
+  looksLike?(text: string): boolean;
   /**
    * Reads a correction of this slot given its previous value ("thursday" after "friday at 10am"
    * keeps 10:00; "6pm" after "tomorrow at 5pm" keeps tomorrow). Without it, `parse` is used.

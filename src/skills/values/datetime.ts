@@ -342,6 +342,33 @@ function failure(text: string): { ok: false; reason: string; example: string } {
   return { ok: false, reason: `I couldn't read "${clip(text)}" as a date or time.`, example: EXAMPLE };
 }
 
+const DATE_WORDS = new RegExp(
+  [
+    '\\d',
+    "\\b(?:today|tonight|tomorrow|tmrw|tmr|yesterday|morning|afternoon|evening|night|noon|midday|midnight|o'?clock|a\\.?m|p\\.?m|half|quarter|past)\\b",
+    '\\b(?:minutes?|mins?|hours?|hrs?|days?|weeks?|fortnight|months?|years?|weekend|next|last|this|until|till)\\b',
+    '\\b(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\\b',
+    '\\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\b',
+    '\\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\\w+teenth|\\w+tieth|twenty|thirty)\\b',
+    '\\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\\b',
+    `${HOLIDAY_RE.source}`,
+  ].join('|'),
+  'iu',
+);
+
+/** Whether a text that may not parse still reads like an attempt at a date or time ("the thirty-fifth of smarch"). */
+export function looksLikeDateTime(text: string): boolean {
+  return DATE_WORDS.test(text);
+}
+
+const NAMES_A_DAY =
+  /\b(today|tonight|tomorrow|tmrw|tmr|next|this|in \w+|weekend|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|easter|halloween|\d+(st|nd|rd|th)|\d{1,2}[/-]\d{1,2})\b/i;
+
+/** Whether a date or time text says which day ("friday", "tomorrow", "the 3rd"), not only a time. */
+export function namesADay(text: string): boolean {
+  return NAMES_A_DAY.test(text);
+}
+
 /** Whether two ISO instants (written in the same zone) fall on the same calendar day. */
 export function sameDay(a: string, b: string): boolean {
   return a.slice(0, 10) === b.slice(0, 10);
