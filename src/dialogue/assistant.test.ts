@@ -97,6 +97,7 @@ const script: Record<string, [string, number, Record<string, string>?]> = {
   'never mind': ['cancel', 0.95],
   'cancel that': ['cancel', 0.95],
   'scrap that': ['clear_notes', 0.9],
+  'hmm, what can you do?': ['help', 0.4],
   'no, buy eggs not milk': ['correct', 0.9, { text: 'buy eggs not milk' }],
   'no, not 5pm': ['correct', 0.9, { at: '5pm' }],
   'tell me a joke': ['joke', 0.92],
@@ -185,6 +186,15 @@ describe('Assistant (dialogue manager)', () => {
     const corrected = await say('no, make it 6pm');
     expect(corrected.action).toMatchObject({ status: 'done', args: { text: 'buy milk', at: '18:00' } });
     expect(store.forUser('alice').listItems('notes').map((i) => i.text)).toEqual(['buy milk @ 18:00']);
+  });
+
+  it('takes a question that is not the value asked for as a change of subject, even when the model is unsure of it', async () => {
+    const { say } = setup();
+    await say('note buy milk');
+    const aside = await say('hmm, what can you do?');
+    expect(aside.reply).toContain('take notes');
+    expect(aside.reply).toContain('For what time?');
+    expect((await say('6pm')).action).toMatchObject({ status: 'done', args: { text: 'buy milk', at: '18:00' } });
   });
 
   it('reads a correction without the old value it contrasts with', async () => {

@@ -57,6 +57,7 @@ export interface AssistantOptions {
 /** An answer that does not read as the value asked for changes the subject at lower confidence. */
 const UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE = 0.5;
 const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
+const QUESTION_DIGRESSION_CONFIDENCE = 0.3;
 const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|make (it|that)|change (it|that))\b/i;
 /** Words that point back to something already talked about ("what's on it?", "add cheese to that too"). */
 const REFERS_BACK = /\b(it|that|there|this|that one|the same)\b/i;
@@ -252,7 +253,10 @@ export class Assistant {
     }
     // A free-text answer ("the bread one") easily looks like some other request to the model:
     // it takes a surer model to call it a change of subject.
-    const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE;
+    // A question that is not the value ("what can you do?" when asked how long) is surely
+    // another subject: the model's guess of which one need not be sure.
+    const question = !isTextSlot(spec) && this.isQuestion(text) && !this.readsAs(spec, text, ctx);
+    const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : question ? QUESTION_DIGRESSION_CONFIDENCE : UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE;
     const changingSubject = this.isOtherSubject(u, task) && u.confidence >= needed;
     if (changingSubject && !exactValue) {
       if (isTextSlot(spec) ? this.looksLikeNewRequest(text, u) : u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE || !this.readsAs(spec, text, ctx)) {
@@ -422,8 +426,11 @@ export class Assistant {
    */
   private looksLikeNewRequest(text: string, u: { intent: string; slots: TurnSlot[] }): boolean {
     if (this.kind(u.intent) !== 'task') return true;
-    const question = /\?\s*$/.test(text) || /^\s*(hang on,?\s*|wait,?\s*|oh,?\s*|btw,?\s*|by the way,?\s*)?(what|what's|whats|how|when|where|who|which|is|are|can|could|do|does|will|would)\b/i.test(text);
-    return question || u.slots.length >= 2;
+    return this.isQuestion(text) || u.slots.length >= 2;
+  }
+
+  private isQuestion(text: string): boolean {
+    return /\?\s*$/.test(text) || /^\s*(hang on,?\s*|wait,?\s*|oh,?\s*|btw,?\s*|by the way,?\s*)?(what|what's|whats|how|when|where|who|which|is|are|can|could|do|does|will|would)\b/i.test(text);
   }
 
   /** Whether the model heard something other than an answer for `task` (another task, small talk, help). */

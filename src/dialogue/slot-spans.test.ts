@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../store/memory-store.js';
+import type { SkillSlot } from '../skills/types.js';
 import { readSlotsFromSpans, slotTexts } from './slot-spans.js';
 
 function spans(utterance: string, parts: [string, string][]) {
@@ -100,5 +101,55 @@ describe('readSlotsFromSpans', () => {
     const u = 'remind me about the parents evening friday';
     const got = readSlotsFromSpans([day], u, [{ slot: 'day', value: '', text: 'friday', start: 36, end: 42 }], ctx);
     expect(got).toEqual([{ slot: 'day', ok: true, value: 'fri', text: 'friday' }]);
+  });
+
+  describe('free texts the model cut short', () => {
+    const task = { name: 'task', required: true, prompt: 'What?', example: 'call mom', runsOn: true, parse: (t: string) => ({ ok: true as const, value: t }) };
+    const item = { name: 'item', required: true, prompt: 'What?', example: 'eggs', parse: (t: string) => ({ ok: true as const, value: t }) };
+    const list = { name: 'list', required: false, prompt: 'Which?', example: 'shopping', parse: (t: string) => ({ ok: true as const, value: t }) };
+    const at = {
+      name: 'at',
+      required: true,
+      prompt: 'When?',
+      example: '5pm',
+      parse: (t: string) => (/^(?:yesterday at )?\d+(?:am|pm)$/.test(t) ? { ok: true as const, value: t } : { ok: false as const, reason: `bad "${t}"` }),
+      find: (u: string) => {
+        const m = /(?:yesterday at )?\d+(?:am|pm)/.exec(u);
+        return m ? { value: m[0], text: m[0] } : null;
+      },
+      looksLike: (t: string) => /\d|yesterday|smarch/.test(t),
+    };
+    const read = (slots: SkillSlot[], u: string, parts: [string, string][]) =>
+      Object.fromEntries(readSlotsFromSpans(slots, u, spans(u, parts).map((s) => ({ ...s, value: '', text: u.slice(s.start, s.end) })), ctx).map((r) => [r.slot, r.ok ? r.value : r.reason]));
+
+    it('runs a free text on to the end of the sentence, without closing words', () => {
+      expect(read([task, at], 'remind me to put the washing on', [['task', 'put the washing']])).toEqual({ task: 'put the washing on' });
+      expect(read([task, at], 'remind me to check on the laundry thanks', [['task', 'check']])).toEqual({ task: 'check on the laundry' });
+    });
+
+    it('runs a free text on to the next value, without the words leading into it', () => {
+      expect(read([task, at], 'remind me to call mom about the party at 5pm', [['task', 'call mom'], ['at', '5pm']])).toEqual({ task: 'call mom about the party', at: '5pm' });
+    });
+
+    it('takes the next item of a list cut after "and", up to the words leading into the list name', () => {
+      expect(read([item, list], 'put tent, rope and torch on my camping list', [['item', 'tent, rope and'], ['list', 'camping']])).toEqual({ item: 'tent, rope and torch', list: 'camping' });
+      // Without a dangling "and" the model's span is kept.
+      expect(read([item, list], 'put tent on my camping list', [['item', 'tent'], ['list', 'camping']])).toEqual({ item: 'tent', list: 'camping' });
+    });
+
+    it('takes back into the text a piece that does not look like the typed value, and reports one that does', () => {
+      expect(read([task, at], 'remind me to defrost the chicken', [['task', 'defrost'], ['at', 'the chicken']])).toEqual({ task: 'defrost the chicken' });
+      expect(read([task, at], 'remind me to renew it on the 35th of smarch', [['task', 'renew it'], ['at', 'the 35th of smarch']])).toEqual({
+        task: 'renew it',
+        at: 'bad "the 35th of smarch"',
+      });
+    });
+
+    it('ends a text where a typed value read from the utterance begins', () => {
+      expect(read([task, at], 'remind me to take my pills yesterday at 9am', [['task', 'take my pills yesterday'], ['at', '9am']])).toEqual({
+        task: 'take my pills',
+        at: 'yesterday at 9am',
+      });
+    });
   });
 });

@@ -122,14 +122,18 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
   }
   const readings: SlotReading[] = [];
   // Typed values first: a free-text piece inside a typed value's reading ("7am" of "tomorrow at
-  // 7am" tagged as part of the task) is dropped from the text.
+  // 7am" tagged as part of the task) is dropped from the text, and a text that runs into one
+  // ("take my pills yesterday" + "at 9am") ends where the typed value begins.
   const ordered = [...slots.filter(isTyped), ...slots.filter((s) => !isTyped(s))];
   for (const spec of ordered) {
     let segs = segments.get(spec.name);
-    if (segs && !isTyped(spec) && segs.length > 1) {
+    if (segs && !isTyped(spec)) {
       const typedTexts = readings.flatMap((r) => (r.ok ? [r.text.toLowerCase()] : []));
-      const kept = segs.filter((g) => !typedTexts.some((t) => t.includes(utterance.slice(g.start, g.end).trim().toLowerCase())));
-      segs = kept.length > 0 ? kept : segs;
+      if (segs.length > 1) {
+        const kept = segs.filter((g) => !typedTexts.some((t) => t.includes(utterance.slice(g.start, g.end).trim().toLowerCase())));
+        segs = kept.length > 0 ? kept : segs;
+      }
+      segs = segs.map((g) => trimOverlaps(utterance, g, typedTexts));
     }
     if (!segs || segs.length === 0) continue;
     const said = text(segs, spec);
@@ -161,6 +165,27 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
     }
   }
   return readings;
+}
+
+/** A text piece without the part a typed value's reading covers at its end or start. */
+function trimOverlaps(utterance: string, g: Segment, typedTexts: string[]): Segment {
+  const lower = utterance.toLowerCase();
+  let { start, end } = g;
+  for (const typed of typedTexts) {
+    const at = lower.indexOf(typed);
+    if (at < 0) continue;
+    const typedEnd = at + typed.length;
+    if (start < at && end > at && end <= typedEnd) {
+      end = at;
+      // ...and without the words that led into the typed value ("take my pills on" + "friday").
+      const words = utterance.slice(start, end).trimEnd().split(/\s+/);
+      while (words.length > 1 && LEAD_IN.has(words[words.length - 1].toLowerCase())) words.pop();
+      end = start + words.join(' ').length;
+    } else if (start >= at && start < typedEnd && end > typedEnd) {
+      start = typedEnd + (/^\s*/.exec(utterance.slice(typedEnd))?.[0].length ?? 0);
+    }
+  }
+  return end > start ? { start, end } : g;
 }
 
 /** The word right after `end` when no span covers it ("furlongs" after "5"). */
