@@ -197,6 +197,17 @@ describe('Assistant (dialogue manager)', () => {
     expect((await say('6pm')).action).toMatchObject({ status: 'done', args: { text: 'buy milk', at: '18:00' } });
   });
 
+  it('answers a question asked while a confirmation waits, then asks again', async () => {
+    const { say, store } = setup();
+    await say('note buy milk at 5pm');
+    await say('clear my notes');
+    const aside = await say('hmm, what can you do?');
+    expect(aside.reply).toContain('take notes');
+    expect(aside.reply).toContain('Delete all 1 notes?');
+    expect((await say('yes')).action).toMatchObject({ skill: 'notes.clear', status: 'done' });
+    expect(store.forUser('alice').listItems('notes')).toHaveLength(0);
+  });
+
   it('reads a correction without the old value it contrasts with', async () => {
     const { say, store } = setup();
     await say('note buy milk at 5pm');

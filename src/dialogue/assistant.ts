@@ -310,7 +310,8 @@ export class Assistant {
       return this.advance(turn, task, problems, ctx);
     }
     // "hmm" or "wait" is not a new request: only a sure one interrupts a yes/no question.
-    if (this.isOtherSubject(u, task) && u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE - 0.05) return this.digress(turn, text, u, ctx);
+    const needed = this.isQuestion(text) ? QUESTION_DIGRESSION_CONFIDENCE : TEXT_ANSWER_DIGRESSION_CONFIDENCE - 0.05;
+    if (this.isOtherSubject(u, task) && u.confidence >= needed) return this.digress(turn, text, u, ctx);
     turn.say(`Please answer yes or no. ${task.awaiting?.kind === 'confirmation' ? task.awaiting.question : ''}`.trim());
     turn.action = this.report(task, 'needs_confirmation', null);
   }
