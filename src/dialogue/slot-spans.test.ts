@@ -133,6 +133,11 @@ describe('readSlotsFromSpans', () => {
 
     it('takes the next item of a list cut after "and", up to the words leading into the list name', () => {
       expect(read([item, list], 'put tent, rope and torch on my camping list', [['item', 'tent, rope and'], ['list', 'camping']])).toEqual({ item: 'tent, rope and torch', list: 'camping' });
+      // ...also when the model tagged that item as the start of the list name.
+      expect(read([item, list], 'put tent, rope and torch on my camping list', [['item', 'tent, rope and'], ['list', 'torch'], ['list', 'camping']])).toEqual({
+        item: 'tent, rope and torch',
+        list: 'camping',
+      });
       // Without a dangling "and" the model's span is kept.
       expect(read([item, list], 'put tent on my camping list', [['item', 'tent'], ['list', 'camping']])).toEqual({ item: 'tent', list: 'camping' });
     });

@@ -52,7 +52,10 @@ function extendCutTexts(slots: readonly SkillSlot[], utterance: string, segments
     const segs = segments.get(spec.name);
     const last = segs?.[segs.length - 1];
     if (!last) continue;
-    const nextStart = Math.min(utterance.length, ...all.filter((g) => g.start >= last.end).map((g) => g.start));
+    const dangling = !spec.runsOn && DANGLING.test(utterance.slice(last.start, last.end));
+    // A list cut after "and" goes on through whatever the model tagged next ("and [torch] on my
+    // [shopping]" read as one list name), up to the words that lead into another value.
+    const nextStart = dangling ? utterance.length : Math.min(utterance.length, ...all.filter((g) => g.start >= last.end).map((g) => g.start));
     // Never across the end of a sentence.
     const stop = /[.!?;]/.exec(utterance.slice(last.end, nextStart));
     const until = stop ? last.end + stop.index : nextStart;
@@ -62,10 +65,21 @@ function extendCutTexts(slots: readonly SkillSlot[], utterance: string, segments
       keep = words.length;
       const dropping = until < utterance.length && !stop ? LEAD_IN : CLOSING;
       while (keep > 0 && dropping.has(words[keep - 1].word.replace(/[^a-z']/g, ''))) keep--;
-    } else if (DANGLING.test(utterance.slice(last.start, last.end))) {
+    } else if (dangling) {
       while (keep < words.length && !LEAD_IN.has(words[keep].word)) keep++;
     }
-    if (keep > 0) last.end = words[keep - 1].end;
+    if (keep === 0) continue;
+    last.end = words[keep - 1].end;
+    if (!dangling) continue;
+    // What the list took is no longer the start of another value; that value starts after the lead-in words.
+    let resume = keep;
+    while (resume < words.length && LEAD_IN.has(words[resume].word)) resume++;
+    const resumeAt = resume < words.length ? words[resume].end - words[resume].word.length : until;
+    for (const [slot, others] of segments) {
+      if (slot === spec.name) continue;
+      const left = others.flatMap((g) => (g.end <= last.end ? (g.start >= last.start ? [] : [g]) : g.start < last.end ? [{ start: Math.max(resumeAt, g.start), end: g.end }] : [g]));
+      segments.set(slot, left.filter((g) => g.end > g.start));
+    }
   }
 }
 
