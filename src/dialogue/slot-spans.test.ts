@@ -142,6 +142,15 @@ describe('readSlotsFromSpans', () => {
       expect(read([item, list], 'put tent on my camping list', [['item', 'tent'], ['list', 'camping']])).toEqual({ item: 'tent', list: 'camping' });
     });
 
+    it('bounds a name by the words around it: "the christmas presents list", "the vet to my todo"', () => {
+      const named = { ...list, endsBefore: /list\b/i, startsAfter: /\b(?:to|on|off|from)\s+(?:my|the)\s+/i };
+      expect(read([item, named], 'show me the christmas presents list', [['list', 'christmas']])).toEqual({ list: 'christmas presents' });
+      expect(read([item, named], 'add call the vet to my todo list', [['item', 'call the'], ['list', 'vet to my todo']])).toEqual({ item: 'call the vet', list: 'todo' });
+      // Not over "and", and not more than three words on.
+      expect(read([item, named], 'add eggs to the shopping and the party list', [['item', 'eggs'], ['list', 'shopping']])).toEqual({ item: 'eggs', list: 'shopping' });
+      expect(read([item, named], 'add eggs to the shopping thing for my big party list', [['item', 'eggs'], ['list', 'shopping']])).toEqual({ item: 'eggs', list: 'shopping' });
+    });
+
     it('takes back into the text a piece that does not look like the typed value, and reports one that does', () => {
       expect(read([task, at], 'remind me to defrost the chicken', [['task', 'defrost'], ['at', 'the chicken']])).toEqual({ task: 'defrost the chicken' });
       expect(read([task, at], 'remind me to renew it on the 35th of smarch', [['task', 'renew it'], ['at', 'the 35th of smarch']])).toEqual({

@@ -46,6 +46,7 @@ const DANGLING = /(?:,|\band|\bor)\s*$/i;
  * comma takes the words up to the next lead-in word or value.
  */
 function extendCutTexts(slots: readonly SkillSlot[], utterance: string, segments: Map<string, Segment[]>): void {
+  reboundNames(slots, utterance, segments);
   // Spans of slots this skill does not have are words like any other here.
   const all = slots.flatMap((s) => segments.get(s.name) ?? []);
   for (const spec of slots.filter((s) => !s.find)) {
@@ -79,6 +80,36 @@ function extendCutTexts(slots: readonly SkillSlot[], utterance: string, segments
       if (slot === spec.name) continue;
       const left = others.flatMap((g) => (g.end <= last.end ? (g.start >= last.start ? [] : [g]) : g.start < last.end ? [{ start: Math.max(resumeAt, g.start), end: g.end }] : [g]));
       segments.set(slot, left.filter((g) => g.end > g.start));
+    }
+  }
+}
+
+/** Applies the slots' `startsAfter` and `endsBefore` (see SkillSlot) to their pieces. */
+function reboundNames(slots: readonly SkillSlot[], utterance: string, segments: Map<string, Segment[]>): void {
+  const texts = slots.filter((s) => !s.find);
+  for (const spec of slots) {
+    for (const g of segments.get(spec.name) ?? []) {
+      if (spec.startsAfter) {
+        const inner = utterance.slice(g.start, g.end);
+        const matches = [...inner.matchAll(new RegExp(spec.startsAfter.source, 'gi'))];
+        const lastMatch = matches[matches.length - 1];
+        if (lastMatch && lastMatch.index + lastMatch[0].length < inner.length) {
+          const before = inner.slice(0, lastMatch.index).trimEnd();
+          const owner = texts
+            .filter((t) => t !== spec)
+            .flatMap((t) => segments.get(t.name) ?? [])
+            .find((t) => t.end <= g.start && /^\s*$/.test(utterance.slice(t.end, g.start)));
+          if (owner && before) owner.end = g.start + before.length;
+          g.start += lastMatch.index + lastMatch[0].length;
+        }
+      }
+      if (spec.endsBefore) {
+        const next = [...slots.flatMap((s) => segments.get(s.name) ?? [])].filter((o) => o.start >= g.end).map((o) => o.start);
+        const room = utterance.slice(g.end, Math.min(utterance.length, ...next));
+        // Never over "and"/"or": "the shopping and the party list" names two lists.
+        const m = new RegExp(`^((?:\\s+(?!(?:and|or)\\b)[\\p{L}\\p{N}'-]+){1,3}?)\\s+(?:${spec.endsBefore.source})`, 'iu').exec(room);
+        if (m) g.end += m[1].length;
+      }
     }
   }
 }

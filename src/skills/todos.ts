@@ -170,6 +170,8 @@ function listSlot(prompt = 'Which list?'): SkillSlot<string> {
     required: false,
     prompt,
     example: 'shopping',
+    endsBefore: /list\b/i,
+    startsAfter: /\b(?:to|on|onto|off|from|in|into)\s+(?:my|the|our)\s+/i,
     parse(text: string): Parsed<string> {
       if (text.length > MAX_TEXT) return { ok: false, reason: `That list name is too long.`, example: 'shopping' };
       return { ok: true, value: normaliseList(text) };

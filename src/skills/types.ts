@@ -55,6 +55,16 @@ export interface SkillSlot<V = unknown> {
    */
   runsOn?: boolean;
   /**
+   * A name that goes on over untagged words up to this word ("the [christmas] presents list" is
+   * the christmas presents list), at most three words on.
+   */
+  endsBefore?: RegExp;
+  /**
+   * Words inside a span after which the value starts ("vet to my todo" tagged as a list name is
+   * the todo list): what comes before them belongs to the free text just before the span.
+   */
+  startsAfter?: RegExp;
+  /**
    * Whether a text that does not read as this value still looks like an attempt at one ("the
    * thirty-fifth of smarch" for a date): such a piece is reported as invalid, while a piece that
    * does not ("the laundry" tagged as a time) is taken back into the free text beside it.
