@@ -151,6 +151,24 @@ describe('readSlotsFromSpans', () => {
       expect(read([item, named], 'add eggs to the shopping thing for my big party list', [['item', 'eggs'], ['list', 'shopping']])).toEqual({ item: 'eggs', list: 'shopping' });
     });
 
+    it('reads one name tagged in pieces around the item, and gives the item the words before the lead-in', () => {
+      const named = { ...list, startsAfter: /\b(?:to|on|off|from)\s+(?:my|the)\s+/i };
+      expect(read([item, named], 'also put a travel adapter on the packing list', [['list', 'travel'], ['list', 'packing']])).toEqual({ item: 'travel adapter', list: 'packing' });
+    });
+
+    it('gives a typed value the lead-in word it reads with ("on friday"), not one it does not ("on in 45 minutes")', () => {
+      const when = {
+        ...at,
+        parse: (t: string) => (/^(?:on )?friday$|^in 45 minutes$/.test(t) ? { ok: true as const, value: t.replace(/^on /, '') } : { ok: false as const, reason: 'bad' }),
+        find: () => null,
+      };
+      expect(read([task, when], 'remind me to book the flights on friday', [['task', 'book the flights on'], ['at', 'friday']])).toEqual({ task: 'book the flights', at: 'friday' });
+      expect(read([task, when], 'remind me to put the washing on in 45 minutes', [['task', 'put the washing on'], ['at', 'in 45 minutes']])).toEqual({
+        task: 'put the washing on',
+        at: 'in 45 minutes',
+      });
+    });
+
     it('takes back into the text a piece that does not look like the typed value, and reports one that does', () => {
       expect(read([task, at], 'remind me to defrost the chicken', [['task', 'defrost'], ['at', 'the chicken']])).toEqual({ task: 'defrost the chicken' });
       expect(read([task, at], 'remind me to renew it on the 35th of smarch', [['task', 'renew it'], ['at', 'the 35th of smarch']])).toEqual({

@@ -88,6 +88,15 @@ function extendCutTexts(slots: readonly SkillSlot[], utterance: string, segments
 function reboundNames(slots: readonly SkillSlot[], utterance: string, segments: Map<string, Segment[]>): void {
   const texts = slots.filter((s) => !s.find);
   for (const spec of slots) {
+    const own = segments.get(spec.name) ?? [];
+    if (spec.startsAfter && own.length > 1) {
+      // One name tagged in pieces around other words ("[travel] adapter on the [packing] list"):
+      // one piece from the first to the last, cut by `startsAfter` below, unless another value is between.
+      const first = own[0];
+      const last = own[own.length - 1];
+      const others = slots.filter((s) => s !== spec).flatMap((s) => segments.get(s.name) ?? []);
+      if (!others.some((o) => o.start >= first.end && o.end <= last.start)) segments.set(spec.name, [{ start: first.start, end: last.end }]);
+    }
     for (const g of segments.get(spec.name) ?? []) {
       if (spec.startsAfter) {
         const inner = utterance.slice(g.start, g.end);
@@ -100,6 +109,12 @@ function reboundNames(slots: readonly SkillSlot[], utterance: string, segments: 
             .flatMap((t) => segments.get(t.name) ?? [])
             .find((t) => t.end <= g.start && /^\s*$/.test(utterance.slice(t.end, g.start)));
           if (owner && before) owner.end = g.start + before.length;
+          else if (before && !FILLER_ONLY.test(before)) {
+            // No text was tagged before it: the words are that text, when only one text slot is still empty.
+            const empty = texts.filter((t) => t !== spec && !(segments.get(t.name) ?? []).length);
+            const lead = /^(?:(?:a|an|the|some)\s+)?/i.exec(before)![0].length;
+            if (empty.length === 1) segments.set(empty[0].name, [{ start: g.start + lead, end: g.start + before.length }]);
+          }
           g.start += lastMatch.index + lastMatch[0].length;
         }
       }
@@ -179,6 +194,7 @@ export function readSlotsFromSpans(slots: readonly SkillSlot[], utterance: strin
         segs = kept.length > 0 ? kept : segs;
       }
       segs = segs.map((g) => trimOverlaps(utterance, g, typedTexts));
+      segs = segs.map((g) => giveLeadInToTypedValue(utterance, g, readings, slots, ctx));
     }
     if (!segs || segs.length === 0) continue;
     const said = text(segs, spec);
@@ -231,6 +247,24 @@ function trimOverlaps(utterance: string, g: Segment, typedTexts: string[]): Segm
     }
   }
   return end > start ? { start, end } : g;
+}
+
+/**
+ * A text that ends in a word which, with the typed value right after it, reads as the same value
+ * ("book the flights on" + "friday at 6pm") gives that word up; "put the washing on" + "in 45
+ * minutes" keeps it, as "on in 45 minutes" is no time.
+ */
+function giveLeadInToTypedValue(utterance: string, g: Segment, readings: SlotReading[], slots: readonly SkillSlot[], ctx: SkillContext): Segment {
+  const m = /\s+([\p{L}]+)\s*$/u.exec(utterance.slice(g.start, g.end));
+  if (!m || !LEAD_IN.has(m[1].toLowerCase())) return g;
+  const after = utterance.slice(g.end).trimStart().toLowerCase();
+  for (const r of readings) {
+    if (!r.ok || !after.startsWith(r.text.toLowerCase())) continue;
+    const spec = slots.find((s) => s.name === r.slot);
+    const again = spec?.parse(`${m[1]} ${r.text}`, ctx);
+    if (again?.ok && JSON.stringify(again.value) === JSON.stringify(r.value)) return { start: g.start, end: g.end - m[0].length };
+  }
+  return g;
 }
 
 /** The word right after `end` when no span covers it ("furlongs" after "5"). */
