@@ -31,6 +31,9 @@ describe('slotTexts', () => {
   it('merges list items split by commas', () => {
     const u = 'add eggs, milk and bread';
     expect(slotTexts(u, spans(u, [['item', 'eggs'], ['item', 'milk'], ['item', 'bread']])).get('item')).toEqual(['eggs, milk and bread']);
+    // Patches of one long enumeration, with untagged items between them.
+    const v = 'add a1, a2, a3, a4, a5, a6, a7 and a8 to my list';
+    expect(slotTexts(v, spans(v, [['item', 'a1, a2'], ['item', 'a7 and a8']])).get('item')).toEqual(['a1, a2, a3, a4, a5, a6, a7 and a8']);
   });
 });
 

@@ -9,6 +9,8 @@ const FILLER_ONLY = /^\W*(?:(?:the|a|an|to|on|at|in|for|and|my|of|it|is|me|by|fr
 
 /** Most words a gap between two pieces of one value may hold ("at", "of the"). */
 const MAX_GAP_WORDS = 2;
+/** A gap of comma-separated items inside one enumeration the model tagged in patches (", item15, item16, "). */
+const ENUMERATION_GAP = /^\s*,(?:\s*[^,.;!?\s]+(?:\s+[^,.;!?\s]+){0,3}\s*,)*\s*$/;
 
 interface Segment {
   start: number;
@@ -26,7 +28,7 @@ function slotSegments(utterance: string, spans: readonly Pick<TurnSlot, 'slot' |
     const between = previous ? sorted.slice(0, i).filter((s) => s.start >= previous.end && s.slot !== span.slot) : [];
     const gap = previous ? utterance.slice(previous.end, span.start) : '';
     const gapWords = gap.split(/\s+/).filter((w) => /\w/.test(w)).length;
-    if (previous && between.length === 0 && gapWords <= MAX_GAP_WORDS) previous.end = span.end;
+    if (previous && between.length === 0 && (gapWords <= MAX_GAP_WORDS || ENUMERATION_GAP.test(gap))) previous.end = span.end;
     else list.push({ start: span.start, end: span.end });
     segments.set(span.slot, list);
   }

@@ -12,7 +12,7 @@ import { initTensorBackend } from './backend.js';
 import { decodeBio, tagsToSpans } from './bio.js';
 import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
 import { encodeUtterance, type EncodedUtterance, type FeatureSettings } from './encode-utterance.js';
-import { ownerWindows, planWindows } from './long-input.js';
+import { condenseEnumerations, ownerWindows, planWindows } from './long-input.js';
 import { NluNetwork } from './nlu-network.js';
 import { ParameterStore } from './params.js';
 import { createRng } from '../util/random.js';
@@ -116,9 +116,12 @@ export class DuetModel {
       // A word the window could not align (or cut) reads as outside every slot.
       return local >= 0 ? raw[window].wordTagLogProbs[local] : Array.from({ length: nTags }, (_, t) => (t === 0 ? 0 : -Infinity));
     });
+    // The intent: of the message with long enumerations shortened when that fits one window,
+    // else the mean of the windows that hold its start and its end.
+    const condensed = await this.encode(condenseEnumerations(text));
     const first = raw[0].probs;
     const last = raw[raw.length - 1].probs;
-    const probs = first.map((p, i) => (p + last[i]) / 2);
+    const probs = condensed.truncated ? first.map((p, i) => (p + last[i]) / 2) : this.predictEncoded([condensed])[0].probs;
     const whole: EncodedUtterance = { ...encoded[0], text, words, truncated: false };
     return this.interpret(whole, { probs, wordTagLogProbs });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownerWindows, planWindows } from './long-input.js';
+import { condenseEnumerations, ownerWindows, planWindows } from './long-input.js';
 
 describe('planWindows', () => {
   it('keeps a short input in one window', () => {
@@ -37,5 +37,18 @@ describe('ownerWindows', () => {
       { first: 3, last: 8 },
     ];
     expect(ownerWindows(windows, 9)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1]);
+  });
+});
+
+describe('condenseEnumerations', () => {
+  it('shortens a long enumeration to its first two items and its last', () => {
+    const items = Array.from({ length: 30 }, (_, i) => `item${i + 1}`).join(', ');
+    expect(condenseEnumerations(`add ${items} to my shopping list`)).toBe('add item1, item2 and item30 to my shopping list');
+    expect(condenseEnumerations('add eggs, milk, bread, flour, sugar and jam to my list')).toBe('add eggs, milk and jam to my list');
+  });
+
+  it('leaves short enumerations and plain sentences alone', () => {
+    expect(condenseEnumerations('add eggs, milk and bread to my shopping list')).toBe('add eggs, milk and bread to my shopping list');
+    expect(condenseEnumerations('remind me to call mom tomorrow at 5pm')).toBe('remind me to call mom tomorrow at 5pm');
   });
 });

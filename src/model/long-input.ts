@@ -45,3 +45,19 @@ export function ownerWindows(windows: readonly WordWindow[], wordCount: number):
   });
   return owners;
 }
+
+/** One item of an enumeration: one to four words. */
+const ITEM = String.raw`[\p{L}\p{N}'-]+(?:\s+[\p{L}\p{N}'-]+){0,3}`;
+/** Five or more items separated by commas (the last may follow "and"). */
+const ENUMERATION = new RegExp(String.raw`${ITEM}(?:\s*,\s*${ITEM}){3,}(?:\s*,?\s+and\s+${ITEM})?`, 'gu');
+
+/**
+ * A long enumeration asks for the same as a short one: "add a, b, c, …, z to my shopping list"
+ * is classified as "add a, b and z to my shopping list", which the model reads in one window.
+ */
+export function condenseEnumerations(text: string): string {
+  return text.replace(ENUMERATION, (run) => {
+    const items = run.split(/\s*,\s*(?:and\s+)?|\s+and\s+/);
+    return items.length <= 4 ? run : `${items[0]}, ${items[1]} and ${items[items.length - 1]}`;
+  });
+}
