@@ -8,16 +8,17 @@ import { Assistant, type Understander } from './assistant.js';
 import type { TurnSlot } from './events.js';
 
 /** A scripted model: each text maps to an intent and its slot spans (found by substring). */
-function fakeModel(script: Record<string, [string, number, Record<string, string>?]>): Understander {
+function fakeModel(script: Record<string, [string, number, Record<string, string>?, [string, number][]?]>): Understander {
   return {
     async understand(text) {
-      const [intent, confidence, slots = {}] = script[text] ?? ['out_of_scope', 0.9, {}];
+      const [intent, confidence, slots = {}, alternatives] = script[text] ?? ['out_of_scope', 0.9, {}];
+      const ranking = alternatives ? [{ intent, confidence }, ...alternatives.map(([i, c]) => ({ intent: i, confidence: c }))] : undefined;
       const spans: TurnSlot[] = Object.entries(slots).map(([slot, value]) => {
         const start = text.indexOf(value);
         if (start < 0) throw new Error(`test script: "${value}" not in "${text}"`);
         return { slot, value, text: value, start, end: start + value.length };
       });
-      return { intent, confidence, slots: spans };
+      return { intent, confidence, slots: spans, ranking };
     },
   };
 }
@@ -295,10 +296,13 @@ describe('Assistant: a value pointed back to with a pronoun', () => {
     intents: [
       { name: 'file_doc', skill: 'docs.file', examples: [] },
       { name: 'show_folder', skill: 'docs.show', examples: [] },
+      { name: 'joke', response: 'utter_joke', examples: [] },
       ...['affirm', 'deny', 'cancel', 'correct', 'help', 'out_of_scope'].map((name) => ({ name, examples: [] })),
     ],
   };
-  const docsScript: Record<string, [string, number, Record<string, string>?]> = {
+  const docsScript: Record<string, [string, number, Record<string, string>?, [string, number][]?]> = {
+    'hang on, what is in it?': ['joke', 0.6, {}, [['show_folder', 0.25]]],
+    'tell me a joke about it': ['joke', 0.9, {}, [['show_folder', 0.05]]],
     'file the lease in taxes': ['file_doc', 0.95, { doc: 'the lease', folder: 'taxes' }],
     "what's in it?": ['show_folder', 0.95],
     "what's in my folder?": ['show_folder', 0.95],
@@ -313,6 +317,16 @@ describe('Assistant: a value pointed back to with a pronoun', () => {
     const say = start();
     await say('file the lease in taxes');
     expect((await say("what's in it?")).action).toMatchObject({ skill: 'docs.show', status: 'done', args: { folder: 'taxes' } });
+  });
+
+  it('reads a message pointing back at the task in hand as a request about it when the model finds that plausible', async () => {
+    const say = start();
+    await say('file the lease in taxes');
+    const turn = await say('hang on, what is in it?');
+    expect(turn.intent).toBe('show_folder');
+    expect(turn.action).toMatchObject({ skill: 'docs.show', status: 'done', args: { folder: 'taxes' } });
+    await say('file the lease in taxes');
+    expect((await say('tell me a joke about it')).action).toBeNull();
   });
 
   it('does not carry a value over without a pronoun, or for a pronoun inside a value', async () => {

@@ -17,6 +17,10 @@ export interface Understander {
     intent: string;
     confidence: number;
     slots: TurnSlot[];
+    /** The most likely intents, best first (optional: used to read a message in context). */
+    ranking?: { intent: string; confidence: number }[];
+    /** Set by the dialogue manager when the conversation's context chose the intent (`readInContext`). */
+    inContext?: boolean;
   }>;
 }
 
@@ -58,6 +62,8 @@ export interface AssistantOptions {
 const UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE = 0.5;
 const TEXT_ANSWER_DIGRESSION_CONFIDENCE = 0.9;
 const QUESTION_DIGRESSION_CONFIDENCE = 0.3;
+/** How plausible the model must find a request about the task in hand to prefer it to small talk. */
+const CONTEXT_ALTERNATIVE_CONFIDENCE = 0.2;
 const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|make (it|that)|change (it|that))\b/i;
 /** Words that point back to something already talked about ("what's on it?", "add cheese to that too"). */
 const REFERS_BACK = /\b(it|that|there|this|that one|the same)\b/i;
@@ -153,6 +159,7 @@ export class Assistant {
       // the model made of it: acting on such a message as a request could clear a list.
       understood = { intent: 'cancel', confidence: 1, slots: [] };
     }
+    understood = this.readInContext(turn.state, text, understood);
     turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots });
 
     if (!text) turn.say('Say something, or ask "what can you do?"');
@@ -164,6 +171,31 @@ export class Assistant {
     const slots: Record<string, string> = {};
     for (const s of understood.slots) slots[s.slot] = slots[s.slot] ? `${slots[s.slot]}, ${s.value}` : s.value;
     return { reply: turn.replies.join(' '), intent: understood.intent, confidence: understood.confidence, slots, action: turn.action };
+  }
+
+  /**
+   * "What's on it?" while the shopping list waits to be cleared: a message that points back at
+   * the task being talked about, heard as small talk or out of scope, is read as the request
+   * about that task the model found plausible (a task sharing one of its values), if there is one.
+   */
+  private readInContext(
+    state: ConversationState,
+    text: string,
+    u: Awaited<ReturnType<Understander['understand']>>,
+  ): Awaited<ReturnType<Understander['understand']>> {
+    const kind = this.kind(u.intent);
+    if ((kind !== 'response' && kind !== 'out_of_scope') || !u.ranking || !REFERS_BACK.test(outsideSpans(text, u.slots))) return u;
+    const recent = state.lastFinished && !state.lastFinished.undone && state.lastFinished.turn >= state.turns - 2 ? state.lastFinished : null;
+    const about = state.stack.at(-1) ?? recent;
+    const aboutSkill = about ? this.skills.get(about.skill) : undefined;
+    if (!about || !aboutSkill) return u;
+    const sharesAValue = (intent: string) => {
+      const skillName = this.definition.intents.find((i) => i.name === intent)?.skill;
+      const skill = skillName ? this.skills.get(skillName) : undefined;
+      return skill?.slots.some((s) => about.values[s.name] !== undefined && aboutSkill.slots.some((a) => a.name === s.name)) ?? false;
+    };
+    const alternative = u.ranking.find((r) => r.intent !== u.intent && r.confidence >= CONTEXT_ALTERNATIVE_CONFIDENCE && this.kind(r.intent) === 'task' && sharesAValue(r.intent));
+    return alternative ? { ...u, intent: alternative.intent, confidence: alternative.confidence, inContext: true } : u;
   }
 
   private kind(intent: string): IntentKind {
@@ -256,7 +288,13 @@ export class Assistant {
     // A question that is not the value ("what can you do?" when asked how long) is surely
     // another subject: the model's guess of which one need not be sure.
     const question = !isTextSlot(spec) && this.isQuestion(text) && !this.readsAs(spec, text, ctx);
-    const needed = isTextSlot(spec) ? TEXT_ANSWER_DIGRESSION_CONFIDENCE : question ? QUESTION_DIGRESSION_CONFIDENCE : UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE;
+    const needed = u.inContext
+      ? 0
+      : isTextSlot(spec)
+        ? TEXT_ANSWER_DIGRESSION_CONFIDENCE
+        : question
+          ? QUESTION_DIGRESSION_CONFIDENCE
+          : UNREADABLE_ANSWER_DIGRESSION_CONFIDENCE;
     const changingSubject = this.isOtherSubject(u, task) && u.confidence >= needed;
     if (changingSubject && !exactValue) {
       if (isTextSlot(spec) ? this.looksLikeNewRequest(text, u) : u.confidence >= TEXT_ANSWER_DIGRESSION_CONFIDENCE || !this.readsAs(spec, text, ctx)) {
@@ -310,7 +348,7 @@ export class Assistant {
       return this.advance(turn, task, problems, ctx);
     }
     // "hmm" or "wait" is not a new request: only a sure one interrupts a yes/no question.
-    const needed = this.isQuestion(text) ? QUESTION_DIGRESSION_CONFIDENCE : TEXT_ANSWER_DIGRESSION_CONFIDENCE - 0.05;
+    const needed = u.inContext ? 0 : this.isQuestion(text) ? QUESTION_DIGRESSION_CONFIDENCE : TEXT_ANSWER_DIGRESSION_CONFIDENCE - 0.05;
     if (this.isOtherSubject(u, task) && u.confidence >= needed) return this.digress(turn, text, u, ctx);
     turn.say(`Please answer yes or no. ${task.awaiting?.kind === 'confirmation' ? task.awaiting.question : ''}`.trim());
     turn.action = this.report(task, 'needs_confirmation', null);
