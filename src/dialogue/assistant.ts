@@ -276,10 +276,11 @@ export class Assistant {
     const whole = stripFragmentFiller(text);
     const strict = whole ? spec.parse(whole, ctx) : null;
     const exactValue = !isTextSlot(spec) && strict?.ok === true;
-    // A restated request ("remind me at 5 to call mom"): fill what is still missing.
+    // A restated request ("remind me at 5 to call mom", "oh wait, add the report to my work
+    // list"): what it says wins over what was said before.
     if (u.intent === task.intent && !exactValue) {
       const before = turn.events.length;
-      this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, false, text);
+      this.fillFromSpans(turn, task, skill, u.slots, problems, ctx, true, text);
       // It answered another open question ("tomorrow at noon" when asked what about): ask again.
       if (awaitedFilled() || problems.length > 0 || turn.events.length > before) return this.advance(turn, task, problems, ctx);
     }

@@ -274,6 +274,8 @@ function nextUntaggedWord(utterance: string, end: number, spans: readonly TurnSl
   const match = /^\s+([\p{L}\p{N}'-]+)/u.exec(utterance.slice(end));
   if (!match) return null;
   const start = end + match[0].length - match[1].length;
+  // A word that leads into another value ("to" of "3 blorps to meters") is not part of this one.
+  if (LEAD_IN.has(match[1].toLowerCase())) return null;
   return spans.some((s) => s.start < start + match[1].length && s.end > start) ? null : match[1];
 }
 

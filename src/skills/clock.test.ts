@@ -96,6 +96,12 @@ describe('clock.date', () => {
       outcome: { reply: 'Today is Thursday 26 November 2026.' },
     });
   });
+
+  it('tells the date of another day asked about', () => {
+    expect(ask(clockDate, 'what day is it tomorrow')).toMatchObject({ outcome: { reply: 'Tomorrow is Thursday 26 November 2026.', result: { date: '2026-11-26' } } });
+    expect(ask(clockDate, 'what was the date yesterday')).toMatchObject({ outcome: { reply: 'Yesterday was Tuesday 24 November 2026.' } });
+    expect(ask(clockDate, 'what date is it on friday')).toMatchObject({ outcome: { reply: "That's Friday 27 November 2026." } });
+  });
 });
 
 describe('clock.weekday', () => {

@@ -74,20 +74,34 @@ export const clockTime: Skill<TimeArgs> = {
   },
 };
 
-/** `clock.date`: "Today is Wednesday 25 November 2026." */
-export const clockDate: Skill<Record<string, never>> = {
+/** The day asked about in "what's the date tomorrow?" (today when none is said). */
+const dayAskedSlot: SkillSlot<DateTimeValue> = {
+  name: 'day',
+  required: false,
+  prompt: 'Which day?',
+  example: 'tomorrow',
+  parse: (text, ctx) => parseDateTime(text, ctx),
+  find(utterance, ctx) {
+    const found = findDateTime(utterance, ctx);
+    return found && namesADay(found.text) ? { value: found.value, text: found.text } : null;
+  },
+};
+
+/** `clock.date`: "Today is Wednesday 25 November 2026.", "Tomorrow is Thursday 26 November 2026." */
+export const clockDate: Skill<{ day?: { iso: string; hasTime: boolean } }> = {
   name: 'clock.date',
   description: "tell today's date",
-  slots: [],
-  args: z.object({}),
-  run(_args, ctx) {
-    const iso = toIso(ctx.now, ctx.timeZone);
-    const today = zonedNow(ctx);
-    return {
-      reply: `Today is ${formatDate(iso, ctx)}.`,
-      status: 'done',
-      result: { date: today.toFormat('yyyy-MM-dd'), weekday: today.toFormat('cccc'), iso },
-    };
+  slots: [dayAskedSlot],
+  args: z.object({ day: z.object({ iso: z.string(), hasTime: z.boolean() }).optional() }),
+  run({ day }, ctx) {
+    const today = zonedNow(ctx).startOf('day');
+    const date = day ? DateTime.fromISO(day.iso, { setZone: true }).setZone(ctx.timeZone).startOf('day') : today;
+    if (!date.isValid) return { reply: "I couldn't read that day.", status: 'failed' };
+    const offset = Math.round(date.diff(today, 'days').days);
+    const iso = offset === 0 ? toIso(ctx.now, ctx.timeZone) : toIso(date.toJSDate(), ctx.timeZone);
+    const said = formatDate(iso, ctx);
+    const reply = offset === 0 ? `Today is ${said}.` : offset === 1 ? `Tomorrow is ${said}.` : offset === -1 ? `Yesterday was ${said}.` : `That's ${said}.`;
+    return { reply, status: 'done', result: { date: date.toFormat('yyyy-MM-dd'), weekday: date.toFormat('cccc'), iso } };
   },
 };
 

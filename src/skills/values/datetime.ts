@@ -362,7 +362,7 @@ export function looksLikeDateTime(text: string): boolean {
 }
 
 const NAMES_A_DAY =
-  /\b(today|tonight|tomorrow|tmrw|tmr|next|this|in \w+|weekend|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|easter|halloween|\d+(st|nd|rd|th)|\d{1,2}[/-]\d{1,2})\b/i;
+  /\b(today|tonight|tomorrow|tmrw|tmr|yesterday|next|this|in \w+|weekend|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|easter|halloween|\d+(st|nd|rd|th)|\d{1,2}[/-]\d{1,2})\b/i;
 
 /** Whether a date or time text says which day ("friday", "tomorrow", "the 3rd"), not only a time. */
 export function namesADay(text: string): boolean {

@@ -57,6 +57,12 @@ describe('findDuration', () => {
     expect(findDuration('remind me in five minutes.')?.text).toBe('five minutes');
   });
 
+  it('keeps a sign before the amount, so that a negative length is refused rather than read as positive', () => {
+    expect(findDuration('set a timer for minus 5 minutes')).toMatchObject({ value: { ms: -300_000 }, text: 'minus 5 minutes' });
+    expect(findDuration('timer for -10 seconds')).toMatchObject({ value: { ms: -10_000 }, text: '-10 seconds' });
+    expect(parseDuration('negative 2 hours')).toEqual({ ok: true, value: { ms: -7_200_000 } });
+  });
+
   it('returns null when there is none', () => {
     expect(findDuration('what timers are running')).toBeNull();
     expect(findDuration('a'.repeat(10_000))).toBeNull();

@@ -68,6 +68,12 @@ function normalize(text: string): string {
 export function parseDuration(text: string): Parsed<DurationValue> {
   const fail = (reason = `I couldn't read "${clip(text)}" as a duration.`): Parsed<DurationValue> => ({ ok: false, reason, example: EXAMPLE });
   if (text.length > MAX_TEXT || !text.trim()) return fail();
+  // "minus 5 minutes" reads as a negative length, for the skill to refuse (never as 5 minutes).
+  const sign = /^\s*(?:minus|negative|-)\s*/i.exec(text);
+  if (sign) {
+    const rest = parseDuration(text.slice(sign[0].length));
+    return rest.ok ? { ok: true, value: { ms: -rest.value.ms } } : rest;
+  }
   const t = normalize(text);
   let pos = 0;
   let total = 0;
@@ -115,7 +121,9 @@ export function findDuration(utterance: string): { value: DurationValue; text: s
   for (let i = 0; i < tokens.length; i++) {
     if (!canStart(tokens[i].word)) continue;
     for (let j = Math.min(tokens.length - 1, i + 9); j >= i; j--) {
-      const start = tokens[i].start;
+      // A sign before the amount belongs to it ("minus 5 minutes", "-5 minutes").
+      const signed = i > 0 && /^(?:minus|negative)$/i.test(tokens[i - 1].word) ? tokens[i - 1].start : scan[tokens[i].start - 1] === '-' ? tokens[i].start - 1 : null;
+      const start = signed ?? tokens[i].start;
       let end = tokens[j].end;
       while (end > start && /[.]/.test(scan[end - 1])) end--;
       const text = scan.slice(start, end);

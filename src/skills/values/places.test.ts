@@ -14,6 +14,8 @@ describe('resolvePlace', () => {
     ['St Petersburg', 'St. Petersburg', 'Europe/Moscow'],
     ['Tokyo time', 'Tokyo', 'Asia/Tokyo'],
     ['in Tokyo right now', 'Tokyo', 'Asia/Tokyo'],
+    ['sydney pls', 'Sydney', 'Australia/Sydney'],
+    ['new york rn', 'New York', 'America/New_York'],
   ])('city %j', (text, place, timeZone) => {
     expect(resolvePlace(text)).toEqual({ ok: true, value: { place, timeZone } });
   });

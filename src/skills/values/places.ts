@@ -186,7 +186,7 @@ export function resolvePlace(text: string): Parsed<PlaceValue> {
     .trim()
     .replace(/[?!.]+$/, '')
     .replace(/^(?:in|at|for)\s+/i, '')
-    .replace(/\s+(?:right\s+now|now|currently|at\s+the\s+moment|please)$/i, '')
+    .replace(/(?:\s+(?:right\s+now|rn|now|currently|at\s+the\s+moment|please|pls|plz|thanks|thx|mate|then))+$/i, '')
     .replace(/\s+time(?:\s+zone)?$/i, '')
     .trim();
   if (!said) return notFound(text);
