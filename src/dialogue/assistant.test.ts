@@ -99,6 +99,8 @@ const script: Record<string, [string, number, Record<string, string>?]> = {
   'cancel that': ['cancel', 0.95],
   'scrap that': ['clear_notes', 0.9],
   'hmm, what can you do?': ['help', 0.4],
+  'and at 6pm?': ['out_of_scope', 0.6],
+  'and you?': ['out_of_scope', 0.6],
   'no, buy eggs not milk': ['correct', 0.9, { text: 'buy eggs not milk' }],
   'no, not 5pm': ['correct', 0.9, { at: '5pm' }],
   'tell me a joke': ['joke', 0.92],
@@ -207,6 +209,15 @@ describe('Assistant (dialogue manager)', () => {
     expect(aside.reply).toContain('Delete all 1 notes?');
     expect((await say('yes')).action).toMatchObject({ skill: 'notes.clear', status: 'done' });
     expect(store.forUser('alice').listItems('notes')).toHaveLength(0);
+  });
+
+  it('does the task just done again with the value an elliptical follow-up gives ("and at 6pm?")', async () => {
+    const { say, store } = setup();
+    await say('note buy milk at 5pm');
+    expect((await say('and at 6pm?')).action).toMatchObject({ skill: 'notes.add', status: 'done', args: { text: 'buy milk', at: '18:00' } });
+    expect(store.forUser('alice').listItems('notes').map((i) => i.text)).toEqual(['buy milk @ 17:00', 'buy milk @ 18:00']);
+    // A follow-up that gives no value of that task is not one.
+    expect((await say('and you?')).action).toBeNull();
   });
 
   it('reads a correction without the old value it contrasts with', async () => {

@@ -9,7 +9,7 @@ import type { AssistantDefinition } from '../data/types.js';
 import type { Skill, SkillContext, SkillSlot } from '../skills/types.js';
 import type { DueNotice, Store } from '../store/types.js';
 import { readRequestSlots, readSlotsFromSpans, slotTexts } from './slot-spans.js';
-import { applyEvent, replay, type ConversationEvent, type ConversationState, type TaskState, type TurnSlot } from './events.js';
+import { applyEvent, replay, type ConversationEvent, type ConversationState, type FinishedTask, type TaskState, type TurnSlot } from './events.js';
 
 /** What the runtime needs from a model (a `DuetModel`, or a fake in tests). */
 export interface Understander {
@@ -69,6 +69,8 @@ const CORRECTION_LEAD = /^\s*(no+|nope|actually|sorry|oops|wait|i meant|i mean|m
 const REFERS_BACK = /\b(it|that|there|this|that one|the same)\b/i;
 const ONLY_CANCEL =
   /^\W*(?:(?:oh|ok|okay|no|please|actually|wait)\W+)*(?:cancel(?: that| it| this)?|never ?mind|forget (?:it|that|about it)|scrap (?:that|it)|scratch that|don'?t bother|stop|abort|quit it)(?:\W+(?:please|thanks|then))*\W*$/i;
+/** The start of an elliptical follow-up: "and in Tokyo?", "what about 10 miles?". */
+const FOLLOW_UP = /^\s*(?:and|what about|how about|and what about|and how about)\b[,\s]*/i;
 const CANCEL_WORDS = /\b(cancel|never ?mind|forget (it|that|about it)|undo|scrap that|don'?t bother)\b/i;
 
 type IntentKind = 'task' | 'affirm' | 'deny' | 'cancel' | 'correct' | 'help' | 'out_of_scope' | 'response' | 'unknown';
@@ -228,6 +230,8 @@ export class Assistant {
       if (last && !last.undone) return this.correctFinished(turn, text, u, ctx);
       if (kind === 'correct') return turn.say("There's nothing to change yet. What would you like to do?");
     }
+    const followable = last && !last.undone && last.turn >= turn.state.turns - 3 && (kind !== 'task' || u.intent === last.intent);
+    if (followable && FOLLOW_UP.test(text) && this.followUp(turn, last, text, u.slots, ctx)) return;
     switch (kind) {
       case 'task':
         return this.startTask(turn, u.intent, text, u.slots, ctx);
@@ -605,6 +609,37 @@ export class Assistant {
     this.advance(turn, turn.top()!, [], ctx);
   }
 
+  /**
+   * "And in Tokyo?" after the time in Paris, "what about 10 miles?" after a conversion: the task
+   * just done again, with the one typed value the follow-up gives. False when it gives none.
+   */
+  private followUp(turn: TurnBuilder, last: FinishedTask, text: string, spans: TurnSlot[], ctx: SkillContext): boolean {
+    const skill = this.skills.get(last.skill);
+    if (!skill) return false;
+    const cut = text.length - text.replace(FOLLOW_UP, '').length;
+    const rest = text.slice(cut).replace(/[?.!]+\s*$/, '').trim();
+    if (!rest) return false;
+    // The rest read whole as one typed value, else the values the model found in the message
+    // ("and an egg timer for 6 minutes" names its own timer).
+    const whole = skill.slots.filter((s) => !isTextSlot(s)).flatMap((spec) => {
+      // Read like a correction: "and at 6pm?" after "tomorrow at 5pm" keeps tomorrow.
+      const previous = last.values[spec.name];
+      const parsed = spec.reread && previous !== undefined ? spec.reread(rest, previous, ctx) : spec.parse(rest, ctx);
+      return parsed.ok ? [{ slot: spec.name, value: parsed.value, text: rest }] : [];
+    });
+    const given = whole.length > 0 ? whole.slice(0, 1) : readRequestSlots(skill.slots, rest, shiftSpans(spans, cut), ctx).flatMap((r) => (r.ok ? [r] : []));
+    if (given.length === 0) return false;
+    const id = `t${Date.now().toString(36)}${(this.taskCounter++).toString(36)}`;
+    turn.add({ type: 'task_started', task: id, skill: skill.name, intent: last.intent });
+    for (const [slot, value] of Object.entries(last.values)) {
+      if (!given.some((g) => g.slot === slot)) turn.add({ type: 'slot_set', task: id, slot, value, text: last.texts[slot] ?? '' });
+    }
+    for (const g of given) turn.add({ type: 'slot_set', task: id, slot: g.slot, value: g.value, text: g.text });
+    this.advance(turn, turn.top()!, [], ctx);
+    return true;
+  }
+
+
   private undoFinished(turn: TurnBuilder, ctx: SkillContext): void {
     const last = turn.state.lastFinished!;
     const skill = this.skills.get(last.skill);
@@ -653,6 +688,11 @@ export class Assistant {
 
 function isTextSlot(spec: SkillSlot): boolean {
   return !spec.find;
+}
+
+/** Spans moved `by` characters to the left, for the message without its first `by` characters. */
+function shiftSpans(spans: readonly TurnSlot[], by: number): TurnSlot[] {
+  return spans.filter((s) => s.start >= by).map((s) => ({ ...s, start: s.start - by, end: s.end - by }));
 }
 
 /** The words of an utterance outside the model's slot spans ("add fix that leak" → "add "). */
