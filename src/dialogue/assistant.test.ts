@@ -348,3 +348,41 @@ describe('Assistant: a value pointed back to with a pronoun', () => {
     expect((await say('file that memo')).action?.args).toEqual({ doc: 'that memo' });
   });
 });
+
+describe('Assistant: a request without the free text it cannot go without', () => {
+  const add: Skill<{ thing: string }> = {
+    name: 'things.add',
+    description: 'keep things',
+    slots: [
+      {
+        name: 'thing',
+        required: true,
+        prompt: 'What should I keep?',
+        example: 'a pen',
+        frame: /^keep\s+(.+?)\s+safe$/i,
+        parse: (t) => ({ ok: true, value: t }),
+      },
+    ],
+    args: z.object({ thing: z.string() }),
+    run: (args) => ({ reply: `Keeping ${args.thing}.` }),
+  };
+  const thingsDefinition: AssistantDefinition = {
+    ...definition,
+    intents: [{ name: 'keep', skill: 'things.add', examples: [] }, ...['affirm', 'deny', 'cancel', 'correct', 'help', 'out_of_scope'].map((name) => ({ name, examples: [] }))],
+  };
+  const start = (reread: Record<string, TurnSlot[] | null>) => {
+    const understander: Understander = {
+      understand: async () => ({ intent: 'keep', confidence: 0.95, slots: [] }),
+      understandRequiring: async (text) => reread[text] ?? null,
+    };
+    const assistant = new Assistant({ understander, definition: thingsDefinition, skills: [add], store: createMemoryStore(), timeZone: 'UTC' });
+    return (text: string) => assistant.handle({ user: 'erin', text });
+  };
+
+  it('takes the value the model reads when asked for one, else the slot frame, else asks', async () => {
+    const say = start({ 'keep the ring safe': [{ slot: 'thing', value: 'ring', text: 'ring', start: 9, end: 13 }] });
+    expect((await say('keep the ring safe')).action).toMatchObject({ status: 'done', args: { thing: 'ring' } });
+    expect((await say('keep my keys safe')).action).toMatchObject({ status: 'done', args: { thing: 'my keys' } });
+    expect((await say('keep something safe')).action).toMatchObject({ status: 'needs_slot' });
+  });
+});

@@ -22,6 +22,8 @@ export interface Understander {
     /** Set by the dialogue manager when the conversation's context chose the intent (`readInContext`). */
     inContext?: boolean;
   }>;
+  /** The message's spans read with at least one span of `slot`, if the model finds that plausible (optional). */
+  understandRequiring?(text: string, slot: string): Promise<TurnSlot[] | null>;
 }
 
 export type ActionStatus = 'done' | 'needs_slot' | 'needs_confirmation' | 'cancelled' | 'failed';
@@ -71,6 +73,10 @@ const ONLY_CANCEL =
   /^\W*(?:(?:oh|ok|okay|no|please|actually|wait)\W+)*(?:cancel(?: that| it| this)?|never ?mind|forget (?:it|that|about it)|scrap (?:that|it)|scratch that|don'?t bother|stop|abort|quit it)(?:\W+(?:please|thanks|then))*\W*$/i;
 /** The start of an elliptical follow-up: "and in Tokyo?", "what about 10 miles?". */
 const FOLLOW_UP = /^\s*(?:and|what about|how about|and what about|and how about)\b[,\s]*/i;
+/** A span of nothing but little words ("my", "the"): no value at all. */
+const FILLER_ONLY_TEXT = /^\W*(?:(?:the|a|an|to|on|at|in|for|and|my|of|it|me|please)\W*)*$/i;
+/** Words that stand for a value not said yet ("add something to my list"): the value is still to ask for. */
+const PLACEHOLDER = /^\s*(?:some ?thing|anything|stuff|things|an? (?:item|thing|few things)|some (?:items|things|stuff)|it|them|this|that)\s*$/i;
 const CANCEL_WORDS = /\b(cancel|never ?mind|forget (it|that|about it)|undo|scrap that|don'?t bother)\b/i;
 
 type IntentKind = 'task' | 'affirm' | 'deny' | 'cancel' | 'correct' | 'help' | 'out_of_scope' | 'response' | 'unknown';
@@ -162,6 +168,7 @@ export class Assistant {
       understood = { intent: 'cancel', confidence: 1, slots: [] };
     }
     understood = this.readInContext(turn.state, text, understood);
+    understood = await this.readRequiredTexts(text, understood);
     turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots });
 
     if (!text) turn.say('Say something, or ask "what can you do?"');
@@ -198,6 +205,36 @@ export class Assistant {
     };
     const alternative = u.ranking.find((r) => r.intent !== u.intent && r.confidence >= CONTEXT_ALTERNATIVE_CONFIDENCE && this.kind(r.intent) === 'task' && sharesAValue(r.intent));
     return alternative ? { ...u, intent: alternative.intent, confidence: alternative.confidence, inContext: true } : u;
+  }
+
+  /**
+   * A new request without the free text it cannot go without ("add crisps to my shopping list"
+   * with "crisps" left untagged): read again by the model with that value required, else by the
+   * slot's `frame` for the commonest phrasing; asking for it stays the last resort.
+   */
+  private async readRequiredTexts(
+    text: string,
+    u: Awaited<ReturnType<Understander['understand']>>,
+  ): Promise<Awaited<ReturnType<Understander['understand']>>> {
+    if (this.kind(u.intent) !== 'task') return u;
+    const skillName = this.definition.intents.find((i) => i.name === u.intent)?.skill;
+    const skill = skillName ? this.skills.get(skillName) : undefined;
+    let slots = u.slots;
+    for (const spec of skill?.slots.filter((s) => s.required && isTextSlot(s)) ?? []) {
+      const has = (list: TurnSlot[]) => list.some((s) => s.slot === spec.name && !FILLER_ONLY_TEXT.test(s.text) && !PLACEHOLDER.test(s.text));
+      if (has(slots)) continue;
+      // Only a value in words the first reading left untagged: never one made of another value ("6pm").
+      const untagged = (span: TurnSlot) => !slots.some((s) => s.start < span.end && span.start < s.end);
+      const reread = (await this.understander.understandRequiring?.(text, spec.name))?.filter((s) => s.slot === spec.name && untagged(s));
+      if (reread && has(reread)) {
+        slots = [...slots, ...reread];
+        continue;
+      }
+      const m = spec.frame ? new RegExp(spec.frame.source, `${spec.frame.flags.replace('d', '')}d`).exec(text) : null;
+      const at = m?.indices?.[1];
+      if (m && at && m[1].trim() && !PLACEHOLDER.test(m[1])) slots = [...slots.filter((s) => s.end <= at[0] || s.start >= at[1]), { slot: spec.name, value: m[1], text: m[1], start: at[0], end: at[1] }];
+    }
+    return slots === u.slots ? u : { ...u, slots };
   }
 
   private kind(intent: string): IntentKind {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildTagSet, decodeBio, isAllowedTransition, tagsToSpans } from './bio.js';
+import { buildTagSet, decodeBio, decodeBioRequiring, isAllowedTransition, tagsToSpans } from './bio.js';
 
 /** Whether a tag sequence is valid BIO: every I-x continues a B-x or I-x. */
 function isValidBio(sequence: string[]): boolean {
@@ -196,5 +196,29 @@ describe('buildTagSet', () => {
 
   it('does not depend on the order slots are seen in', () => {
     expect(buildTagSet(new Set(['b', 'a', 'c']))).toEqual(buildTagSet(['c', 'a', 'b']));
+  });
+});
+
+describe('decodeBioRequiring', () => {
+  const tags = buildTagSet(['item', 'list']);
+  const at = (tag: string) => tags.indexOf(tag);
+  /** Log-probabilities that favour the given tag per word by `margin` nats. */
+  const rows = (favoured: string[], second: (string | null)[], margin = 2) =>
+    favoured.map((tag, i) => tags.map((t) => (t === tag ? 0 : t === second[i] ? -margin : -20)));
+
+  it('finds the best path with a span of the slot when the plain best has none', () => {
+    // "add beer to my shopping list": "beer" is O by 2 nats over B-item.
+    const lp = rows(['O', 'O', 'O', 'O', 'B-list', 'O'], [null, 'B-item', null, null, null, null]);
+    expect(decodeBio(lp, tags).map((t) => tags[t])).not.toContain('B-item');
+    const forced = decodeBioRequiring(lp, tags, 'item')!;
+    expect(forced.path.map((t) => tags[t])).toEqual(['O', 'B-item', 'O', 'O', 'B-list', 'O']);
+    expect(forced.best - forced.score).toBeCloseTo(2, 5);
+    expect(forced.path[1]).toBe(at('B-item'));
+  });
+
+  it('returns the plain best path when it already has the slot, and null for an unknown slot', () => {
+    const lp = rows(['O', 'B-item', 'I-item'], [null, null, null]);
+    expect(decodeBioRequiring(lp, tags, 'item')!.path).toEqual(decodeBio(lp, tags));
+    expect(decodeBioRequiring(lp, tags, 'nope')).toBeNull();
   });
 });

@@ -95,3 +95,47 @@ export function tagsToSpans(tagSequence: string[]): WordSpan[] {
   });
   return spans;
 }
+
+/**
+ * The best valid tag path that holds at least one span of `slot` (Viterbi over tag × "span seen"),
+ * with its score and the unconstrained best score, or null when no such path exists. For a value
+ * a request cannot go without ("add beer to my list"), when the plain best path tags none.
+ */
+export function decodeBioRequiring(logProbs: number[][], tags: string[], slot: string): { path: number[]; score: number; best: number } | null {
+  const n = logProbs.length;
+  const k = tags.length;
+  const begin = tags.indexOf(`B-${slot}`);
+  if (n === 0 || begin < 0) return null;
+  const { predecessors, canStart } = transitionTable(tags);
+  // State f * k + j: tag j, with f = 1 once a B-slot has been emitted.
+  let score = new Array<number>(2 * k).fill(-Infinity);
+  for (let j = 0; j < k; j++) if (canStart[j]) score[(j === begin ? k : 0) + j] = logProbs[0][j];
+  const back: Int32Array[] = [];
+  for (let i = 1; i < n; i++) {
+    const next = new Array<number>(2 * k).fill(-Infinity);
+    const pointers = new Int32Array(2 * k).fill(-1);
+    for (let f = 0; f < 2; f++) {
+      for (let j = 0; j < k; j++) {
+        const to = (f === 1 || j === begin ? k : 0) + j;
+        for (const p of predecessors[j]) {
+          const candidate = score[f * k + p] + logProbs[i][j];
+          if (candidate > next[to]) {
+            next[to] = candidate;
+            pointers[to] = f * k + p;
+          }
+        }
+      }
+    }
+    back.push(pointers);
+    score = next;
+  }
+  let last = k;
+  for (let s = k + 1; s < 2 * k; s++) if (score[s] > score[last]) last = s;
+  if (score[last] === -Infinity) return null;
+  const states = [last];
+  for (let i = n - 2; i >= 0; i--) states.push(back[i][states[states.length - 1]]);
+  const path = states.reverse().map((s) => s % k);
+  const plain = decodeBio(logProbs, tags);
+  const best = plain.reduce((sum, tag, i) => sum + logProbs[i][tag], 0);
+  return { path, score: score[last], best };
+}

@@ -9,7 +9,7 @@ import { Float16Array } from '@petamoriken/float16';
 import { ModelLoadError } from '../errors.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { initTensorBackend } from './backend.js';
-import { decodeBio, tagsToSpans } from './bio.js';
+import { decodeBio, decodeBioRequiring, tagsToSpans } from './bio.js';
 import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
 import { encodeUtterance, type EncodedUtterance, type FeatureSettings } from './encode-utterance.js';
 import { condenseEnumerations, ownerWindows, planWindows } from './long-input.js';
@@ -17,6 +17,13 @@ import { NluNetwork } from './nlu-network.js';
 import { ParameterStore } from './params.js';
 import { createRng } from '../util/random.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+
+/**
+ * Most log-probability (nats) a reading may lose against the model's best one to hold a value a
+ * request cannot go without: e^-4 ≈ 2%, so a word the model thought at least that likely to be
+ * the value ("beer") is taken, a word it clearly read as something else ("to", "my") is not.
+ */
+export const REQUIRED_SLOT_MAX_COST = 4;
 
 /** Intent returned when an utterance is rejected as out of scope and the model has no OOS label. */
 export const OUT_OF_SCOPE = 'out_of_scope';
@@ -166,15 +173,34 @@ export class DuetModel {
       // A rejection's confidence is how far the best in-scope guess fell short of certainty.
       return { intent, confidence: rejected ? 1 - best.confidence : best.confidence, ranking, slots: [] };
     }
-    const path = decodeBio(raw.wordTagLogProbs, slotTags);
-    const slots = tagsToSpans(path.map((i) => slotTags[i])).map((span) => {
+    const slots = this.spansOf(u, decodeBio(raw.wordTagLogProbs, slotTags));
+    return { intent, confidence: best.confidence, ranking, slots };
+  }
+
+  /**
+   * The slots of `text` read with at least one span of `slot`, when reading one costs at most
+   * `maxCost` nats of log-probability against the model's own best reading: for a value a
+   * request cannot go without ("add beer to my list" with "beer" left untagged). Null otherwise.
+   */
+  async understandRequiring(text: string, slot: string, maxCost = REQUIRED_SLOT_MAX_COST): Promise<ExtractedSlot[] | null> {
+    const encoded = await this.encode(text);
+    if (encoded.truncated) return null;
+    const [raw] = this.predictEncoded([encoded]);
+    const forced = decodeBioRequiring(raw.wordTagLogProbs, this.config.heads.slotTags, slot);
+    if (!forced || forced.best - forced.score > maxCost) return null;
+    return this.spansOf(encoded, forced.path);
+  }
+
+  /** Spans, with character offsets and canonical values, of a tag path over the words of `u`. */
+  private spansOf(u: EncodedUtterance, path: number[]): ExtractedSlot[] {
+    const { slotTags } = this.config.heads;
+    return tagsToSpans(path.map((i) => slotTags[i])).map((span) => {
       const start = u.words[span.firstWord][0];
       const end = u.words[span.lastWord][1];
       const text = u.text.slice(start, end);
       const value = this.metadata.slotValues[span.slot]?.[text.toLowerCase()] ?? text;
       return { slot: span.slot, value, text, start, end };
     });
-    return { intent, confidence: best.confidence, ranking, slots };
   }
 
   /** Round every weight to half precision in place, so the saved model predicts exactly like this one. */

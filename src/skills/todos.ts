@@ -182,6 +182,15 @@ function listSlot(prompt = 'Which list?'): SkillSlot<string> {
 const listName = z.string().trim().min(1).max(MAX_TEXT);
 const itemText = z.string().trim().min(1).max(MAX_TEXT);
 
+/** Polite openings before a request ("please", "can you", "oh and"). */
+const OPENING = String.raw`^(?:(?:please|pls|can you|could you|would you|will you|hey|ok|okay|oh|and|also|now)[\s,]+)*`;
+/** "add (beer) to my shopping list", "put (beer) on the list": the commonest way to add. */
+const ADD_FRAME = new RegExp(String.raw`${OPENING}(?:add|put|stick|pop|throw|write|jot down)\s+(.+?)\s+(?:to|on|onto|in)\s+(?:my|the|our)\s+(?:[\w' -]+?\s+)?list\b`, 'i');
+/** "check (unicorns) off", "tick off (milk)", "cross (milk) off my list". */
+const CHECK_OFF_FRAME = new RegExp(String.raw`${OPENING}(?:check|tick|cross|mark)\s+(?:off\s+)?(.+?)(?:\s+(?:off|as done))?(?:\s+(?:on|from|off)\s+(?:my|the|our)\s+[\w' -]*?list)?\s*[.!]*$`, 'i');
+/** "remove (milk) from my shopping list", "delete (milk) off the list". */
+const REMOVE_FRAME = new RegExp(String.raw`${OPENING}(?:remove|delete|take|drop|scratch)\s+(.+?)\s+(?:from|off)\s+(?:my|the|our)\s+(?:[\w' -]+?\s+)?list\b`, 'i');
+
 type AddArgs = { item: string[]; list?: string };
 
 /** Adds one or more items to a list ("add eggs, milk and bread to my shopping list"). */
@@ -194,6 +203,7 @@ export const addTodo: Skill<AddArgs> = {
       required: true,
       prompt: 'What should I add?',
       example: 'eggs and milk',
+      frame: ADD_FRAME,
       parse(text: string): Parsed<string[]> {
         const items = splitItems(text);
         if (items.length === 0) return { ok: false, reason: "I didn't catch what to add.", example: 'eggs and milk' };
@@ -286,8 +296,8 @@ function toResult(i: ListItem) {
   return { id: i.id, list: i.list, text: i.text, done: i.done };
 }
 
-const itemSlots = (verb: string) => [
-  textSlot('item', true, `Which item should I ${verb}?`, 'milk', 'item'),
+const itemSlots = (verb: string, frame: RegExp) => [
+  { ...textSlot('item', true, `Which item should I ${verb}?`, 'milk', 'item'), frame },
   listSlot(`Which list is it on?`),
 ];
 const itemArgs = z.object({ item: itemText, list: listName.optional() });
@@ -296,7 +306,7 @@ const itemArgs = z.object({ item: itemText, list: listName.optional() });
 export const checkOffTodo: Skill<ItemArgs> = {
   name: 'todos.check_off',
   description: 'check off list items',
-  slots: itemSlots('check off'),
+  slots: itemSlots('check off', CHECK_OFF_FRAME),
   args: itemArgs,
   run(args, ctx) {
     return withItem(
@@ -315,7 +325,7 @@ export const checkOffTodo: Skill<ItemArgs> = {
 export const removeTodo: Skill<ItemArgs> = {
   name: 'todos.remove',
   description: 'remove list items',
-  slots: itemSlots('remove'),
+  slots: itemSlots('remove', REMOVE_FRAME),
   args: itemArgs,
   run(args, ctx) {
     return withItem(

@@ -65,6 +65,11 @@ export interface SkillSlot<V = unknown> {
    */
   startsAfter?: RegExp;
   /**
+   * A safety net for the commonest phrasing of a request: a pattern whose first group is this
+   * free text, used when the model tagged none ("add (beer) to my shopping list").
+   */
+  frame?: RegExp;
+  /**
    * Whether a text that does not read as this value still looks like an attempt at one ("the
    * thirty-fifth of smarch" for a date): such a piece is reported as invalid, while a piece that
    * does not ("the laundry" tagged as a time) is taken back into the free text beside it.
