@@ -63,3 +63,23 @@ export class StoreError extends DuetError {
     this.file = file;
   }
 }
+
+/** A Hugging Face checkpoint that Duet cannot import; the message starts with the file concerned and says what is wrong. */
+export class CheckpointImportError extends DuetError {
+  /** The file (or folder) the problem is in. */
+  readonly file: string;
+  readonly problem: string;
+
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('CHECKPOINT_IMPORT_FAILED', `${file}: ${problem}`, options);
+    this.file = file;
+    this.problem = problem;
+  }
+}
+
+/** Input a model cannot take: token ids outside its vocabulary, a sequence longer than its positions, a head it lacks. */
+export class ModelInputError extends DuetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_INPUT_INVALID', message, options);
+  }
+}

@@ -15,6 +15,19 @@ function integer(value: string): number {
   return n;
 }
 
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/** "101,2023,102" → [101, 2023, 102]. */
+function idList(value: string): number[] {
+  const ids = value.split(',').map((part) => Number(part.trim()));
+  if (ids.length === 0 || ids.some((id) => !Number.isInteger(id) || id < 0)) throw new InvalidArgumentError('expected comma-separated non-negative integers, e.g. 101,2023,102');
+  return ids;
+}
+
 function number(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');
@@ -59,6 +72,10 @@ export function buildProgram(): Command {
     .option('--token-buckets <n>', 'hashed word n-gram feature buckets of the backbone (model size)', integer)
     .option('--sentence-buckets <n>', 'hashed sentence feature buckets of the sparse intent head (model size)', integer)
     .option('--augment <n>', 'extra examples per intent made by swapping slot values between examples', integer)
+    .option('--base <dir>', 'start from an imported checkpoint (duet import): its backbone, tokenizer and shape')
+    .option('--freeze-backbone', 'with --base: train only the heads; the backbone runs once per example (fast)')
+    .option('--backbone-learning-rate <x>', 'with --base: peak learning rate of the backbone (default 5e-5)', number)
+    .option('--train-layers <n>', 'with --base: fine-tune only the top n transformer layers (default: as many as fit in memory)', integer)
     .option('--quiet', 'no progress bar')
     .action(async (inputs: string[], opts) => {
       const { report } = await trainToFolder(inputs.length === 1 ? inputs[0] : inputs, opts);
@@ -82,6 +99,46 @@ export function buildProgram(): Command {
     .option('--json', 'print the full report as JSON')
     .option('--html <file>', 'also write an HTML report with a confusion-matrix picture')
     .action((modelDir: string, opts) => runEval(modelDir, opts));
+
+  program
+    .command('import')
+    .description('import a Hugging Face BERT or GPT-2 checkpoint (config.json, model.safetensors, tokenizer files) as a Duet model folder')
+    .argument('<hf-model-dir>', 'a folder downloaded from huggingface.co, e.g. bert-base-uncased or gpt2')
+    .requiredOption('-o, --out <dir>', 'Duet model folder to write (new, or an existing Duet model folder to replace)')
+    .addOption(new Option('--dtype <type>', 'precision of the written weights (f16 halves the folder, rounds the weights)').choices(['f32', 'f16']).default('f32'))
+    .option('--json', 'print the import report as JSON')
+    .action(async (hfDir: string, opts) => {
+      const { runImport } = await import('./pretrained-commands.js');
+      runImport(hfDir, opts);
+    });
+
+  program
+    .command('inspect')
+    .description('run a model\'s backbone (and its pretrained heads) on one sequence: hidden states, pooled output, logits')
+    .argument('<model-dir>', 'any Duet model folder, imported or trained')
+    .option('--ids <list>', 'comma-separated token ids, used exactly as given (e.g. 101,2023,102)', idList)
+    .option('--text <text>', 'text to tokenize with the model\'s tokenizer, framed as the model reads an utterance')
+    .option('--segments <list>', 'comma-separated segment (token-type) ids, one per token (default: all 0)', idList)
+    .option('--json', 'print { last_hidden_state, pooled?, logits? } as JSON')
+    .action(async (modelDir: string, opts) => {
+      const { runInspect } = await import('./pretrained-commands.js');
+      await runInspect(modelDir, opts);
+    });
+
+  program
+    .command('generate')
+    .description('continue a text with an imported GPT-2 (greedy, or top-k sampling)')
+    .argument('<model-dir>', 'a model folder with a language-model head (duet import <gpt2-folder>)')
+    .argument('<prompt>', 'text to continue')
+    .option('--max-tokens <n>', 'new tokens at most', integer, 20)
+    .option('--top-k <n>', 'sample among the k likeliest tokens (0: greedy)', nonNegativeInteger, 0)
+    .option('--temperature <x>', 'sampling temperature (with --top-k)', number, 1)
+    .option('--seed <n>', 'random seed for sampling', integer, 42)
+    .option('--json', 'print { prompt, ids, text, seconds } as JSON')
+    .action(async (modelDir: string, prompt: string, opts) => {
+      const { runGenerate } = await import('./pretrained-commands.js');
+      await runGenerate(modelDir, prompt, opts);
+    });
 
   program
     .command('init')
@@ -164,6 +221,20 @@ export function buildProgram(): Command {
       const output = { machine: machineDescription(), date: new Date().toISOString(), results: results.map(({ errors: _e, ...r }) => r) };
       if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    });
+  bench
+    .command('pretrained')
+    .description('what a real checkpoint costs here: BERT-base and GPT-2-small shapes with random weights (import, load, memory, latency)')
+    .option('--models <list>', 'comma-separated: bert (BERT-base), gpt2 (GPT-2 small), small (Duet\'s default size)', 'bert,gpt2,small')
+    .option('--tokens <n>', 'utterance (and GPT-2 prompt) length in tokens', integer, 16)
+    .option('--new-tokens <n>', 'tokens GPT-2 generates for the per-token latency', integer, 32)
+    .option('--runs <n>', 'timed encoder passes per model', integer, 20)
+    .option('--json <file>', 'write the results as JSON')
+    .option('--in-process', 'measure every model in this process (memory figures then include earlier models)')
+    .addOption(new Option('--measure <file>', 'internal: load and time the prepared model described in <file> (one child process per model)').hideHelp())
+    .action(async (opts) => {
+      const { runPretrainedBenchCommand } = await import('./pretrained-commands.js');
+      await runPretrainedBenchCommand(opts, machineDescription());
     });
   return program;
 }

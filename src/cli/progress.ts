@@ -20,8 +20,28 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
   let lastVal = '-';
   let stepsPerEpoch = 1;
   let hasSlots = false;
+  // A frozen pretrained backbone first encodes every example once: a bar of its own.
+  const prepareBar = new cliProgress.SingleBar(
+    { format: `${label} |{bar}| {percentage}% | encoding examples with the frozen backbone | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let preparing = false;
   return {
     onProgress(e) {
+      if (e.kind === 'prepare') {
+        if (!interactive) {
+          if (e.done === 0 || e.done === e.total) process.stderr.write(`${label}: ${e.done === 0 ? 'encoding' : 'encoded'} ${e.total} examples with the frozen backbone\n`);
+          return;
+        }
+        if (!preparing) prepareBar.start(e.total, 0);
+        preparing = true;
+        prepareBar.update(e.done);
+        return;
+      }
+      if (preparing) {
+        prepareBar.stop();
+        preparing = false;
+      }
       if (e.kind === 'start') {
         stepsPerEpoch = e.stepsPerEpoch;
         hasSlots = e.hasSlots;
@@ -43,6 +63,7 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
       }
     },
     stop() {
+      if (preparing) prepareBar.stop();
       if (started) {
         bar.update(bar.getTotal());
         bar.stop();

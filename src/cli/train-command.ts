@@ -3,6 +3,8 @@ import type { TrainOptions, TrainReport } from '../train/train-nlu.js';
 import { trainNluModel } from '../train/train-nlu.js';
 import { loadTrainingData, type TrainingData } from '../nlu/training-data.js';
 import type { DuetModel } from '../model/duet-model.js';
+import { ConfigError } from '../errors.js';
+import { planFineTuning } from '../train/fine-tune-plan.js';
 import { trainingProgressBar } from './progress.js';
 
 export interface TrainCommandOptions {
@@ -21,11 +23,33 @@ export interface TrainCommandOptions {
   tokenBuckets?: number;
   sentenceBuckets?: number;
   augment?: number;
+  base?: string;
+  freezeBackbone?: boolean;
+  backboneLearningRate?: number;
+  trainLayers?: number;
   quiet?: boolean;
 }
 
+/** Flags that set the backbone's shape or tokenizer, which an imported checkpoint fixes. */
+const SHAPE_FLAGS: [keyof TrainCommandOptions, string][] = [
+  ['layers', '--layers'],
+  ['width', '--width'],
+  ['heads', '--heads'],
+  ['norm', '--norm'],
+  ['vocabSize', '--vocab-size'],
+  ['tokenBuckets', '--token-buckets'],
+];
+
 /** Map CLI flags onto trainer options. */
 export function trainOptionsFromFlags(flags: TrainCommandOptions, data: TrainingData): Partial<TrainOptions> {
+  if (flags.base) {
+    const clash = SHAPE_FLAGS.find(([key]) => flags[key] !== undefined);
+    if (clash) throw new ConfigError(`${clash[1]} cannot be combined with --base: the imported checkpoint fixes the backbone's shape and tokenizer`);
+  } else if (flags.freezeBackbone || flags.backboneLearningRate !== undefined || flags.trainLayers !== undefined) {
+    const flag = flags.freezeBackbone ? '--freeze-backbone' : flags.trainLayers !== undefined ? '--train-layers' : '--backbone-learning-rate';
+    throw new ConfigError(`${flag} needs --base <imported-dir>`);
+  }
+  if (flags.freezeBackbone && flags.trainLayers !== undefined) throw new ConfigError('--train-layers and --freeze-backbone exclude each other');
   const backbone: TrainOptions['backbone'] = {};
   if (flags.layers !== undefined) backbone.nLayers = flags.layers;
   if (flags.width !== undefined) {
@@ -40,9 +64,15 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
   // Assistant definitions are small (hundreds of examples): their validation split is a few dozen
   // examples, too noisy to stop on, so they train a fixed schedule and keep the final weights.
   const smallData = data.train.length < 3000;
+  // Fine-tuning a whole pretrained encoder takes a few epochs (and each costs minutes on a CPU).
+  const fineTuning = Boolean(flags.base) && !flags.freezeBackbone;
   return {
     seed: flags.seed,
     ...(smallData && { maxEpochs: 40, patience: Number.POSITIVE_INFINITY, batchSize: 16, keepBestEpoch: false }),
+    ...(fineTuning && { maxEpochs: 5 }),
+    ...(flags.freezeBackbone && { freezeBackbone: true }),
+    ...(flags.backboneLearningRate !== undefined && { backboneLearningRate: flags.backboneLearningRate }),
+    ...(flags.trainLayers !== undefined && { trainLayers: flags.trainLayers }),
     ...(flags.epochs !== undefined && { maxEpochs: flags.epochs }),
     ...(flags.patience !== undefined && { patience: flags.patience }),
     ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
@@ -64,10 +94,26 @@ export async function trainToFolder(
 ): Promise<{ model: DuetModel; report: TrainReport; data: TrainingData }> {
   const data = await loadTrainingData(target);
   for (const warning of data.definition?.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
+  const options = trainOptionsFromFlags(flags, data);
+  if (flags.base) {
+    const { loadBaseCheckpoint } = await import('../model/pretrained-model.js');
+    const base = loadBaseCheckpoint(flags.base);
+    options.base = base;
+    if (!flags.freezeBackbone) {
+      const sizes = new Map([...base.weights].map(([name, values]) => [name, values.length]));
+      const plan = planFineTuning(sizes, base.backbone.nLayers, flags.trainLayers);
+      if (plan.limited && flags.trainLayers === undefined) {
+        process.stderr.write(
+          `note: fine-tuning the top ${plan.layers} of ${base.backbone.nLayers} layers; all of them would not fit in tensor memory (choose with --train-layers, or --freeze-backbone)\n`,
+        );
+      }
+      options.trainLayers = plan.layers;
+    }
+  }
   const progress = flags.quiet ? undefined : trainingProgressBar(`train ${data.source}`);
   let result: { model: DuetModel; report: TrainReport };
   try {
-    result = await trainNluModel(data.train, data.validation, { ...trainOptionsFromFlags(flags, data), onProgress: progress?.onProgress });
+    result = await trainNluModel(data.train, data.validation, { ...options, onProgress: progress?.onProgress });
   } finally {
     progress?.stop();
   }

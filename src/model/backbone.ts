@@ -2,11 +2,13 @@
  * The BERT-style encoder shared by every head: token + position + segment embeddings (plus
  * optional hashed sub-word features), then N transformer blocks, pre-LN or post-LN.
  * Heads and context modes build on `encode`; the attention mask is an input so later modes can
- * pass causal or prefix masks without touching this file.
+ * pass causal or prefix masks without touching this file. The optional config fields (activation,
+ * layer-norm epsilon, embedding norm, segments, causal attention) let the same code run imported
+ * BERT and GPT-2 checkpoints; a KV cache makes left-to-right generation cost one position per step.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackboneConfig } from './config.js';
-import { dropout, embed, gelu, INIT_STD, layerNorm, linear } from './layers.js';
+import { backboneVariant, type BackboneConfig } from './config.js';
+import { activate, dropout, embed, INIT_STD, layerNorm, linear } from './layers.js';
 import type { ParameterStore } from './params.js';
 
 /** Inputs of one encoder pass. */
@@ -21,6 +23,41 @@ export interface BackboneInputs {
   extraEmbeddings?: tf.Tensor3D;
   /** Optional [T, T] mask (1 = may attend), e.g. causal; combined with padMask. */
   attentionMask?: tf.Tensor2D;
+  /**
+   * Keys and values of positions encoded by earlier calls (incremental decoding): the new tokens
+   * take the positions after them and attend to them; padMask and attentionMask then span
+   * [earlier + new] keys. The cache is extended in place.
+   */
+  cache?: KvCache;
+}
+
+/** Keys and values of every layer for the positions encoded so far. Dispose it when done. */
+export class KvCache {
+  private readonly keys: tf.Tensor3D[] = [];
+  private readonly values: tf.Tensor3D[] = [];
+  /** Positions already encoded. */
+  length = 0;
+
+  /** Append one step's keys and values [B*H, T, D] of `layer`; returns all so far [B*H, past+T, D]. */
+  append(layer: number, k: tf.Tensor3D, v: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] {
+    const pastK = this.keys[layer];
+    const pastV = this.values[layer];
+    // keep(): the cache outlives the tf.tidy of the step that computed it.
+    const allK = tf.keep(pastK ? tf.concat([pastK, k], 1) : k);
+    const allV = tf.keep(pastV ? tf.concat([pastV, v], 1) : v);
+    pastK?.dispose();
+    pastV?.dispose();
+    this.keys[layer] = allK;
+    this.values[layer] = allV;
+    return [allK, allV];
+  }
+
+  dispose(): void {
+    tf.dispose([...this.keys, ...this.values]);
+    this.keys.length = 0;
+    this.values.length = 0;
+    this.length = 0;
+  }
 }
 
 export interface RunOptions {
@@ -55,57 +92,72 @@ export class Backbone {
   /** Hidden states [B, T, C] (after the final layer norm in pre-LN mode). */
   encode(inputs: BackboneInputs, run: RunOptions): tf.Tensor3D {
     const c = this.config;
+    const variant = backboneVariant(c);
     const [B, T] = inputs.ids.shape;
+    const past = inputs.cache?.length ?? 0;
+    // Parameters are created in this order on first use; from-scratch models' seeded initial
+    // weights depend on it, so new ones go after the existing ones.
     const tokenTable = this.p.get('embeddings.token', [c.vocabSize, c.dModel], { kind: 'normal', std: INIT_STD });
     const positionTable = this.p.get('embeddings.position', [c.maxPositions, c.dModel], { kind: 'normal', std: INIT_STD });
-    const segmentTable = this.p.get('embeddings.segment', [c.segmentVocabSize, c.dModel], { kind: 'normal', std: INIT_STD });
-    if (T > c.maxPositions) throw new Error(`sequence of ${T} tokens exceeds maxPositions ${c.maxPositions}`);
+    const segmentTable = variant.segmentEmbeddings
+      ? this.p.get('embeddings.segment', [c.segmentVocabSize, c.dModel], { kind: 'normal', std: INIT_STD })
+      : undefined;
+    if (past + T > c.maxPositions) throw new Error(`sequence of ${past + T} tokens exceeds maxPositions ${c.maxPositions}`);
 
     let x = embed(tokenTable, inputs.ids) // [B, T, C]
-      .add(positionTable.slice([0, 0], [T, c.dModel]).expandDims(0))
-      .add(embed(segmentTable, inputs.segments));
+      .add(positionTable.slice([past, 0], [T, c.dModel]).expandDims(0));
+    if (segmentTable) x = x.add(embed(segmentTable, inputs.segments));
     if (inputs.extraEmbeddings) x = x.add(inputs.extraEmbeddings);
-    if (c.norm === 'post') x = layerNorm(this.p, 'embeddings.norm', x);
+    if (variant.embeddingNorm) x = layerNorm(this.p, 'embeddings.norm', x, variant.layerNormEps);
     x = dropout(x, c.dropout, run.training, run.seed);
 
-    // Additive attention bias [B, 1, T|1, T]: 0 where allowed, -1e9 where masked.
-    let allowed: tf.Tensor = inputs.padMask.reshape([B, 1, 1, T]);
-    if (inputs.attentionMask) allowed = allowed.mul(inputs.attentionMask.reshape([1, 1, T, T]));
+    // Additive attention bias [B, 1, T|1, Tk]: 0 where allowed, -1e9 where masked.
+    const Tk = past + T;
+    if (inputs.padMask.shape[1] !== Tk) throw new Error(`padMask covers ${inputs.padMask.shape[1]} positions, expected ${Tk}`);
+    let allowed: tf.Tensor = inputs.padMask.reshape([B, 1, 1, Tk]);
+    if (inputs.attentionMask) allowed = allowed.mul(inputs.attentionMask.reshape([1, 1, T, Tk]));
+    if (variant.causal) allowed = allowed.mul(causalMask(T, past).reshape([1, 1, T, Tk]));
     const bias = tf.sub(1, allowed).mul(-1e9);
 
     for (let layer = 0; layer < c.nLayers; layer++) {
-      x = this.block(`layers.${layer}`, x, bias, run);
+      x = this.block(layer, x, bias, run, inputs.cache);
     }
-    if (c.norm === 'pre') x = layerNorm(this.p, 'final_norm', x);
+    if (c.norm === 'pre') x = layerNorm(this.p, 'final_norm', x, variant.layerNormEps);
+    if (inputs.cache) inputs.cache.length = Tk;
     return x as tf.Tensor3D;
   }
 
-  private block(name: string, x: tf.Tensor, bias: tf.Tensor, run: RunOptions): tf.Tensor {
+  private block(layer: number, x: tf.Tensor, bias: tf.Tensor, run: RunOptions, cache?: KvCache): tf.Tensor {
     const c = this.config;
+    const eps = backboneVariant(c).layerNormEps;
+    const name = `layers.${layer}`;
     if (c.norm === 'pre') {
-      x = x.add(this.attention(`${name}.attn`, layerNorm(this.p, `${name}.attn_norm`, x), bias, run));
-      return x.add(this.mlp(`${name}.mlp`, layerNorm(this.p, `${name}.mlp_norm`, x), run));
+      x = x.add(this.attention(layer, layerNorm(this.p, `${name}.attn_norm`, x, eps), bias, run, cache));
+      return x.add(this.mlp(`${name}.mlp`, layerNorm(this.p, `${name}.mlp_norm`, x, eps), run));
     }
-    x = layerNorm(this.p, `${name}.attn_norm`, x.add(this.attention(`${name}.attn`, x, bias, run)));
-    return layerNorm(this.p, `${name}.mlp_norm`, x.add(this.mlp(`${name}.mlp`, x, run)));
+    x = layerNorm(this.p, `${name}.attn_norm`, x.add(this.attention(layer, x, bias, run, cache)), eps);
+    return layerNorm(this.p, `${name}.mlp_norm`, x.add(this.mlp(`${name}.mlp`, x, run)), eps);
   }
 
-  private attention(name: string, x: tf.Tensor, bias: tf.Tensor, run: RunOptions): tf.Tensor {
+  private attention(layer: number, x: tf.Tensor, bias: tf.Tensor, run: RunOptions, cache?: KvCache): tf.Tensor {
     const c = this.config;
+    const name = `layers.${layer}.attn`;
     const [B, T, C] = x.shape;
     const H = c.nHeads;
     const D = C / H;
     const qkv = linear(this.p, `${name}.qkv`, x, 3 * C); // [B, T, 3C]
     // A 4-D transpose: wasm's 5-D transpose is ~100x slower.
     const heads = qkv.reshape([B, T, 3 * H, D]).transpose([0, 2, 1, 3]); // [B, 3H, T, D]
-    const [q, k, v] = tf.split(heads, 3, 1).map((t) => t.reshape([B * H, T, D]));
-    const kT = k.transpose([0, 2, 1]); // [B*H, D, T]
-    let scores = tf.matMul(q, kT).mul(1 / Math.sqrt(D)).reshape([B, H, T, T]); // [B, H, T, T]
+    const [q, kNew, vNew] = tf.split(heads, 3, 1).map((t) => t.reshape([B * H, T, D]) as tf.Tensor3D);
+    const [k, v] = cache ? cache.append(layer, kNew, vNew) : [kNew, vNew]; // [B*H, Tk, D]
+    const Tk = k.shape[1];
+    const kT = k.transpose([0, 2, 1]); // [B*H, D, Tk]
+    let scores = tf.matMul(q, kT).mul(1 / Math.sqrt(D)).reshape([B, H, T, Tk]); // [B, H, T, Tk]
     scores = scores.add(bias);
     let weights = tf.softmax(scores, -1);
     weights = dropout(weights, c.dropout, run.training, run.seed);
     const context = tf
-      .matMul(weights.reshape([B * H, T, T]), v) // [B*H, T, D]
+      .matMul(weights.reshape([B * H, T, Tk]), v) // [B*H, T, D]
       .reshape([B, H, T, D])
       .transpose([0, 2, 1, 3])
       .reshape([B, T, C]);
@@ -114,7 +166,15 @@ export class Backbone {
 
   private mlp(name: string, x: tf.Tensor, run: RunOptions): tf.Tensor {
     const c = this.config;
-    const hidden = gelu(linear(this.p, `${name}.up`, x, c.dFF)); // [B, T, FF]
+    const hidden = activate(backboneVariant(c).activation, linear(this.p, `${name}.up`, x, c.dFF)); // [B, T, FF]
     return dropout(linear(this.p, `${name}.down`, hidden, c.dModel), c.dropout, run.training, run.seed);
   }
+}
+
+/** [T, past + T]: 1 where query t (at position past + t) may see key j, i.e. j <= past + t. */
+function causalMask(T: number, past: number): tf.Tensor2D {
+  const Tk = past + T;
+  const values = new Float32Array(T * Tk);
+  for (let t = 0; t < T; t++) values.fill(1, t * Tk, t * Tk + past + t + 1);
+  return tf.tensor2d(values, [T, Tk]);
 }

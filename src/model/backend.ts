@@ -25,6 +25,12 @@ async function setUp(preferred: 'wasm' | 'cpu'): Promise<string> {
   return tf.getBackend();
 }
 
+/** Bytes and count of live tensors (benchmarks read it; only model/ and train/ import tfjs). */
+export function tensorMemory(): { numTensors: number; numBytes: number } {
+  const { numTensors, numBytes } = tf.memory();
+  return { numTensors, numBytes };
+}
+
 /** Swap the last two axes: an explicit transpose, which wasm runs far faster than matMul's transpose flags. */
 function swapLast(x: tf.Tensor): tf.Tensor {
   const perm = x.shape.map((_, i) => i);

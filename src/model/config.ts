@@ -16,7 +16,21 @@ export interface BackboneConfig {
   dropout: number;
   /** Hashed character n-gram features added to each token embedding (DIET-style sparse features). */
   tokenFeatureBuckets: number;
+  // The optional fields below describe imported checkpoints (src/import/). Models trained before
+  // they existed have none of them, and the defaults are exactly what those models were built with.
+  /** MLP non-linearity: GELU's tanh approximation (default; GPT-2's "gelu_new") or the exact erf form (BERT's "gelu"). */
+  activation?: GeluKind;
+  /** Epsilon of every layer norm (default 1e-12, BERT's; GPT-2 uses 1e-5). */
+  layerNormEps?: number;
+  /** Layer norm right after the embeddings (default: with post-LN only, as in BERT). */
+  embeddingNorm?: boolean;
+  /** Segment (token-type) embeddings (default true; GPT-2 has none). */
+  segmentEmbeddings?: boolean;
+  /** Left-to-right attention: each token sees itself and the tokens before it (default false; GPT-2). */
+  causal?: boolean;
 }
+
+export type GeluKind = 'gelu_tanh' | 'gelu_erf';
 
 /** Heads for joint intent classification and slot tagging. */
 export interface HeadConfig {
@@ -80,7 +94,27 @@ export function resolveBackboneConfig(partial: Partial<BackboneConfig>): Backbon
   if (!Number.isInteger(config.tokenFeatureBuckets) || config.tokenFeatureBuckets < 0) {
     throw new ConfigError(`backbone.tokenFeatureBuckets must be a non-negative integer`);
   }
+  if (config.activation !== undefined && config.activation !== 'gelu_tanh' && config.activation !== 'gelu_erf') {
+    throw new ConfigError(`backbone.activation must be "gelu_tanh" or "gelu_erf", got ${String(config.activation)}`);
+  }
+  if (config.layerNormEps !== undefined && !(config.layerNormEps > 0 && config.layerNormEps < 1)) {
+    throw new ConfigError(`backbone.layerNormEps must be in (0, 1), got ${String(config.layerNormEps)}`);
+  }
+  for (const key of ['embeddingNorm', 'segmentEmbeddings', 'causal'] as const) {
+    if (config[key] !== undefined && typeof config[key] !== 'boolean') throw new ConfigError(`backbone.${key} must be true or false`);
+  }
   return config;
+}
+
+/** The optional backbone fields with their defaults filled in. */
+export function backboneVariant(config: BackboneConfig): Required<Pick<BackboneConfig, 'activation' | 'layerNormEps' | 'embeddingNorm' | 'segmentEmbeddings' | 'causal'>> {
+  return {
+    activation: config.activation ?? 'gelu_tanh',
+    layerNormEps: config.layerNormEps ?? 1e-12,
+    embeddingNorm: config.embeddingNorm ?? config.norm === 'post',
+    segmentEmbeddings: config.segmentEmbeddings ?? true,
+    causal: config.causal ?? false,
+  };
 }
 
 /** Fill head defaults and check labels. */

@@ -2,10 +2,9 @@
  * A trained Duet NLU model: tokenizer + network + calibration, with the inference API
  * (`understand`) and a checkpoint folder format (safetensors + config.json + tokenizer.json).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Float16Array } from '@petamoriken/float16';
 import { ModelLoadError } from '../errors.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { initTensorBackend } from './backend.js';
@@ -16,7 +15,10 @@ import { condenseEnumerations, ownerWindows, planWindows } from './long-input.js
 import { NluNetwork } from './nlu-network.js';
 import { ParameterStore } from './params.js';
 import { createRng } from '../util/random.js';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { CONFIG_FILE, readModelFolder, TOKENIZER_FILE, WEIGHTS_FILE, writeFolderAtomically, type PretrainedInfo, type SpecialTokenIds } from './model-folder.js';
+import { PRETRAINED_PREFIX } from './pretrained-heads.js';
+import { roundToHalfInPlace } from './half-precision.js';
+import { encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 /**
  * Most log-probability (nats) a reading may lose against the model's best one to hold a value a
@@ -67,11 +69,11 @@ export interface ModelMetadata {
   slotValues: Record<string, Record<string, string>>;
   createdAt: string;
   training?: Record<string, unknown>;
+  /** Set when the backbone was fine-tuned from an imported checkpoint (`duet train --base`). */
+  pretrained?: PretrainedInfo;
+  /** Framing tokens of the imported tokenizer; absent for Duet's own tokenizer ([CLS] = 2, no end token). */
+  specialTokens?: SpecialTokenIds;
 }
-
-const WEIGHTS_FILE = 'model.safetensors';
-const CONFIG_FILE = 'config.json';
-const TOKENIZER_FILE = 'tokenizer.json';
 
 export class DuetModel {
   constructor(
@@ -79,6 +81,8 @@ export class DuetModel {
     readonly tokenizer: WordPieceTokenizer,
     readonly network: NluNetwork,
     readonly idf: Float32Array,
+    /** Tensors kept unchanged from an imported checkpoint (its pretrained heads), saved with the model. */
+    readonly carried: Record<string, NamedTensor> = {},
   ) {}
 
   get config(): ModelConfig {
@@ -90,6 +94,7 @@ export class DuetModel {
       maxTokens: this.config.backbone.maxPositions,
       tokenFeatureBuckets: this.config.backbone.tokenFeatureBuckets,
       idf: this.idf,
+      frame: this.metadata.specialTokens,
     };
   }
 
@@ -111,7 +116,8 @@ export class DuetModel {
     const { words, wordIds } = await this.tokenizer.encode(text);
     const pieces = new Array<number>(words.length).fill(0);
     for (const w of wordIds) pieces[w]++;
-    const windows = planWindows(pieces, this.featureSettings.maxTokens - 1);
+    // The window holds the word pieces between the framing tokens ([CLS], and [SEP] for an imported BERT).
+    const windows = planWindows(pieces, this.featureSettings.maxTokens - (this.metadata.specialTokens?.end === undefined ? 1 : 2));
     const encoded = await Promise.all(windows.map((w) => this.encode(text.slice(words[w.first][0], words[w.last][1]))));
     const raw = this.predictEncoded(encoded);
     const owners = ownerWindows(windows, words.length);
@@ -205,7 +211,7 @@ export class DuetModel {
 
   /** Round every weight to half precision in place, so the saved model predicts exactly like this one. */
   roundToHalfPrecision(): void {
-    const round = (a: Float32Array) => a.set(new Float16Array(a));
+    const round = roundToHalfInPlace;
     for (const v of this.network.params.variables.values()) {
       const copy = Float32Array.from(v.dataSync() as Float32Array);
       round(copy);
@@ -219,12 +225,8 @@ export class DuetModel {
 
   /** Write the checkpoint folder atomically: a half-written folder is never left at `dir`. */
   save(dir: string, extraFiles: Record<string, string> = {}): void {
-    const target = resolve(dir);
-    const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
-    mkdirSync(dirname(target), { recursive: true });
-    mkdirSync(staging, { recursive: true });
-    try {
-      const tensors: Record<string, NamedTensor> = {};
+    writeFolderAtomically(dir, (staging) => {
+      const tensors: Record<string, NamedTensor> = { ...this.carried };
       for (const [name, v] of this.network.params.variables) tensors[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
       const { tokenBag, sentenceBag } = this.network;
       if (tokenBag) tensors['sparse.token'] = { shape: [tokenBag.buckets, tokenBag.dim], data: tokenBag.table };
@@ -234,12 +236,7 @@ export class DuetModel {
       writeFileSync(join(staging, CONFIG_FILE), JSON.stringify(this.metadata, null, 2));
       this.tokenizer.save(join(staging, TOKENIZER_FILE));
       for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(staging, name), content);
-      if (existsSync(target)) rmSync(target, { recursive: true, force: true });
-      renameSync(staging, target);
-    } catch (error) {
-      rmSync(staging, { recursive: true, force: true });
-      throw error;
-    }
+    });
   }
 
   dispose(): void {
@@ -250,36 +247,19 @@ export class DuetModel {
 /** Load a model folder written by `DuetModel.save`. */
 export async function loadModel(dir: string): Promise<DuetModel> {
   await initTensorBackend();
-  const folder = resolve(dir);
-  if (!existsSync(folder)) throw new ModelLoadError(`model folder ${folder} does not exist: train one with \`duet train <definition> --out ${dir}\``);
-  for (const file of [WEIGHTS_FILE, CONFIG_FILE, TOKENIZER_FILE]) {
-    if (!existsSync(join(folder, file))) {
-      throw new ModelLoadError(`model folder ${folder} is missing ${file}: it is incomplete or not a Duet model; train it again`);
-    }
-  }
-  let metadata: ModelMetadata;
-  try {
-    metadata = JSON.parse(readFileSync(join(folder, CONFIG_FILE), 'utf8')) as ModelMetadata;
-  } catch (error) {
-    throw new ModelLoadError(`${join(folder, CONFIG_FILE)} is not valid JSON: train the model again`, { cause: error });
-  }
-  if (metadata.formatVersion !== MODEL_FORMAT_VERSION) {
+  const { folder, metadata: stored, tensors } = readModelFolder(dir);
+  if (!stored.config.heads) {
+    const origin = stored.pretrained ? ` (imported ${stored.pretrained.family} checkpoint)` : '';
     throw new ModelLoadError(
-      `model ${folder} has format version ${String(metadata.formatVersion)}, this Duet reads version ${MODEL_FORMAT_VERSION}: retrain it with this version`,
+      `${folder} is a backbone without intent and slot heads${origin}: fine-tune it with \`duet train <definition> --base ${dir} --out <model-dir>\``,
     );
   }
-  let decoded: ReturnType<typeof decodeSafetensors>;
-  try {
-    decoded = decodeSafetensors(readFileSync(join(folder, WEIGHTS_FILE)));
-  } catch (error) {
-    throw new ModelLoadError(`${join(folder, WEIGHTS_FILE)} is corrupt (${(error as Error).message}): train the model again`, { cause: error });
-  }
+  const metadata = stored as unknown as ModelMetadata;
   const config: ModelConfig = {
     formatVersion: metadata.formatVersion,
     backbone: resolveBackboneConfig(metadata.config.backbone),
     heads: resolveHeadConfig(metadata.config.heads),
   };
-  const { tensors } = decoded;
   const take = (name: string): Float32Array => {
     const t = tensors[name];
     if (!t) throw new ModelLoadError(`${join(folder, WEIGHTS_FILE)} has no tensor ${name}: it was written by another model layout; retrain it`);
@@ -296,6 +276,8 @@ export async function loadModel(dir: string): Promise<DuetModel> {
     if (data.length !== variable.size) throw new ModelLoadError(`tensor ${name} has ${data.length} values, the config needs ${variable.size}: retrain the model`);
     tf.tidy(() => variable.assign(tf.tensor(data, variable.shape)));
   }
+  const carried: Record<string, NamedTensor> = {};
+  for (const [name, t] of Object.entries(tensors)) if (name.startsWith(PRETRAINED_PREFIX)) carried[name] = { shape: t.shape, data: t.data };
   const tokenizer = WordPieceTokenizer.load(join(folder, TOKENIZER_FILE));
-  return new DuetModel({ ...metadata, config }, tokenizer, network, take('features.idf'));
+  return new DuetModel({ ...metadata, config }, tokenizer, network, take('features.idf'), carried);
 }

@@ -5,13 +5,13 @@ import { sentenceFeatures, wordFeatures, type SparseVector } from './sparse-feat
 
 export interface EncodedUtterance {
   text: string;
-  /** [CLS] followed by word pieces, truncated to the model's maximum length. */
+  /** [CLS] followed by word pieces (then [SEP] for an imported BERT), truncated to the model's maximum length. */
   ids: Int32Array;
   /** Token index of each word's first piece (words cut by truncation are dropped). */
   firstTokenOfWord: number[];
   /** [start, end) UTF-16 offsets of each kept word. */
   words: [number, number][];
-  /** Sparse features of the word each token belongs to (undefined for [CLS]). */
+  /** Sparse features of the word each token belongs to (undefined for [CLS] and [SEP]). */
   tokenFeatures: (SparseVector | undefined)[];
   sentence: SparseVector;
   /** Whether words were cut to fit the model's maximum length. */
@@ -22,14 +22,20 @@ export interface FeatureSettings {
   maxTokens: number;
   tokenFeatureBuckets: number;
   idf: Float32Array;
+  /** Start (and end) token of an imported tokenizer; default Duet's own [CLS] and no end token. */
+  frame?: { start: number; end?: number };
 }
 
 /** Encode one utterance for the network. */
 export async function encodeUtterance(text: string, tokenizer: WordPieceTokenizer, settings: FeatureSettings): Promise<EncodedUtterance> {
   const tokenized = await tokenizer.encode(text);
-  const keep = Math.min(tokenized.ids.length, settings.maxTokens - 1);
-  const ids = new Int32Array(keep + 1);
-  ids[0] = CLS_ID;
+  const start = settings.frame?.start ?? CLS_ID;
+  const end = settings.frame?.end;
+  const framing = end === undefined ? 1 : 2;
+  const keep = Math.min(tokenized.ids.length, settings.maxTokens - framing);
+  const ids = new Int32Array(keep + framing);
+  ids[0] = start;
+  if (end !== undefined) ids[keep + 1] = end;
   const tokenFeatures: (SparseVector | undefined)[] = [undefined];
   const firstTokenOfWord: number[] = [];
   const words: [number, number][] = [];
@@ -53,6 +59,7 @@ export async function encodeUtterance(text: string, tokenizer: WordPieceTokenize
       tokenFeatures.push(undefined);
     }
   }
+  if (end !== undefined) tokenFeatures.push(undefined);
   return { text, ids, firstTokenOfWord, words, tokenFeatures, sentence: sentenceFeatures(text, settings.idf), truncated: keep < tokenized.ids.length };
 }
 

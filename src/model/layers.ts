@@ -1,5 +1,6 @@
 /** Small building blocks that read like the math. Every function expects to run inside tf.tidy. */
 import * as tf from '@tensorflow/tfjs';
+import type { GeluKind } from './config.js';
 import type { ParameterStore } from './params.js';
 
 export const INIT_STD = 0.02;
@@ -31,6 +32,16 @@ export function layerNorm(p: ParameterStore, name: string, x: tf.Tensor, eps = 1
 export function gelu(x: tf.Tensor): tf.Tensor {
   const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
   return x.mul(0.5).mul(tf.tanh(inner).add(1));
+}
+
+/** GELU, exact form x·Φ(x) = ½x(1 + erf(x/√2)), as BERT's "gelu" computes it. */
+export function geluErf(x: tf.Tensor): tf.Tensor {
+  return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
+}
+
+/** The GELU variant a backbone was trained with. */
+export function activate(kind: GeluKind, x: tf.Tensor): tf.Tensor {
+  return kind === 'gelu_erf' ? geluErf(x) : gelu(x);
 }
 
 /** Embedding lookup: ids [...] → [..., dim]. */

@@ -18,6 +18,8 @@ export interface NluBatch {
   padMask: tf.Tensor2D; // [B, T]
   tokenSparse?: tf.Tensor3D; // [B, T, C]
   sentenceSparse: tf.Tensor2D; // [B, Ds]
+  /** Backbone outputs computed beforehand (frozen backbone) [B, T, C]; the backbone is then skipped. */
+  hidden?: tf.Tensor3D;
 }
 
 export interface NluOutputs {
@@ -35,6 +37,11 @@ export class NluNetwork {
   readonly backbone: Backbone;
   readonly tokenBag?: SparseEmbeddingBag;
   readonly sentenceBag: SparseEmbeddingBag;
+  /**
+   * While the backbone is frozen, its output per utterance [T × C], computed once: training the
+   * heads then costs no backbone pass. Only set during training; keyed by the encoded utterance.
+   */
+  frozenHidden?: Map<EncodedUtterance, Float32Array>;
 
   constructor(
     readonly config: ModelConfig,
@@ -89,16 +96,57 @@ export class NluNetwork {
       padMask: tf.tensor2d(mask, [B, T]),
       tokenSparse,
       sentenceSparse,
+      hidden: this.precomputedHidden(items, T),
     };
+  }
+
+  /**
+   * Backbone outputs per utterance [length × C] in inference mode, batched by length: the
+   * features the heads train on while the backbone is frozen (see `frozenHidden`).
+   */
+  backboneOutputs(items: EncodedUtterance[], batchSize = 32, onBatch?: (done: number) => void): Map<EncodedUtterance, Float32Array> {
+    const C = this.config.backbone.dModel;
+    const out = new Map<EncodedUtterance, Float32Array>();
+    const order = [...items].sort((a, b) => a.ids.length - b.ids.length);
+    for (let start = 0; start < order.length; start += batchSize) {
+      const chunk = order.slice(start, start + batchSize);
+      const T = Math.max(...chunk.map((u) => u.ids.length));
+      const ids = new Int32Array(chunk.length * T);
+      const mask = new Float32Array(chunk.length * T);
+      chunk.forEach((u, b) => {
+        ids.set(u.ids, b * T);
+        mask.fill(1, b * T, b * T + u.ids.length);
+      });
+      const hidden = tf.tidy(() =>
+        this.backbone.encode(
+          { ids: tf.tensor2d(ids, [chunk.length, T], 'int32'), segments: tf.zeros([chunk.length, T], 'int32') as tf.Tensor2D, padMask: tf.tensor2d(mask, [chunk.length, T]) },
+          { training: false, seed: () => 0 },
+        ),
+      ); // [b, T, C]
+      const values = hidden.dataSync() as Float32Array;
+      hidden.dispose();
+      chunk.forEach((u, b) => out.set(u, values.slice(b * T * C, (b * T + u.ids.length) * C)));
+      onBatch?.(Math.min(start + batchSize, order.length));
+    }
+    return out;
+  }
+
+  /** Padded frozen-backbone outputs [B, T, C] when every item has them, else undefined. */
+  private precomputedHidden(items: EncodedUtterance[], T: number): tf.Tensor3D | undefined {
+    const cache = this.frozenHidden;
+    if (!cache || !items.every((u) => cache.has(u))) return undefined;
+    const C = this.config.backbone.dModel;
+    const values = new Float32Array(items.length * T * C);
+    items.forEach((u, b) => values.set(cache.get(u) as Float32Array, b * T * C));
+    return tf.tensor3d(values, [items.length, T, C]);
   }
 
   forward(batch: NluBatch, run: RunOptions): NluOutputs {
     const { heads } = this.config;
     const nIntents = heads.intentLabels.length;
-    const hidden = this.backbone.encode(
-      { ids: batch.ids, segments: batch.segments, padMask: batch.padMask, extraEmbeddings: batch.tokenSparse },
-      run,
-    ); // [B, T, C]
+    const hidden =
+      batch.hidden ??
+      this.backbone.encode({ ids: batch.ids, segments: batch.segments, padMask: batch.padMask, extraEmbeddings: batch.tokenSparse }, run); // [B, T, C]
     const [B, T, C] = hidden.shape;
     const cls = hidden.slice([0, 0, 0], [B, 1, C]).reshape([B, C]); // [B, C]
     const maskSum = batch.padMask.sum(1, true); // [B, 1]

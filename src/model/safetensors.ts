@@ -3,7 +3,7 @@
  * the format Hugging Face checkpoints use. No maintained npm package reads and writes it, and the
  * format is a page long, so it is implemented here.
  */
-import { Float16Array } from '@petamoriken/float16';
+import { float32ToHalfBits, halfBitsToFloat32 } from './half-precision.js';
 
 export type StoredDtype = 'F32' | 'F16';
 
@@ -30,7 +30,7 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, dtype: S
     const { shape, data } = tensors[name];
     const expected = shape.reduce((a, b) => a * b, 1);
     if (expected !== data.length) throw new Error(`tensor ${name}: shape [${shape}] needs ${expected} values, has ${data.length}`);
-    const bytes = dtype === 'F16' ? new Float16Array(data) : data;
+    const bytes = dtype === 'F16' ? float32ToHalfBits(data) : data;
     const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     header[name] = { dtype, shape, data_offsets: [offset, offset + chunk.length] };
     chunks.push(chunk);
@@ -45,31 +45,94 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, dtype: S
   return Buffer.concat([prefix, headerBytes, ...chunks]);
 }
 
-/** Parse a safetensors buffer; F16 and BF16 tensors are widened to Float32Array. */
-export function decodeSafetensors(buffer: Buffer): { tensors: Record<string, NamedTensor & { dtype: string }>; metadata: Record<string, string> } {
+/** One tensor's place in a safetensors file (byte offsets from the start of the buffer). */
+export interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  start: number;
+  end: number;
+}
+
+/**
+ * Parse and check a safetensors header without converting any data: every entry must be well
+ * formed, lie inside the file and have exactly the bytes its dtype and shape need.
+ */
+export function readSafetensorsHeader(buffer: Buffer): { entries: TensorEntry[]; metadata: Record<string, string> } {
   if (buffer.length < 8) throw new Error('file is too short to be safetensors');
   const headerLength = Number(buffer.readBigUInt64LE(0));
-  if (headerLength > buffer.length - 8) throw new Error('safetensors header length exceeds the file size');
-  const header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>;
+  if (headerLength > buffer.length - 8) throw new Error('safetensors header length exceeds the file size (is the file truncated?)');
+  let header: unknown;
+  try {
+    header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8'));
+  } catch (error) {
+    throw new Error('safetensors header is not valid JSON', { cause: error });
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('safetensors header is not a JSON object');
   const base = 8 + headerLength;
-  const tensors = Object.create(null) as Record<string, NamedTensor & { dtype: string }>;
+  const entries: TensorEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = (value ?? {}) as Record<string, string>;
       continue;
     }
-    const entry = value as HeaderEntry;
-    const [start, end] = entry.data_offsets;
+    const entry = value as Partial<HeaderEntry> | null;
+    const wellFormed =
+      typeof entry === 'object' &&
+      entry !== null &&
+      typeof entry.dtype === 'string' &&
+      Array.isArray(entry.shape) &&
+      entry.shape.every((d) => Number.isInteger(d) && d >= 0) &&
+      Array.isArray(entry.data_offsets) &&
+      entry.data_offsets.length === 2;
+    if (!wellFormed) throw new Error(`tensor ${name} has a malformed header entry (needs dtype, shape and data_offsets)`);
+    const { dtype, shape } = entry as HeaderEntry;
+    const [start, end] = (entry as HeaderEntry).data_offsets;
     const valid = Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= buffer.length - base;
     if (!valid) throw new Error(`tensor ${name} points outside the file`);
-    const bytes = buffer.subarray(base + start, base + end);
-    tensors[name] = { dtype: entry.dtype, shape: entry.shape, data: toFloat32(bytes, entry.dtype, name) };
-    const expected = entry.shape.reduce((a, b) => a * b, 1);
-    if (tensors[name].data.length !== expected) throw new Error(`tensor ${name}: ${tensors[name].data.length} values for shape [${entry.shape}]`);
+    const width = BYTES_PER_VALUE.get(dtype);
+    if (width === undefined) throw new Error(`tensor ${name} has unknown dtype ${dtype}`);
+    const expected = shape.reduce((a, b) => a * b, 1);
+    if ((end - start) % width !== 0 || (end - start) / width !== expected) {
+      throw new Error(`tensor ${name}: ${(end - start) / width} values for shape [${shape}]`);
+    }
+    entries.push({ name, dtype, shape, start: base + start, end: base + end });
   }
+  return { entries, metadata };
+}
+
+/** One tensor's values widened to float32 (F32, F16 and BF16; other dtypes are refused by name). */
+export function decodeTensor(buffer: Buffer, entry: TensorEntry): Float32Array {
+  return toFloat32(buffer.subarray(entry.start, entry.end), entry.dtype, entry.name);
+}
+
+/** Parse a safetensors buffer; F16 and BF16 tensors are widened to Float32Array. */
+export function decodeSafetensors(buffer: Buffer): { tensors: Record<string, NamedTensor & { dtype: string }>; metadata: Record<string, string> } {
+  const { entries, metadata } = readSafetensorsHeader(buffer);
+  const tensors = Object.create(null) as Record<string, NamedTensor & { dtype: string }>;
+  for (const entry of entries) tensors[entry.name] = { dtype: entry.dtype, shape: entry.shape, data: decodeTensor(buffer, entry) };
   return { tensors, metadata };
 }
+
+/** Bytes per value of every dtype the format defines (only the float ones can be read as weights). */
+const BYTES_PER_VALUE = new Map([
+  ['F64', 8],
+  ['F32', 4],
+  ['F16', 2],
+  ['BF16', 2],
+  ['F8_E5M2', 1],
+  ['F8_E4M3', 1],
+  ['I64', 8],
+  ['U64', 8],
+  ['I32', 4],
+  ['U32', 4],
+  ['I16', 2],
+  ['U16', 2],
+  ['I8', 1],
+  ['U8', 1],
+  ['BOOL', 1],
+]);
 
 function toFloat32(bytes: Buffer, dtype: string, name: string): Float32Array {
   const aligned = new Uint8Array(bytes).buffer; // copy: the source may not be aligned
@@ -77,7 +140,7 @@ function toFloat32(bytes: Buffer, dtype: string, name: string): Float32Array {
     case 'F32':
       return new Float32Array(aligned);
     case 'F16':
-      return Float32Array.from(new Float16Array(aligned));
+      return halfBitsToFloat32(new Uint16Array(aligned));
     case 'BF16': {
       const halves = new Uint16Array(aligned);
       const out = new Float32Array(halves.length);

@@ -1,6 +1,8 @@
 /**
  * WordPiece tokenizer trained on the assistant's own training text, run and saved (as
- * `tokenizer.json`, beside the weights) with Hugging Face `tokenizers`.
+ * `tokenizer.json`, beside the weights) with Hugging Face `tokenizers`. `load` reads any
+ * tokenizer.json, so the same class also runs an imported checkpoint's tokenizer (BERT's
+ * WordPiece, GPT-2's byte-level BPE).
  */
 import { Tokenizer, WordPiece, bertNormalizer, bertPreTokenizer, wordPieceDecoder } from 'tokenizers';
 
@@ -58,7 +60,13 @@ export class WordPieceTokenizer {
   async encode(text: string): Promise<TokenizedText> {
     const encoding = await this.inner.encode(text, null, { addSpecialTokens: false });
     const toUtf16 = codePointToUtf16(text);
-    const offsets = encoding.getOffsets().map(([s, e]) => [toUtf16(s), toUtf16(e)] as [number, number]);
+    const offsets = encoding.getOffsets().map(([s, e]) => {
+      let start = toUtf16(s);
+      const end = toUtf16(e);
+      // Byte-level BPE (an imported GPT-2) counts a word's leading space into its first token; the word starts after it.
+      while (start < end && /\s/.test(text[start])) start++;
+      return [start, end] as [number, number];
+    });
     const rawWordIds = encoding.getWordIds();
     const wordIds: number[] = [];
     const words: [number, number][] = [];
@@ -75,6 +83,11 @@ export class WordPieceTokenizer {
     // Accent stripping leaves a combining mark after a word's last piece in no token: keep it in the word.
     for (const word of words) while (word[1] < text.length && /\p{M}/u.test(text[word[1]])) word[1]++;
     return { ids: encoding.getIds(), tokens: encoding.getTokens(), offsets, wordIds, words };
+  }
+
+  /** The vocabulary entry of an id (undefined outside the vocabulary). */
+  idToToken(id: number): string | undefined {
+    return this.inner.idToToken(id) ?? undefined;
   }
 
   async decode(ids: number[]): Promise<string> {

@@ -20,12 +20,15 @@ import { DuetModel, type RawPrediction } from '../model/duet-model.js';
 import { encodeUtterance, spansToWordTags, type EncodedUtterance } from '../model/encode-utterance.js';
 import { NluNetwork, type NluBatch } from '../model/nlu-network.js';
 import { ParameterStore } from '../model/params.js';
+import type { BaseCheckpoint } from '../model/pretrained-model.js';
+import { ConfigError } from '../errors.js';
 import { augmentBySlotSwap } from './augment.js';
 import { createRng, shuffle } from '../util/random.js';
 import type { AdamSettings } from '../model/sparse-embedding.js';
 import { computeIdf } from '../model/sparse-features.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { chooseOosThreshold } from './calibration.js';
+import { isFineTuned, planFineTuning } from './fine-tune-plan.js';
 
 export interface TrainOptions {
   seed: number;
@@ -59,6 +62,20 @@ export interface TrainOptions {
   slotValues: Record<string, Record<string, string>>;
   /** Extra examples per intent made by slot-value substitution (see augment.ts); 0 = none. */
   augmentPerIntent: number;
+  /** Start from an imported checkpoint: its backbone weights and shape, and its tokenizer. */
+  base?: BaseCheckpoint;
+  /**
+   * With a base: keep the backbone fixed and train the heads only. The backbone then runs once
+   * per example (its outputs are cached), so training costs about one inference pass.
+   */
+  freezeBackbone: boolean;
+  /** With a base and a trainable backbone: its peak learning rate (the heads use `learningRate`). */
+  backboneLearningRate: number;
+  /**
+   * With a base and a trainable backbone: fine-tune only the top n transformer layers (default:
+   * all; refused when they would not fit in tensor memory, see fine-tune-plan.ts).
+   */
+  trainLayers?: number;
   onProgress?: (event: TrainProgress) => void;
 }
 
@@ -78,6 +95,8 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   heads: {},
   slotValues: {},
   augmentPerIntent: 0,
+  freezeBackbone: false,
+  backboneLearningRate: 5e-5,
 });
 
 export interface ValidationScores {
@@ -87,6 +106,8 @@ export interface ValidationScores {
 }
 
 export type TrainProgress =
+  /** Encoding the examples once with a frozen backbone, before the first epoch. */
+  | { kind: 'prepare'; done: number; total: number }
   | { kind: 'start'; totalSteps: number; stepsPerEpoch: number; trainExamples: number; validationExamples: number; hasSlots: boolean }
   | { kind: 'step'; epoch: number; step: number; loss: number }
   | { kind: 'epoch'; epoch: number; plannedEpochs: number; loss: number; validation: ValidationScores; best: boolean; seconds: number };
@@ -100,7 +121,7 @@ export interface TrainReport {
   history: { epoch: number; loss: number; validation: ValidationScores }[];
   trainExamples: number;
   validationExamples: number;
-  options: Omit<TrainOptions, 'onProgress' | 'slotValues'>;
+  options: Omit<TrainOptions, 'onProgress' | 'slotValues' | 'base'> & { base?: string };
 }
 
 interface Labeled {
@@ -125,23 +146,28 @@ export async function trainNluModel(
   // Augmented sentences come from training examples only, after the hold-out: validation stays real.
   train = [...train, ...augmentBySlotSwap(train, options.augmentPerIntent, options.seed)];
 
-  const tokenizer = WordPieceTokenizer.train(
-    train.map((e) => e.text),
-    options.vocabSize,
-  );
+  const base = options.base;
+  if (options.freezeBackbone && !base) throw new ConfigError('freezing the backbone needs a pretrained one: add --base <imported-dir>');
+  if (options.trainLayers !== undefined && (!base || options.freezeBackbone)) throw new ConfigError('--train-layers needs --base <imported-dir> without --freeze-backbone');
+  const tokenizer =
+    base?.tokenizer ??
+    WordPieceTokenizer.train(
+      train.map((e) => e.text),
+      options.vocabSize,
+    );
   const intentLabels = [...new Set(train.map((e) => e.intent))].sort();
   const slotTags = buildTagSet(train.flatMap((e) => e.slots.map((s) => s.slot)));
   const outOfScopeIntent = options.outOfScopeIntent && intentLabels.includes(options.outOfScopeIntent) ? options.outOfScopeIntent : undefined;
   const config: ModelConfig = {
     formatVersion: MODEL_FORMAT_VERSION,
-    backbone: resolveBackboneConfig({ ...options.backbone, vocabSize: tokenizer.vocabSize }),
+    backbone: base ? base.backbone : resolveBackboneConfig({ ...options.backbone, vocabSize: tokenizer.vocabSize }),
     heads: resolveHeadConfig({ ...options.heads, intentLabels, slotTags, outOfScopeIntent }),
   };
   const idf = computeIdf(
     train.map((e) => e.text),
     config.heads.sentenceFeatureBuckets,
   );
-  const featureSettings = { maxTokens: config.backbone.maxPositions, tokenFeatureBuckets: config.backbone.tokenFeatureBuckets, idf };
+  const featureSettings = { maxTokens: config.backbone.maxPositions, tokenFeatureBuckets: config.backbone.tokenFeatureBuckets, idf, frame: base?.specialTokens };
   const intentIndex = new Map(intentLabels.map((l, i) => [l, i]));
   const tagIndex = new Map(slotTags.map((t, i) => [t, i]));
   const label = async (e: NluExample): Promise<Labeled> => {
@@ -151,21 +177,48 @@ export async function trainNluModel(
   const trainSet = await Promise.all(train.map(label));
   const validationSet = await Promise.all(validation.map(label));
 
-  const params = new ParameterStore(rng);
+  // With a base, the backbone's parameters are created with its weights; only the heads are initialised.
+  const params = new ParameterStore(rng, base?.weights);
   const network = new NluNetwork(config, params, rng);
   network.build();
+  params.releasePresets();
+  const notFromBase = params.withoutPreset().filter((name) => !name.startsWith('heads.'));
+  if (base && notFromBase.length > 0) throw new ConfigError(`${base.folder} has no weights for ${notFromBase.join(', ')}: import the checkpoint again`);
   const model = new DuetModel(
-    { formatVersion: MODEL_FORMAT_VERSION, config, oosThreshold: 0, slotValues: options.slotValues, createdAt: new Date().toISOString() },
+    {
+      formatVersion: MODEL_FORMAT_VERSION,
+      config,
+      oosThreshold: 0,
+      slotValues: options.slotValues,
+      createdAt: new Date().toISOString(),
+      ...(base && { pretrained: base.pretrained, specialTokens: base.specialTokens }),
+    },
     tokenizer,
     network,
     idf,
+    base?.carried,
   );
+  if (base && options.freezeBackbone) {
+    const all = [...trainSet, ...validationSet].map((l) => l.utterance);
+    options.onProgress?.({ kind: 'prepare', done: 0, total: all.length });
+    network.frozenHidden = network.backboneOutputs(all, 32, (done) => options.onProgress?.({ kind: 'prepare', done, total: all.length }));
+  }
+  // Parameter groups with their own peak learning rates: a pretrained backbone moves far slower than fresh heads.
+  const isHead = (name: string) => !base || name.startsWith('heads.');
+  const groups: ParameterGroup[] = [{ peak: options.learningRate, variables: [...params.variables].filter(([n]) => isHead(n)).map(([, v]) => v) }];
+  if (base && !options.freezeBackbone) {
+    const { nLayers } = config.backbone;
+    const sizes = new Map([...params.variables].filter(([n]) => !isHead(n)).map(([n, v]) => [n, v.size]));
+    const { layers } = planFineTuning(sizes, nLayers, options.trainLayers ?? nLayers);
+    const tuned = [...params.variables].filter(([n]) => !isHead(n) && isFineTuned(n, layers, nLayers)).map(([, v]) => v);
+    groups.push({ peak: options.backboneLearningRate, variables: tuned });
+  }
+  for (const group of groups) group.optimizer = tf.train.adam(group.peak, 0.9, 0.999, 1e-7);
 
   const stepsPerEpoch = Math.ceil(trainSet.length / options.batchSize);
   let plannedEpochs = options.maxEpochs;
   let totalSteps = stepsPerEpoch * plannedEpochs;
   const warmupSteps = Math.min(stepsPerEpoch, Math.ceil(totalSteps * 0.05));
-  const optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, 1e-7);
   const adam: AdamSettings = { learningRate: options.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
   let dropoutSeed = options.seed * 1000;
   const run = { training: true, seed: () => ++dropoutSeed };
@@ -188,11 +241,11 @@ export async function trainNluModel(
     const batches = lengthBucketedBatches(trainSet, options.batchSize, rng);
     for (let s = 0; s < batches.length; s++) {
       globalStep++;
-      const lr = options.learningRate * Math.min(globalStep / warmupSteps, Math.max(0.05, 1 - globalStep / totalSteps));
+      const factor = Math.min(globalStep / warmupSteps, Math.max(0.05, 1 - globalStep / totalSteps));
       // tfjs reads the rate on every apply but declares it protected; the schedule needs to set it.
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      adam.learningRate = lr * options.sparseLearningRateScale;
-      const loss = trainStep(network, batches[s], optimizer, adam, run, options, config);
+      for (const group of groups) (group.optimizer as unknown as { learningRate: number }).learningRate = group.peak * factor;
+      adam.learningRate = options.learningRate * factor * options.sparseLearningRateScale;
+      const loss = trainStep(network, batches[s], groups, adam, run, options, config);
       lossSum += loss;
       options.onProgress?.({ kind: 'step', epoch, step: s + 1, loss });
     }
@@ -201,7 +254,7 @@ export async function trainNluModel(
     history.push({ epoch, loss, validation: validationScores });
     // Without validation examples there is nothing to stop on: keep the latest weights.
     const improved = !best || validationSet.length === 0 || validationScores.score > best.scores.score + 1e-9;
-    if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network) };
+    if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network, groups) };
     const elapsed = (performance.now() - started) / 1000;
     if (epoch === 1) {
       // Fit the schedule to the time budget, so the learning rate has decayed when time runs out.
@@ -224,8 +277,10 @@ export async function trainNluModel(
     if (best && epoch - best.epoch >= options.patience) break;
     if (elapsed > options.maxTrainSeconds) break;
   }
-  optimizer.dispose();
+  for (const group of groups) group.optimizer?.dispose();
   if (best && options.keepBestEpoch) restoreSnapshot(network, best.snapshot);
+  // From here on the backbone runs for real: the saved model must predict what calibration saw.
+  network.frozenHidden = undefined;
   network.tokenBag?.releaseOptimizerState();
   network.sentenceBag.releaseOptimizerState();
   model.roundToHalfPrecision();
@@ -241,7 +296,8 @@ export async function trainNluModel(
         )
       : 0);
   const trainSeconds = (performance.now() - started) / 1000;
-  const { onProgress: _onProgress, slotValues: _slotValues, ...reportedOptions } = options;
+  const { onProgress: _onProgress, slotValues: _slotValues, base: _base, ...rest } = options;
+  const reportedOptions = { ...rest, ...(base && { base: base.folder }) };
   const report: TrainReport = {
     epochs: Math.min(epoch, plannedEpochs),
     bestEpoch: best?.epoch ?? 0,
@@ -269,10 +325,17 @@ function lengthBucketedBatches(items: Labeled[], batchSize: number, rng: () => n
   return shuffle(batches, rng);
 }
 
+/** Variables trained with one optimizer and peak learning rate. */
+interface ParameterGroup {
+  peak: number;
+  variables: tf.Variable[];
+  optimizer?: tf.AdamOptimizer;
+}
+
 function trainStep(
   network: NluNetwork,
   items: Labeled[],
-  optimizer: tf.AdamOptimizer,
+  groups: ParameterGroup[],
   adam: AdamSettings,
   run: { training: boolean; seed: () => number },
   { labelSmoothing, slotLossWeight }: TrainOptions,
@@ -300,7 +363,7 @@ function trainStep(
   const tagOneHot = nTags > 1 ? tf.oneHot(tf.tensor2d(tagTargets, [B, T], 'int32'), nTags) : tf.zeros([B, T, 1]); // [B, T, S]
   const tagWeightT = tf.tensor2d(tagWeights, [B, T]);
   const wordCount = Math.max(1, tagWeights.reduce((a, b) => a + b, 0));
-  const trainable = [...network.params.variables.values()];
+  const trainable = groups.flatMap((g) => g.variables);
   const { value, grads } = tf.variableGrads(() => {
     const out = network.forward(inputs, run);
     const ce = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(intentTargets, logits, undefined, labelSmoothing) as tf.Scalar;
@@ -310,7 +373,7 @@ function trainStep(
     const slotLoss = slotNll.mul(tagWeightT).sum().div(wordCount);
     return intentLoss.add(slotLoss.mul(slotLossWeight)) as tf.Scalar;
   }, [...trainable, sentenceVar, ...(tokenVar ? [tokenVar] : [])]);
-  optimizer.applyGradients(trainable.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+  for (const group of groups) group.optimizer?.applyGradients(group.variables.map((v) => ({ name: v.name, tensor: grads[v.name] })));
   const sentenceGrad = grads[sentenceVar.name].dataSync() as Float32Array;
   network.sentenceBag.backward(
     items.map((i) => i.utterance.sentence),
@@ -323,7 +386,7 @@ function trainStep(
     network.tokenBag.backward(rows, tokenGrad, adam);
   }
   const loss = value.dataSync()[0];
-  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments, batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? []]);
+  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments, batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.hidden ?? []]);
   return loss;
 }
 
@@ -362,9 +425,11 @@ interface Snapshot {
   sentence: Float32Array;
 }
 
-function takeSnapshot(network: NluNetwork): Snapshot {
+/** The trained weights (a frozen backbone does not change, so it is not copied). */
+function takeSnapshot(network: NluNetwork, groups: ParameterGroup[]): Snapshot {
+  const trained = new Set(groups.flatMap((g) => g.variables));
   const dense = new Map<string, Float32Array>();
-  for (const [name, v] of network.params.variables) dense.set(name, Float32Array.from(v.dataSync() as Float32Array));
+  for (const [name, v] of network.params.variables) if (trained.has(v)) dense.set(name, Float32Array.from(v.dataSync() as Float32Array));
   return { dense, token: network.tokenBag?.table.slice(), sentence: network.sentenceBag.table.slice() };
 }
 

@@ -1,0 +1,259 @@
+/**
+ * A model folder seen as a backbone plus whatever pretrained heads it carries: how `duet inspect`
+ * looks inside any model, how `duet generate` continues text with an imported GPT-2, and how
+ * `duet train --base` starts from an imported checkpoint.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ModelInputError, ModelLoadError } from '../errors.js';
+import { CLS_ID, MASK_ID, PAD_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { createRng } from '../util/random.js';
+import { initTensorBackend } from './backend.js';
+import { Backbone, KvCache } from './backbone.js';
+import { backboneVariant, resolveBackboneConfig, type BackboneConfig } from './config.js';
+import { readModelFolder, TOKENIZER_FILE, type PretrainedInfo, type SpecialTokenIds, type StoredMetadata } from './model-folder.js';
+import { ParameterStore } from './params.js';
+import { PRETRAINED_PREFIX, PretrainedHeads } from './pretrained-heads.js';
+import type { NamedTensor } from './safetensors.js';
+
+/** What `duet inspect` prints: the backbone's output and the pretrained heads' outputs. */
+export interface InspectOutput {
+  /** [tokens][width] */
+  last_hidden_state: number[][];
+  /** [width]: BERT's pooler output, when the model has a pooler. */
+  pooled?: number[];
+  /** [tokens][vocab]: masked-LM logits (BERT) or next-token logits (GPT-2), when the model has that head. */
+  logits?: number[][];
+}
+
+export interface GenerateOptions {
+  /** New tokens at most (generation also stops at end-of-text and at the position limit). */
+  maxNewTokens: number;
+  /** Sample among the k likeliest tokens; 0 or 1 = greedy. */
+  topK?: number;
+  temperature?: number;
+  seed?: number;
+  /** Stop at the end-of-text token (default true; benchmarks turn it off to time a fixed length). */
+  stopAtEndOfText?: boolean;
+}
+
+export class PretrainedModel {
+  constructor(
+    readonly folder: string,
+    readonly metadata: StoredMetadata,
+    readonly config: BackboneConfig,
+    readonly params: ParameterStore,
+    readonly backbone: Backbone,
+    readonly heads: PretrainedHeads | undefined,
+    readonly tokenizer: WordPieceTokenizer,
+  ) {}
+
+  /** Framing and padding tokens: the imported tokenizer's, or Duet's own. */
+  get specialTokens(): SpecialTokenIds {
+    return this.metadata.specialTokens ?? { start: CLS_ID, pad: PAD_ID, mask: MASK_ID };
+  }
+
+  /** Whether training added hashed word features to the token embeddings (ids alone cannot supply them). */
+  get usesWordFeatures(): boolean {
+    return this.config.tokenFeatureBuckets > 0;
+  }
+
+  /** Token ids of a text framed as the model reads an utterance ([CLS] … [SEP] for BERT). */
+  async encodeText(text: string): Promise<number[]> {
+    const { ids } = await this.tokenizer.encode(text);
+    const { start, end } = this.specialTokens;
+    return [start, ...ids, ...(end === undefined ? [] : [end])];
+  }
+
+  /** Run the backbone and the pretrained heads on one sequence of token ids. */
+  run(ids: number[], segments?: number[]): InspectOutput {
+    this.checkIds(ids);
+    const types = segments ?? ids.map(() => 0);
+    const segmentCount = backboneVariant(this.config).segmentEmbeddings ? this.config.segmentVocabSize : 1;
+    if (types.length !== ids.length) throw new ModelInputError(`got ${types.length} segment ids for ${ids.length} token ids`);
+    if (types.some((s) => !Number.isInteger(s) || s < 0 || s >= segmentCount)) throw new ModelInputError(`segment ids must be integers below ${segmentCount}`);
+    const T = ids.length;
+    const heads = this.heads;
+    const outputs = tf.tidy(() => {
+      const hidden = this.backbone.encode(
+        {
+          ids: tf.tensor2d(ids, [1, T], 'int32'),
+          segments: tf.tensor2d(types, [1, T], 'int32'),
+          padMask: tf.ones([1, T]) as tf.Tensor2D,
+        },
+        { training: false, seed: () => 0 },
+      ); // [1, T, C]
+      const result: Record<string, tf.Tensor> = { hidden };
+      if (heads?.config.pooler) result.pooled = heads.pooled(hidden); // [1, C]
+      if (heads?.config.maskedLm) result.logits = heads.maskedLmLogits(hidden); // [1, T, V]
+      else if (heads?.config.causalLm) result.logits = heads.nextTokenLogits(hidden); // [1, T, V]
+      return result;
+    });
+    const out: InspectOutput = { last_hidden_state: (outputs.hidden.arraySync() as number[][][])[0] };
+    if (outputs.pooled) out.pooled = (outputs.pooled.arraySync() as number[][])[0];
+    if (outputs.logits) out.logits = (outputs.logits.arraySync() as number[][][])[0];
+    tf.dispose(Object.values(outputs));
+    return out;
+  }
+
+  /** The backbone's output alone [T × C], row-major: what an NLU head on top pays for. */
+  hiddenStates(ids: number[]): Float32Array {
+    this.checkIds(ids);
+    const T = ids.length;
+    const hidden = tf.tidy(() =>
+      this.backbone.encode(
+        { ids: tf.tensor2d(ids, [1, T], 'int32'), segments: tf.zeros([1, T], 'int32') as tf.Tensor2D, padMask: tf.ones([1, T]) as tf.Tensor2D },
+        { training: false, seed: () => 0 },
+      ),
+    );
+    const values = hidden.dataSync() as Float32Array;
+    hidden.dispose();
+    return values;
+  }
+
+  /** Continue `prompt` token by token with the language-model head, reusing keys and values (KV cache). */
+  generateIds(prompt: number[], options: GenerateOptions): number[] {
+    if (!this.heads?.config.causalLm) {
+      throw new ModelInputError(`${this.folder} has no language-model head: generation needs an imported GPT-2 (duet import <gpt2-folder>)`);
+    }
+    if (prompt.length === 0) throw new ModelInputError('generation needs at least one prompt token');
+    this.checkIds(prompt);
+    const heads = this.heads;
+    const rng = createRng(options.seed ?? 0);
+    const cache = new KvCache();
+    const out: number[] = [];
+    try {
+      let step = prompt;
+      while (out.length < options.maxNewTokens && cache.length + step.length <= this.config.maxPositions) {
+        const T = step.length;
+        const input = step;
+        const logitsT = tf.tidy(() => {
+          const hidden = this.backbone.encode(
+            {
+              ids: tf.tensor2d(input, [1, T], 'int32'),
+              segments: tf.zeros([1, T], 'int32') as tf.Tensor2D,
+              padMask: tf.ones([1, cache.length + T]) as tf.Tensor2D,
+              cache,
+            },
+            { training: false, seed: () => 0 },
+          ); // [1, T, C]
+          const last = hidden.slice([0, T - 1, 0], [1, 1, this.config.dModel]) as tf.Tensor3D;
+          return heads.nextTokenLogits(last).reshape([-1]); // [V]
+        });
+        const logits = logitsT.dataSync() as Float32Array;
+        logitsT.dispose();
+        const next = pickToken(logits, options, rng);
+        out.push(next);
+        if (next === this.specialTokens.endOfText && options.stopAtEndOfText !== false) break;
+        step = [next];
+      }
+    } finally {
+      cache.dispose();
+    }
+    return out;
+  }
+
+  /** Continue a text prompt; returns the continuation's ids and text. */
+  async generate(prompt: string, options: GenerateOptions): Promise<{ ids: number[]; text: string }> {
+    const { ids } = await this.tokenizer.encode(prompt);
+    const promptIds = ids.length > 0 ? ids : [this.specialTokens.start];
+    const generated = this.generateIds(promptIds, options);
+    return { ids: generated, text: await this.tokenizer.decode(generated) };
+  }
+
+  dispose(): void {
+    this.heads?.dispose();
+    this.params.dispose();
+  }
+
+  private checkIds(ids: number[]): void {
+    if (ids.length === 0) throw new ModelInputError('give at least one token id');
+    if (ids.length > this.config.maxPositions) throw new ModelInputError(`${ids.length} tokens exceed this model's ${this.config.maxPositions} positions`);
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.config.vocabSize);
+    if (bad !== undefined) throw new ModelInputError(`token id ${bad} is outside this model's vocabulary (0..${this.config.vocabSize - 1})`);
+  }
+}
+
+/** Greedy, or top-k sampling with temperature. */
+function pickToken(logits: Float32Array, options: GenerateOptions, rng: () => number): number {
+  const k = Math.min(options.topK ?? 0, logits.length);
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  if (k <= 1 || options.temperature === 0) return best;
+  const temperature = options.temperature ?? 1;
+  const top = Array.from(logits.keys())
+    .sort((a, b) => logits[b] - logits[a])
+    .slice(0, k);
+  const weights = top.map((i) => Math.exp((logits[i] - logits[best]) / temperature));
+  let r = rng() * weights.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < top.length; j++) {
+    r -= weights[j];
+    if (r <= 0) return top[j];
+  }
+  return top[top.length - 1];
+}
+
+/** Load any Duet model folder (imported or trained) as a backbone with its pretrained heads. */
+export async function loadPretrainedModel(dir: string): Promise<PretrainedModel> {
+  await initTensorBackend();
+  const { folder, metadata, tensors } = readModelFolder(dir);
+  const config = resolveBackboneConfig(metadata.config.backbone);
+  const presets = new Map(Object.entries(tensors).map(([name, t]) => [name, t.data]));
+  const params = new ParameterStore(createRng(0), presets);
+  const backbone = new Backbone(config, params);
+  let heads: PretrainedHeads | undefined;
+  try {
+    backbone.build();
+    if (metadata.pretrained) {
+      heads = new PretrainedHeads(config, metadata.pretrained.heads, params);
+      heads.build();
+    }
+  } catch (error) {
+    params.dispose();
+    throw new ModelLoadError(`${folder}: ${(error as Error).message}`, { cause: error });
+  }
+  params.releasePresets();
+  const missing = params.withoutPreset();
+  if (missing.length > 0) {
+    params.dispose();
+    throw new ModelLoadError(`${join(folder, 'model.safetensors')} has no tensor ${missing[0]}: it was written by another model layout`);
+  }
+  const tokenizer = WordPieceTokenizer.load(join(folder, TOKENIZER_FILE));
+  return new PretrainedModel(folder, metadata, config, params, backbone, heads, tokenizer);
+}
+
+/** An imported checkpoint to fine-tune from (`duet train --base`). */
+export interface BaseCheckpoint {
+  folder: string;
+  backbone: BackboneConfig;
+  pretrained: PretrainedInfo;
+  specialTokens: SpecialTokenIds;
+  tokenizer: WordPieceTokenizer;
+  /** Backbone weights by Duet parameter name. */
+  weights: Map<string, Float32Array>;
+  /** The pretrained heads' tensors, saved unchanged with the fine-tuned model. */
+  carried: Record<string, NamedTensor>;
+}
+
+/** Read the backbone of an imported checkpoint (or of a model fine-tuned from one). */
+export function loadBaseCheckpoint(dir: string): BaseCheckpoint {
+  const { folder, metadata, tensors } = readModelFolder(dir);
+  if (!metadata.pretrained || !metadata.specialTokens) {
+    throw new ModelLoadError(`${folder} is not an imported checkpoint: --base takes a folder written by \`duet import <hf-model-dir> --out <dir>\``);
+  }
+  const weights = new Map<string, Float32Array>();
+  const carried: Record<string, NamedTensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.startsWith(PRETRAINED_PREFIX)) carried[name] = { shape: t.shape, data: t.data };
+    else if (name.startsWith('embeddings.') || name.startsWith('layers.') || name.startsWith('final_norm.')) weights.set(name, t.data);
+  }
+  return {
+    folder,
+    backbone: resolveBackboneConfig(metadata.config.backbone),
+    pretrained: metadata.pretrained,
+    specialTokens: metadata.specialTokens,
+    tokenizer: WordPieceTokenizer.load(join(folder, TOKENIZER_FILE)),
+    weights,
+    carried,
+  };
+}
