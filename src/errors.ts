@@ -83,3 +83,10 @@ export class ModelInputError extends DuetError {
     super('MODEL_INPUT_INVALID', message, options);
   }
 }
+
+/** An inference engine that cannot run here (e.g. onnxruntime-node not installed), or cannot run this model. */
+export class EngineUnavailableError extends DuetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ENGINE_UNAVAILABLE', message, options);
+  }
+}

@@ -25,4 +25,16 @@ describe('duet bench pretrained', () => {
     expect(r.per_token_ms).toBeGreaterThan(0);
     expect(r.tokens_per_s).toBeCloseTo(1000 / (r.per_token_ms as number), -1);
   });
+
+  it('measures both engines on the same model: onnx latency and generation, and no tfjs tensors', async () => {
+    const shape = { vocab: 400, hidden: 32, layers: 2, heads: 4, positions: 64 };
+    const r = await runPretrainedBench({ model: 'gpt2', engine: 'onnx', tokens: 8, newTokens: 6, runs: 2, shape });
+    expect(r.engine).toBe('onnx');
+    expect(r.utterance_p50_ms).toBeGreaterThan(0);
+    expect(r.per_token_ms).toBeGreaterThan(0);
+    expect(r.tensor_mb).toBe(0);
+    const bert = await runPretrainedBench({ model: 'bert', engine: 'onnx', tokens: 12, newTokens: 4, runs: 3, shape: { ...shape, intermediate: 64, positions: 40 } });
+    expect(bert.engine).toBe('onnx');
+    expect(bert.per_token_ms).toBeUndefined();
+  });
 });

@@ -2,8 +2,9 @@
  * `duet bench pretrained`: what a real checkpoint costs on this machine, measured on random
  * weights with the real shapes (BERT-base, GPT-2 small) and, for scale, Duet's default
  * from-scratch backbone: checkpoint size, import and load time, memory, BERT per-utterance
- * latency, GPT-2 per-token latency with the KV cache. nlp.js has no pretrained transformer to
- * compare with; Duet's default-size backbone is the reference point instead.
+ * latency, GPT-2 per-token latency with the KV cache, on either engine (tfjs wasm, or the same
+ * weights as an ONNX graph in onnxruntime-node). nlp.js has no pretrained transformer to compare
+ * with; Duet's default-size backbone is the reference point instead.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,12 +12,17 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { importCheckpoint } from '../import/import-checkpoint.js';
 import { tensorMemory } from '../model/backend.js';
+import { loadOnnxBackbone } from '../model/onnx/onnx-backbone.js';
 import { loadPretrainedModel } from '../model/pretrained-model.js';
 import { median } from '../nlu/evaluate-model.js';
 import { BERT_BASE, DUET_DEFAULT_SIZE, GPT2_SMALL, writeRandomBert, writeRandomGpt2, type BertShape, type Gpt2Shape } from './random-checkpoint.js';
 
 export type PretrainedBenchModel = 'bert' | 'gpt2' | 'small';
 export const PRETRAINED_BENCH_MODELS: PretrainedBenchModel[] = ['bert', 'gpt2', 'small'];
+
+/** tfjs with the wasm backend (training and default inference), or onnxruntime-node on an exported graph. */
+export type InferenceEngine = 'tfjs' | 'onnx';
+export const INFERENCE_ENGINES: InferenceEngine[] = ['tfjs', 'onnx'];
 
 export interface PretrainedBenchOptions {
   model: PretrainedBenchModel;
@@ -28,11 +34,18 @@ export interface PretrainedBenchOptions {
   runs: number;
   /** Shape overrides (tests use tiny ones). */
   shape?: BertShape | Gpt2Shape;
+  /** Which engine runs the model (default tfjs). */
+  engine?: InferenceEngine;
+  /** onnx only: onnxruntime's intra-op threads (default 1). */
+  threads?: number;
   log?: (line: string) => void;
 }
 
 export interface PretrainedBenchResult {
   model: string;
+  engine: InferenceEngine;
+  /** onnx only: onnxruntime's intra-op threads. */
+  threads?: number;
   shape: BertShape | Gpt2Shape;
   parameters: number;
   checkpoint_mb: number;
@@ -40,7 +53,7 @@ export interface PretrainedBenchResult {
   load_s: number;
   /** Resident set size after loading (whole process, after a garbage collection when node runs with --expose-gc). */
   rss_mb: number;
-  /** Bytes held by tensors after loading (weights, plus the cached transposed output table once used). */
+  /** Bytes held by tfjs tensors after loading (weights, plus the cached transposed output table once used); 0 with onnx, whose weights are in rss. */
   tensor_mb: number;
   /** Encoder pass over one utterance of `tokens` tokens (backbone only, what an NLU head pays). */
   utterance_tokens: number;
@@ -69,7 +82,31 @@ export interface PreparedBenchModel {
   modelDir: string;
 }
 
-export type MeasureOptions = Pick<PretrainedBenchOptions, 'tokens' | 'newTokens' | 'runs' | 'log'>;
+export type MeasureOptions = Pick<PretrainedBenchOptions, 'tokens' | 'newTokens' | 'runs' | 'engine' | 'threads' | 'log'>;
+
+/** What the timing loop needs from a loaded model, whichever engine runs it. */
+interface TimedModel {
+  hiddenStates(ids: number[]): Promise<unknown> | unknown;
+  generate(ids: number[], maxNewTokens: number): Promise<unknown> | unknown;
+  dispose(): Promise<void> | void;
+}
+
+async function loadTimedModel(engine: InferenceEngine, dir: string, threads?: number): Promise<TimedModel> {
+  if (engine === 'onnx') {
+    const model = await loadOnnxBackbone(dir, { threads });
+    return {
+      hiddenStates: (ids) => model.runBackbone(ids),
+      generate: (ids, n) => model.generateIds(ids, { maxNewTokens: n, stopAtEndOfText: false }),
+      dispose: () => model.dispose(),
+    };
+  }
+  const model = await loadPretrainedModel(dir);
+  return {
+    hiddenStates: (ids) => model.hiddenStates(ids),
+    generate: (ids, n) => model.generateIds(ids, { maxNewTokens: n, stopAtEndOfText: false }),
+    dispose: () => model.dispose(),
+  };
+}
 
 /** The figures measured on a loaded model. */
 export type MeasuredFigures = Omit<PretrainedBenchResult, 'model' | 'shape' | 'parameters' | 'checkpoint_mb' | 'import_s'>;
@@ -99,24 +136,28 @@ export function preparePretrainedBench(model: PretrainedBenchModel, work: string
 /** Load an imported model and time it; run it in a fresh process for memory figures of its own. */
 export async function measurePretrainedModel(prepared: PreparedBenchModel, options: MeasureOptions): Promise<MeasuredFigures> {
   const log = options.log ?? (() => undefined);
-  log(`${prepared.model}: loading`);
+  const engine = options.engine ?? 'tfjs';
+  log(`${prepared.model}: loading (${engine})`);
   let started = performance.now();
-  const model = await loadPretrainedModel(prepared.modelDir);
+  const model = await loadTimedModel(engine, prepared.modelDir, options.threads);
   const loadSeconds = (performance.now() - started) / 1000;
   // Reading the file leaves transient copies behind; with --expose-gc, measure what stays.
   (globalThis as { gc?: () => void }).gc?.();
   const rss = process.memoryUsage().rss;
-  const tensorBytes = tensorMemory().numBytes;
+  const tfjsBytes = () => (engine === 'tfjs' ? tensorMemory().numBytes : 0);
+  const tensorBytes = tfjsBytes();
 
-  log(`${prepared.model}: encoder latency`);
+  log(`${prepared.model}: encoder latency (${engine})`);
   const ids = Array.from({ length: options.tokens }, (_, i) => (1000 + 37 * i) % prepared.shape.vocab);
   const times: number[] = [];
   for (let run = -2; run < options.runs; run++) {
     started = performance.now();
-    model.hiddenStates(ids);
+    await model.hiddenStates(ids);
     if (run >= 0) times.push(performance.now() - started);
   }
   const result: MeasuredFigures = {
+    engine,
+    ...(engine === 'onnx' ? { threads: options.threads ?? 1 } : {}),
     load_s: round(loadSeconds, 2),
     rss_mb: round(rss / MB),
     tensor_mb: round(tensorBytes / MB),
@@ -128,14 +169,14 @@ export async function measurePretrainedModel(prepared: PreparedBenchModel, optio
   };
   if (prepared.generates) {
     log(`${prepared.model}: generating ${options.newTokens} tokens`);
-    const generate = (n: number) => {
+    const generate = async (n: number) => {
       const t0 = performance.now();
-      model.generateIds(ids, { maxNewTokens: n, stopAtEndOfText: false });
+      await model.generate(ids, n);
       return performance.now() - t0;
     };
-    generate(2); // warm-up (also builds the transposed output table)
-    const first = generate(1);
-    const all = generate(options.newTokens + 1);
+    await generate(2); // warm-up (also builds the transposed output table, or the onnx engine's cached graph)
+    const first = await generate(1);
+    const all = await generate(options.newTokens + 1);
     const perToken = (all - first) / options.newTokens;
     Object.assign(result, {
       new_tokens: options.newTokens,
@@ -145,8 +186,8 @@ export async function measurePretrainedModel(prepared: PreparedBenchModel, optio
     });
   }
   result.rss_after_mb = round(process.memoryUsage().rss / MB);
-  result.tensor_after_mb = round(tensorMemory().numBytes / MB);
-  model.dispose();
+  result.tensor_after_mb = round(tfjsBytes() / MB);
+  await model.dispose();
   return result;
 }
 
@@ -163,8 +204,9 @@ export async function runPretrainedBench(options: PretrainedBenchOptions): Promi
 
 /** One result row from the two halves. */
 export function resultOf(prepared: PreparedBenchModel, measured: MeasuredFigures): PretrainedBenchResult {
-  const { modelDir: _modelDir, generates: _generates, ...reported } = prepared;
-  return { ...reported, ...measured };
+  const { modelDir: _modelDir, generates: _generates, model, ...reported } = prepared;
+  const { engine, ...figures } = measured;
+  return { model, engine, ...reported, ...figures };
 }
 
 function round(x: number, digits = 0): number {

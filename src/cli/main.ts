@@ -120,9 +120,22 @@ export function buildProgram(): Command {
     .option('--text <text>', 'text to tokenize with the model\'s tokenizer, framed as the model reads an utterance')
     .option('--segments <list>', 'comma-separated segment (token-type) ids, one per token (default: all 0)', idList)
     .option('--json', 'print { last_hidden_state, pooled?, logits? } as JSON')
+    .addOption(new Option('--engine <name>', 'tfjs (wasm backend) or onnx (the same weights as an ONNX graph in onnxruntime-node, several times faster)').choices(['tfjs', 'onnx']).default('tfjs'))
     .action(async (modelDir: string, opts) => {
       const { runInspect } = await import('./pretrained-commands.js');
       await runInspect(modelDir, opts);
+    });
+
+  program
+    .command('export-onnx')
+    .description('write a model\'s backbone (and pretrained heads) as an ONNX graph (opset 17) for onnxruntime or any ONNX runtime')
+    .argument('<model-dir>', 'any Duet model folder, imported or trained')
+    .requiredOption('-o, --out <file>', 'ONNX file to write, e.g. model.onnx')
+    .option('--logits', 'also output the masked-LM (BERT) or next-token (GPT-2) logits')
+    .option('--cache', 'GPT-2: past keys and values as inputs and outputs (incremental decoding; logits of the last position only)')
+    .action(async (modelDir: string, opts) => {
+      const { runExportOnnx } = await import('./pretrained-commands.js');
+      await runExportOnnx(modelDir, opts);
     });
 
   program
@@ -135,6 +148,7 @@ export function buildProgram(): Command {
     .option('--temperature <x>', 'sampling temperature (with --top-k)', number, 1)
     .option('--seed <n>', 'random seed for sampling', integer, 42)
     .option('--json', 'print { prompt, ids, text, seconds } as JSON')
+    .addOption(new Option('--engine <name>', 'tfjs (wasm backend) or onnx (onnxruntime-node)').choices(['tfjs', 'onnx']).default('tfjs'))
     .action(async (modelDir: string, prompt: string, opts) => {
       const { runGenerate } = await import('./pretrained-commands.js');
       await runGenerate(modelDir, prompt, opts);
@@ -160,6 +174,53 @@ export function buildProgram(): Command {
       const { runConversationTests } = await import('./test-command.js');
       const outcomes = await runConversationTests(paths, opts);
       if (outcomes.some((o) => !o.passed)) process.exitCode = 1;
+    });
+
+  program
+    .command('serve')
+    .description('serve the assistant over HTTP: OpenAI-compatible /v1/chat/completions, a Rasa REST webhook, an events feed (docs/serving.md)')
+    .option('--model <dir>', 'a trained model folder to load (default: the bundled demo)')
+    .option('--definition <path>', 'assistant definition file or folder to train (once) and serve')
+    .option('--port <n>', 'TCP port (0: any free port)', nonNegativeInteger, 8080)
+    .option('--host <address>', 'interface to listen on; other than loopback only with API keys (duet keys create)', '127.0.0.1')
+    .option('--store <path>', 'SQLite file for conversations, user data and API keys', '.duet/duet.sqlite')
+    .option('--tz <zone>', 'IANA time zone for reading and writing dates (default: this machine\'s)')
+    .option('--rate-limit <n>', 'requests per minute per API key (or per IP address without keys); 0: no limit', nonNegativeInteger, 120)
+    .option('--max-message-chars <n>', 'longest user message accepted', integer, 4000)
+    .option('--body-limit <bytes>', 'largest request body accepted', integer, 1024 * 1024)
+    .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .action(async (opts) => {
+      const { startServer } = await import('./serve-command.js');
+      await startServer({ ...opts, handleSignals: true });
+    });
+
+  const keys = program.command('keys').description('API keys of `duet serve`, stored hashed in the store file');
+  keys
+    .command('create')
+    .description('create a key for a user and print it (once)')
+    .argument('<user>', 'the user the key acts for')
+    .option('--store <path>', 'SQLite store file the server uses', '.duet/duet.sqlite')
+    .action(async (user: string, opts) => {
+      const { runKeysCreate } = await import('./serve-command.js');
+      runKeysCreate(user, opts);
+    });
+  keys
+    .command('list')
+    .description('list keys (id, user, created, revoked); keys themselves are not stored')
+    .option('--store <path>', 'SQLite store file the server uses', '.duet/duet.sqlite')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const { runKeysList } = await import('./serve-command.js');
+      runKeysList(opts);
+    });
+  keys
+    .command('revoke')
+    .description('revoke a key by id; it stops working at once')
+    .argument('<id>', 'key id, as `duet keys list` shows it')
+    .option('--store <path>', 'SQLite store file the server uses', '.duet/duet.sqlite')
+    .action(async (id: string, opts) => {
+      const { runKeysRevoke } = await import('./serve-command.js');
+      runKeysRevoke(id, opts);
     });
 
   const bench = program.command('bench').description('benchmarks that print JSON and run nlp.js on the same data');
@@ -229,12 +290,28 @@ export function buildProgram(): Command {
     .option('--tokens <n>', 'utterance (and GPT-2 prompt) length in tokens', integer, 16)
     .option('--new-tokens <n>', 'tokens GPT-2 generates for the per-token latency', integer, 32)
     .option('--runs <n>', 'timed encoder passes per model', integer, 20)
+    .option('--engines <list>', 'comma-separated: tfjs (wasm backend), onnx (onnxruntime-node on the exported graph)', 'tfjs,onnx')
+    .option('--threads <n>', 'onnx engine: onnxruntime intra-op threads (0 = one per core)', nonNegativeInteger, 1)
     .option('--json <file>', 'write the results as JSON')
     .option('--in-process', 'measure every model in this process (memory figures then include earlier models)')
     .addOption(new Option('--measure <file>', 'internal: load and time the prepared model described in <file> (one child process per model)').hideHelp())
     .action(async (opts) => {
       const { runPretrainedBenchCommand } = await import('./pretrained-commands.js');
       await runPretrainedBenchCommand(opts, machineDescription());
+    });
+  bench
+    .command('serve')
+    .description('requests/s and latency of non-streaming completions: N concurrent conversations against a local `duet serve`')
+    .option('--clients <n>', 'concurrent conversations', integer, 50)
+    .option('--seconds <s>', 'how long to send requests', number, 20)
+    .option('--model <dir>', 'model folder (default: the bundled demo)')
+    .option('--json <file>', 'write the results as JSON')
+    .action(async (opts) => {
+      const { benchServe } = await import('../bench/serve-bench.js');
+      const output = { machine: machineDescription(), date: new Date().toISOString(), ...(await benchServe({ clients: opts.clients, seconds: opts.seconds, model: opts.model })) };
+      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+      if (output.errors > 0 || output.store.lost > 0 || output.store.duplicated > 0 || output.store.outOfOrder > 0) process.exitCode = 1;
     });
   return program;
 }

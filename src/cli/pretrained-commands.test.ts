@@ -59,6 +59,26 @@ describe('duet import / inspect / generate / train --base', () => {
     expect(maxAbsDiff(out.logits as number[][], input.logits as number[][])).toBeLessThanOrEqual(1e-4);
   });
 
+  it('inspect --engine onnx prints the same JSON as tfjs (BERT and GPT-2), and export-onnx writes the graph', async () => {
+    const input = reference('bert-tiny').inputs[1];
+    const args = ['--ids', input.ids.join(','), '--segments', (input.token_type_ids ?? []).join(','), '--json'];
+    const onnx = await runCli('inspect', bert, ...args, '--engine', 'onnx');
+    expect(onnx.exitCode).toBe(0);
+    const out = JSON.parse(onnx.stdout) as InspectJson;
+    expect(Object.keys(out).sort()).toEqual(['last_hidden_state', 'logits', 'pooled']);
+    expect(maxAbsDiff(out.last_hidden_state, input.last_hidden_state)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(out.pooled as number[], input.pooled as number[])).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(out.logits as number[][], input.logits as number[][])).toBeLessThanOrEqual(1e-4);
+    const gpt = reference('gpt2-tiny').inputs[0];
+    const gptOut = JSON.parse((await runCli('inspect', gpt2, '--ids', gpt.ids.join(','), '--json', '--engine', 'onnx')).stdout) as InspectJson;
+    expect(maxAbsDiff(gptOut.logits as number[][], gpt.logits as number[][])).toBeLessThanOrEqual(1e-4);
+    const file = join(work, 'gpt2.onnx');
+    const exported = await runCli('export-onnx', gpt2, '--out', file, '--logits', '--cache');
+    expect(exported.exitCode).toBe(0);
+    expect(exported.stdout).toMatch(/^Wrote .*gpt2\.onnx .*inputs input_ids, attention_mask, past_key_0…past_value_1; outputs last_hidden_state, logits, present_key_0…present_value_1/);
+    expect(existsSync(file)).toBe(true);
+  });
+
   it('inspect refuses bad ids with a one-line error', async () => {
     let result = await runCli('inspect', bert, '--ids', '3,99999');
     expect(result.exitCode).toBe(1);
@@ -79,6 +99,8 @@ describe('duet import / inspect / generate / train --base', () => {
     const a = await runCli('generate', gpt2, 'hello', '--top-k', '20', '--seed', '7', '--json');
     const b = await runCli('generate', gpt2, 'hello', '--top-k', '20', '--seed', '7', '--json');
     expect(JSON.parse(a.stdout).ids).toEqual(JSON.parse(b.stdout).ids);
+    const onnx = await runCli('generate', gpt2, 'the cat sat', '--max-tokens', '8', '--json', '--engine', 'onnx');
+    expect((JSON.parse(onnx.stdout) as { ids: number[] }).ids).toEqual(generation?.greedy_ids);
     const bertResult = await runCli('generate', bert, 'hello');
     expect(bertResult.stderr).toMatch(/has no language-model head: generation needs an imported GPT-2/);
   });

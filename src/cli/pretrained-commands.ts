@@ -5,7 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { importCheckpoint } from '../import/import-checkpoint.js';
-import type { MeasuredFigures, PreparedBenchModel, PretrainedBenchModel, PretrainedBenchResult } from '../bench/pretrained-bench.js';
+import type { InferenceEngine, MeasuredFigures, PreparedBenchModel, PretrainedBenchModel, PretrainedBenchResult } from '../bench/pretrained-bench.js';
 
 export interface ImportCommandOptions {
   out: string;
@@ -35,19 +35,27 @@ export interface InspectCommandOptions {
   text?: string;
   segments?: number[];
   json?: boolean;
+  /** tfjs (default) or onnx (onnxruntime-node on the exported graph). */
+  engine?: 'tfjs' | 'onnx';
 }
 
 /** `duet inspect`: the backbone's and pretrained heads' outputs for one sequence, as JSON or a table. */
 export async function runInspect(modelDir: string, opts: InspectCommandOptions): Promise<void> {
   if ((opts.ids === undefined) === (opts.text === undefined)) throw new ConfigError('give exactly one of --ids and --text');
-  const { loadPretrainedModel } = await import('../model/pretrained-model.js');
-  const model = await loadPretrainedModel(modelDir);
+  let model;
+  if (opts.engine === 'onnx') {
+    const { loadOnnxBackbone } = await import('../model/onnx/onnx-backbone.js');
+    model = await loadOnnxBackbone(modelDir, { warm: 'inspect' });
+  } else {
+    const { loadPretrainedModel } = await import('../model/pretrained-model.js');
+    model = await loadPretrainedModel(modelDir);
+  }
   try {
     if (model.usesWordFeatures) {
       process.stderr.write('note: this model adds hashed word features to its token embeddings in training; inspect runs the backbone on the ids alone\n');
     }
     const ids = opts.ids ?? (await model.encodeText(opts.text as string));
-    const out = model.run(ids, opts.segments);
+    const out = await model.run(ids, opts.segments);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(out)}\n`);
       return;
@@ -69,8 +77,24 @@ export async function runInspect(modelDir: string, opts: InspectCommandOptions):
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    model.dispose();
+    await model.dispose();
   }
+}
+
+export interface ExportOnnxCommandOptions {
+  out: string;
+  /** Add the masked-LM or next-token logits as an output. */
+  logits?: boolean;
+  /** Keys and values of earlier positions as inputs and outputs (GPT-2, incremental decoding). */
+  cache?: boolean;
+}
+
+/** `duet export-onnx`: write a model folder's backbone (and pretrained heads) as an ONNX file. */
+export async function runExportOnnx(modelDir: string, opts: ExportOnnxCommandOptions): Promise<void> {
+  const { exportModelFolder } = await import('../model/onnx/export-backbone.js');
+  const { bytes, outputs, inputs } = exportModelFolder(modelDir, { logits: opts.logits ? (opts.cache ? 'last' : 'all') : 'none', cache: opts.cache });
+  writeFileSync(opts.out, bytes);
+  process.stdout.write(`Wrote ${opts.out} (${(bytes.length / 1024 / 1024).toFixed(1)} MB, ONNX opset 17): inputs ${inputs.join(', ')}; outputs ${outputs.join(', ')}\n`);
 }
 
 export interface GenerateCommandOptions {
@@ -79,12 +103,20 @@ export interface GenerateCommandOptions {
   temperature: number;
   seed: number;
   json?: boolean;
+  /** tfjs (default) or onnx. */
+  engine?: 'tfjs' | 'onnx';
 }
 
 /** `duet generate`: the prompt followed by its continuation (or JSON with the ids and timing). */
 export async function runGenerate(modelDir: string, prompt: string, opts: GenerateCommandOptions): Promise<void> {
-  const { loadPretrainedModel } = await import('../model/pretrained-model.js');
-  const model = await loadPretrainedModel(modelDir);
+  let model;
+  if (opts.engine === 'onnx') {
+    const { loadOnnxBackbone } = await import('../model/onnx/onnx-backbone.js');
+    model = await loadOnnxBackbone(modelDir, { warm: 'none' });
+  } else {
+    const { loadPretrainedModel } = await import('../model/pretrained-model.js');
+    model = await loadPretrainedModel(modelDir);
+  }
   try {
     const started = performance.now();
     const result = await model.generate(prompt, { maxNewTokens: opts.maxTokens, topK: opts.topK, temperature: opts.temperature, seed: opts.seed });
@@ -92,12 +124,16 @@ export async function runGenerate(modelDir: string, prompt: string, opts: Genera
     if (opts.json) process.stdout.write(`${JSON.stringify({ prompt, ...result, seconds })}\n`);
     else process.stdout.write(`${prompt}${result.text}\n`);
   } finally {
-    model.dispose();
+    await model.dispose();
   }
 }
 
 export interface PretrainedBenchCommandOptions {
   models: string;
+  /** Comma-separated engines to measure each model with (tfjs, onnx). */
+  engines: string;
+  /** onnxruntime's intra-op threads for the onnx engine. */
+  threads: number;
   tokens: number;
   newTokens: number;
   runs: number;
@@ -114,10 +150,13 @@ export interface PretrainedBenchCommandOptions {
 export async function runPretrainedBenchCommand(opts: PretrainedBenchCommandOptions, machine: string): Promise<void> {
   const bench = await import('../bench/pretrained-bench.js');
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const settings = { tokens: opts.tokens, newTokens: opts.newTokens, runs: opts.runs, log };
+  const settings = { tokens: opts.tokens, newTokens: opts.newTokens, runs: opts.runs, threads: opts.threads, log };
+  const engines = opts.engines.split(',').map((e) => e.trim()) as InferenceEngine[];
+  const unknownEngine = engines.find((e) => !bench.INFERENCE_ENGINES.includes(e));
+  if (unknownEngine) throw new ConfigError(`unknown engine "${unknownEngine}" (choose from ${bench.INFERENCE_ENGINES.join(', ')})`);
   if (opts.measure) {
     const prepared = JSON.parse(readFileSync(opts.measure, 'utf8')) as PreparedBenchModel;
-    const measured = await bench.measurePretrainedModel(prepared, settings);
+    const measured = await bench.measurePretrainedModel(prepared, { ...settings, engine: engines[0] });
     writeFileSync(opts.json ?? `${opts.measure}.out`, JSON.stringify(measured));
     return;
   }
@@ -129,19 +168,22 @@ export async function runPretrainedBenchCommand(opts: PretrainedBenchCommandOpti
   const loadAverage = Math.round(loadavg()[0] * 100) / 100;
   for (const model of models) {
     if (opts.inProcess) {
-      results.push(await bench.runPretrainedBench({ model, ...settings }));
+      for (const engine of engines) results.push(await bench.runPretrainedBench({ model, engine, ...settings }));
       continue;
     }
     const work = mkdtempSync(join(tmpdir(), 'duet-bench-pretrained-'));
     try {
       const prepared = bench.preparePretrainedBench(model, work, undefined, log);
       const preparedFile = join(work, 'prepared.json');
-      const measuredFile = join(work, 'measured.json');
       writeFileSync(preparedFile, JSON.stringify(prepared));
-      const args = ['bench', 'pretrained', '--measure', preparedFile, '--json', measuredFile, '--tokens', String(opts.tokens), '--new-tokens', String(opts.newTokens), '--runs', String(opts.runs)];
-      const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', process.argv[1], ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-      if (child.status !== 0) throw new ConfigError(`measuring ${prepared.model} failed (exit code ${String(child.status)})`);
-      results.push(bench.resultOf(prepared, JSON.parse(readFileSync(measuredFile, 'utf8')) as MeasuredFigures));
+      // One fresh process per engine too: each one's memory figures are its own.
+      for (const engine of engines) {
+        const measuredFile = join(work, `measured-${engine}.json`);
+        const args = ['bench', 'pretrained', '--measure', preparedFile, '--engines', engine, '--threads', String(opts.threads), '--json', measuredFile, '--tokens', String(opts.tokens), '--new-tokens', String(opts.newTokens), '--runs', String(opts.runs)];
+        const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', process.argv[1], ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+        if (child.status !== 0) throw new ConfigError(`measuring ${prepared.model} with ${engine} failed (exit code ${String(child.status)})`);
+        results.push(bench.resultOf(prepared, JSON.parse(readFileSync(measuredFile, 'utf8')) as MeasuredFigures));
+      }
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

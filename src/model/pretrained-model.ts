@@ -10,11 +10,12 @@ import { CLS_ID, MASK_ID, PAD_ID, WordPieceTokenizer } from '../tokenizer/wordpi
 import { createRng } from '../util/random.js';
 import { initTensorBackend } from './backend.js';
 import { Backbone, KvCache } from './backbone.js';
-import { backboneVariant, resolveBackboneConfig, type BackboneConfig } from './config.js';
+import { resolveBackboneConfig, type BackboneConfig } from './config.js';
 import { readModelFolder, TOKENIZER_FILE, type PretrainedInfo, type SpecialTokenIds, type StoredMetadata } from './model-folder.js';
 import { ParameterStore } from './params.js';
 import { PRETRAINED_PREFIX, PretrainedHeads } from './pretrained-heads.js';
 import type { NamedTensor } from './safetensors.js';
+import { checkSegmentIds, checkTokenIds, pickToken } from './sequence-input.js';
 
 /** What `duet inspect` prints: the backbone's output and the pretrained heads' outputs. */
 export interface InspectOutput {
@@ -68,10 +69,7 @@ export class PretrainedModel {
   /** Run the backbone and the pretrained heads on one sequence of token ids. */
   run(ids: number[], segments?: number[]): InspectOutput {
     this.checkIds(ids);
-    const types = segments ?? ids.map(() => 0);
-    const segmentCount = backboneVariant(this.config).segmentEmbeddings ? this.config.segmentVocabSize : 1;
-    if (types.length !== ids.length) throw new ModelInputError(`got ${types.length} segment ids for ${ids.length} token ids`);
-    if (types.some((s) => !Number.isInteger(s) || s < 0 || s >= segmentCount)) throw new ModelInputError(`segment ids must be integers below ${segmentCount}`);
+    const types = checkSegmentIds(this.config, ids, segments);
     const T = ids.length;
     const heads = this.heads;
     const outputs = tf.tidy(() => {
@@ -167,30 +165,8 @@ export class PretrainedModel {
   }
 
   private checkIds(ids: number[]): void {
-    if (ids.length === 0) throw new ModelInputError('give at least one token id');
-    if (ids.length > this.config.maxPositions) throw new ModelInputError(`${ids.length} tokens exceed this model's ${this.config.maxPositions} positions`);
-    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.config.vocabSize);
-    if (bad !== undefined) throw new ModelInputError(`token id ${bad} is outside this model's vocabulary (0..${this.config.vocabSize - 1})`);
+    checkTokenIds(this.config, ids);
   }
-}
-
-/** Greedy, or top-k sampling with temperature. */
-function pickToken(logits: Float32Array, options: GenerateOptions, rng: () => number): number {
-  const k = Math.min(options.topK ?? 0, logits.length);
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-  if (k <= 1 || options.temperature === 0) return best;
-  const temperature = options.temperature ?? 1;
-  const top = Array.from(logits.keys())
-    .sort((a, b) => logits[b] - logits[a])
-    .slice(0, k);
-  const weights = top.map((i) => Math.exp((logits[i] - logits[best]) / temperature));
-  let r = rng() * weights.reduce((a, b) => a + b, 0);
-  for (let j = 0; j < top.length; j++) {
-    r -= weights[j];
-    if (r <= 0) return top[j];
-  }
-  return top[top.length - 1];
 }
 
 /** Load any Duet model folder (imported or trained) as a backbone with its pretrained heads. */

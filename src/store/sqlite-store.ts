@@ -63,6 +63,16 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conversation, seq)
   ) WITHOUT ROWID;
   `,
+  // API keys of the HTTP server (src/store/sqlite-api-keys.ts): only a SHA-256 of each key is kept.
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  `,
 ];
 
 /** The schema version this code writes. */
@@ -109,6 +119,21 @@ interface EventRow {
  * was written by a newer schema. A file that is not a database is never modified.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+  const db = openSqliteDatabase(path, options);
+  try {
+    // Preparing the statements reads the schema: a damaged file fails here, inside this guard.
+    return new SqliteStore(db, path);
+  } catch (err) {
+    db.close();
+    throw toStoreError(err, path);
+  }
+}
+
+/**
+ * The database file behind a store, opened the way the store opens it (WAL, synchronous FULL,
+ * migrated), for other tables of the same file (the server's API keys). Same errors as `openSqliteStore`.
+ */
+export function openSqliteDatabase(path: string, options: SqliteStoreOptions = {}): Database.Database {
   const inMemory = path === ':memory:' || path === '';
   if (!inMemory) {
     try {
@@ -136,8 +161,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     }
     db.pragma('synchronous = FULL');
     migrate(db, path);
-    // Preparing the statements reads the schema: a damaged file fails here, inside this guard.
-    return new SqliteStore(db, path);
+    return db;
   } catch (err) {
     db.close();
     throw toStoreError(err, path);
@@ -166,7 +190,7 @@ function tooNew(path: string, version: number): StoreError {
 }
 
 /** Maps a SQLite failure to a one-line StoreError naming the file and what to do. */
-function toStoreError(err: unknown, path: string): unknown {
+export function toStoreError(err: unknown, path: string): unknown {
   if (err instanceof StoreError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
