@@ -269,6 +269,18 @@ describe('Assistant (dialogue manager)', () => {
     expect((await restarted.say('6pm')).action).toMatchObject({ status: 'done', args: { text: 'buy milk' } });
   });
 
+  it('sees the turns another process stored when it does not cache conversations', async () => {
+    const store = createMemoryStore();
+    const make = () =>
+      new Assistant({ understander: fakeModel(script), definition, skills: [note, clear], store, timeZone: 'UTC', cacheConversations: false });
+    const first = make();
+    const second = make();
+    await first.handle({ user: 'alice', text: 'note buy milk' });
+    expect((await second.handle({ user: 'alice', text: '6pm' })).action).toMatchObject({ status: 'done', args: { text: 'buy milk', at: '18:00' } });
+    // The first process does not answer the question again: the task is done.
+    expect((await first.handle({ user: 'alice', text: '6pm' })).action).toBeNull();
+  });
+
   it('validates arguments against the schema before running', async () => {
     const { say, store } = setup();
     const weird: Skill<{ text: string; at: string }> = { ...note, slots: note.slots.map((s) => (s.name === 'at' ? { ...s, parse: () => ({ ok: true, value: 'at dawn' }) } : s)) };

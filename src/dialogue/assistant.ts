@@ -58,6 +58,12 @@ export interface AssistantOptions {
   now?: () => Date;
   /** Longer messages are cut to this many characters, with a notice (default 1,000). */
   maxInputChars?: number;
+  /**
+   * Keep each conversation's state in memory between turns (default true). Turn it off when
+   * several processes share one store (PostgreSQL): each turn then replays the stored events, so
+   * a turn handled by another process is never missed.
+   */
+  cacheConversations?: boolean;
 }
 
 /** An answer that does not read as the value asked for changes the subject at lower confidence. */
@@ -115,6 +121,7 @@ export class Assistant {
   private readonly store: Store;
   private readonly now: () => Date;
   private readonly maxInputChars: number;
+  private readonly cacheConversations: boolean;
   readonly timeZone: string;
   private taskCounter = 0;
 
@@ -125,6 +132,7 @@ export class Assistant {
     this.timeZone = options.timeZone;
     this.now = options.now ?? (() => new Date());
     this.maxInputChars = options.maxInputChars ?? 1000;
+    this.cacheConversations = options.cacheConversations ?? true;
     for (const skill of options.skills) this.skills.set(skill.name, skill);
   }
 
@@ -135,10 +143,10 @@ export class Assistant {
 
   /** The state of a conversation: cached, or rebuilt by replaying its stored events. */
   conversationState(conversation: string): ConversationState {
-    let state = this.states.get(conversation);
+    let state = this.cacheConversations ? this.states.get(conversation) : undefined;
     if (!state) {
       state = replay(this.store.loadEvents(conversation).map((e) => e.data as ConversationEvent));
-      this.states.set(conversation, state);
+      if (this.cacheConversations) this.states.set(conversation, state);
     }
     return state;
   }
@@ -175,7 +183,7 @@ export class Assistant {
     else this.decide(turn, text, understood, ctx);
 
     const stored = this.store.appendEvents(conversation, [...turn.events, { type: 'bot', text: turn.replies.join(' ') }], now);
-    this.states.set(conversation, applyEvent(turn.state, { type: 'bot', text: '' }));
+    if (this.cacheConversations) this.states.set(conversation, applyEvent(turn.state, { type: 'bot', text: '' }));
     void stored;
     const slots: Record<string, string> = {};
     for (const s of understood.slots) slots[s.slot] = slots[s.slot] ? `${slots[s.slot]}, ${s.value}` : s.value;
