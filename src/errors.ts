@@ -50,12 +50,13 @@ export class ConfigError extends DuetError {
 }
 
 /** Why a store cannot be used: the file is not a database, is locked, cannot be opened or written, or is too new. */
-export type StoreErrorCode = 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_UNAVAILABLE' | 'STORE_VERSION' | 'STORE_CLOSED';
+/** STORE_AUTH: a PostgreSQL server refused the login or a privilege (SQLite stores never raise it). */
+export type StoreErrorCode = 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_UNAVAILABLE' | 'STORE_AUTH' | 'STORE_VERSION' | 'STORE_CLOSED';
 
 /** A store (database file) that cannot be read or written; the message names the file and what to do. */
 export class StoreError extends DuetError {
   declare readonly code: StoreErrorCode;
-  /** The database file concerned (':memory:' for in-memory stores). */
+  /** The database file concerned (':memory:' for in-memory stores; the URL, password hidden, for PostgreSQL). */
   readonly file: string;
 
   constructor(code: StoreErrorCode, file: string, message: string, options?: { cause?: unknown }) {

@@ -16,6 +16,7 @@ export type { Skill, SkillContext, SkillSlot, SkillOutcome, Parsed, ArgumentProb
 export { openSqliteStore, createMemoryStore } from './store/index.js';
 export type { Store, UserStore, Reminder, ListItem, Timer, DueNotice } from './store/types.js';
 export { StoreError } from './errors.js';
-export { buildApp, DEFAULT_LIMITS, ApiError, placeholderPage, type AppDeps, type ServerLimits, type ServedAssistant, type ChatPage, type ChatPageInfo } from './server/index.js';
+export { buildApp, DEFAULT_LIMITS, ApiError, placeholderPage, webChatPage, type AppDeps, type ServerLimits, type ServedAssistant, type ChatPage, type ChatPageInfo } from './server/index.js';
 export { createMemoryApiKeys, type ApiKeyStore, type ApiKeyInfo } from './store/api-keys.js';
 export { openSqliteApiKeys } from './store/sqlite-api-keys.js';
+export { createPostgresStore, openPostgresApiKeys, openStore, openApiKeys } from './store/index.js';

@@ -15,7 +15,7 @@ import { ConfigError } from '../errors.js';
 import { MODEL_FORMAT_VERSION } from '../model/config.js';
 import { loadModel, type DuetModel } from '../model/duet-model.js';
 import { builtinSkills } from '../skills/index.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { isPostgresUrl, openStore } from '../store/open-store.js';
 import type { DueNotice, Store } from '../store/types.js';
 import { trainToFolder } from './train-command.js';
 
@@ -113,7 +113,8 @@ export interface Runtime {
 export async function openRuntime(options: ChatOptions, log: (line: string) => void): Promise<Runtime> {
   const timeZone = resolveTimeZone(options.tz);
   const fixedNow = options.now ? parseNow(options.now, timeZone) : undefined;
-  const store = openSqliteStore(options.store ?? defaultStorePath());
+  const storeSpec = options.store ?? defaultStorePath();
+  const store = openStore(storeSpec);
   let loaded;
   try {
     loaded = await trainOrLoad(options, log);
@@ -130,6 +131,9 @@ export async function openRuntime(options: ChatOptions, log: (line: string) => v
     store,
     timeZone,
     now: () => clock.now ?? new Date(),
+    // A PostgreSQL store may be shared by several processes: replay each conversation from the
+    // store on every turn instead of trusting a cached state another process may have outdated.
+    cacheConversations: !isPostgresUrl(storeSpec),
   });
   for (const missing of assistant.missingSkills()) log(`warning: no skill named "${missing}" is available; its intent will say so`);
   return {

@@ -183,7 +183,7 @@ export function buildProgram(): Command {
     .option('--definition <path>', 'assistant definition file or folder to train (once) and serve')
     .option('--port <n>', 'TCP port (0: any free port)', nonNegativeInteger, 8080)
     .option('--host <address>', 'interface to listen on; other than loopback only with API keys (duet keys create)', '127.0.0.1')
-    .option('--store <path>', 'SQLite file for conversations, user data and API keys', '.duet/duet.sqlite')
+    .option('--store <path|url>', 'SQLite file, or postgres:// URL (several processes can share one), for conversations, user data and API keys', '.duet/duet.sqlite')
     .option('--tz <zone>', 'IANA time zone for reading and writing dates (default: this machine\'s)')
     .option('--rate-limit <n>', 'requests per minute per API key (or per IP address without keys); 0: no limit', nonNegativeInteger, 120)
     .option('--max-message-chars <n>', 'longest user message accepted', integer, 4000)
@@ -194,12 +194,12 @@ export function buildProgram(): Command {
       await startServer({ ...opts, handleSignals: true });
     });
 
-  const keys = program.command('keys').description('API keys of `duet serve`, stored hashed in the store file');
+  const keys = program.command('keys').description('API keys of `duet serve`, stored hashed in its store (SQLite file or PostgreSQL)');
   keys
     .command('create')
     .description('create a key for a user and print it (once)')
     .argument('<user>', 'the user the key acts for')
-    .option('--store <path>', 'SQLite store file the server uses', '.duet/duet.sqlite')
+    .option('--store <path|url>', 'the store the server uses: SQLite file or postgres:// URL', '.duet/duet.sqlite')
     .action(async (user: string, opts) => {
       const { runKeysCreate } = await import('./serve-command.js');
       runKeysCreate(user, opts);
@@ -207,7 +207,7 @@ export function buildProgram(): Command {
   keys
     .command('list')
     .description('list keys (id, user, created, revoked); keys themselves are not stored')
-    .option('--store <path>', 'SQLite store file the server uses', '.duet/duet.sqlite')
+    .option('--store <path|url>', 'the store the server uses: SQLite file or postgres:// URL', '.duet/duet.sqlite')
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const { runKeysList } = await import('./serve-command.js');
@@ -217,7 +217,7 @@ export function buildProgram(): Command {
     .command('revoke')
     .description('revoke a key by id; it stops working at once')
     .argument('<id>', 'key id, as `duet keys list` shows it')
-    .option('--store <path>', 'SQLite store file the server uses', '.duet/duet.sqlite')
+    .option('--store <path|url>', 'the store the server uses: SQLite file or postgres:// URL', '.duet/duet.sqlite')
     .action(async (id: string, opts) => {
       const { runKeysRevoke } = await import('./serve-command.js');
       runKeysRevoke(id, opts);

@@ -5,7 +5,8 @@ import { ConfigError } from '../errors.js';
 import { buildApp } from '../server/app.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../server/context.js';
 import { USER_ID_PATTERN, type ApiKeyStore } from '../store/api-keys.js';
-import { openSqliteApiKeys } from '../store/sqlite-api-keys.js';
+import { isPostgresUrl, openApiKeys } from '../store/open-store.js';
+import { redactPgUrl } from '../store/pg-sync.js';
 import { defaultStorePath, openRuntime } from './chat-command.js';
 
 export interface ServeOptions {
@@ -39,19 +40,21 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * Opens the runtime and the keys in the store's file, and listens. Without an active key the
+ * Opens the runtime and the keys in the store (a SQLite file, or a PostgreSQL database for a
+ * `postgres://` / `postgresql://` URL, which several server processes can share), and listens. Without an active key the
  * server is unauthenticated, so it listens on loopback only and says so; asking for another
  * interface then is an error, not a silent change of address.
  */
 export async function startServer(options: ServeOptions, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<RunningServer> {
   const storePath = options.store ?? defaultStorePath();
-  const keys: ApiKeyStore = openSqliteApiKeys(storePath);
+  const keys: ApiKeyStore = openApiKeys(storePath);
   const authenticated = keys.hasActive();
   const host = options.host ?? '127.0.0.1';
   if (!authenticated && !isLoopback(host)) {
     keys.close();
+    const shown = isPostgresUrl(storePath) ? redactPgUrl(storePath) : storePath;
     throw new ConfigError(
-      `Refusing to listen on ${host} without API keys: anyone who can reach it could read and change every user's data. Create a key with \`duet keys create <user> --store ${storePath}\`, or listen on 127.0.0.1.`,
+      `Refusing to listen on ${host} without API keys: anyone who can reach it could read and change every user's data. Create a key with \`duet keys create <user> --store ${shown}\`, or listen on 127.0.0.1.`,
     );
   }
   let runtime;
@@ -116,7 +119,7 @@ export async function startServer(options: ServeOptions, log: (line: string) => 
 /** `duet keys create <user>`: prints the new key once (stdout), what it is on stderr. */
 export function runKeysCreate(user: string, options: { store?: string }, out = process.stdout, err = process.stderr): void {
   if (!USER_ID_PATTERN.test(user)) throw new ConfigError(`"${user}" is not a user id: use 1 to 128 letters, digits or . _ @ : + -.`);
-  const keys = openSqliteApiKeys(options.store ?? defaultStorePath());
+  const keys = openApiKeys(options.store ?? defaultStorePath());
   try {
     const { key, info } = keys.create(user, new Date());
     out.write(`${key}\n`);
@@ -128,7 +131,7 @@ export function runKeysCreate(user: string, options: { store?: string }, out = p
 
 /** `duet keys list`: every key's id, user and dates; never the key itself (it is not stored). */
 export function runKeysList(options: { store?: string; json?: boolean }, out = process.stdout): void {
-  const keys = openSqliteApiKeys(options.store ?? defaultStorePath());
+  const keys = openApiKeys(options.store ?? defaultStorePath());
   try {
     const list = keys.list();
     if (options.json) {
@@ -149,7 +152,7 @@ export function runKeysList(options: { store?: string; json?: boolean }, out = p
 
 /** `duet keys revoke <id>`: the key stops working at once, also on a running server. */
 export function runKeysRevoke(id: string, options: { store?: string }, out = process.stdout): void {
-  const keys = openSqliteApiKeys(options.store ?? defaultStorePath());
+  const keys = openApiKeys(options.store ?? defaultStorePath());
   try {
     if (!keys.revoke(id, new Date())) throw new ConfigError(`No active API key with id ${id}; \`duet keys list\` shows them.`);
     out.write(`Revoked ${id}.\n`);

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TurnResult } from '../dialogue/assistant.js';
 import type { ApiKeyStore } from '../store/api-keys.js';
 import type { Store } from '../store/types.js';
-import { placeholderPage, type ChatPage } from './chat-page.js';
+import { webChatPage, type ChatPage } from './chat-page.js';
 import { DEFAULT_LIMITS, type ServedAssistant, type ServerContext, type ServerLimits } from './context.js';
 import { connectionDrainer } from './connections.js';
 import { ApiError, toApiError } from './errors.js';
@@ -32,7 +32,7 @@ export interface AppDeps {
   /** The clock for `created` timestamps; give the assistant the same one. */
   now?: () => Date;
   limits?: Partial<ServerLimits>;
-  /** The page at `/` (default: a placeholder naming the API). */
+  /** The page at `/` (default: the web chat page). */
   page?: ChatPage;
   /** Fastify's logger (pino) options; default off, as tests want. */
   logger?: FastifyServerOptions['logger'];
@@ -127,9 +127,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.status(404).send(error.body());
   });
 
-  const page = deps.page ?? placeholderPage;
+  const page = deps.page ?? webChatPage;
   const html = page.render({ assistantName: deps.assistantName ?? deps.modelId, modelId: deps.modelId });
-  app.get('/', { config: { public: true } }, async (_request, reply) => reply.type(page.contentType).send(html));
+  app.get('/', { config: { public: true } }, async (_request, reply) => reply.type(page.contentType).headers({ ...page.headers }).send(html));
   app.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
 
   void app.register(openAiRoutes, { ctx });

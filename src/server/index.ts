@@ -2,5 +2,5 @@
 export { buildApp, type AppDeps } from './app.js';
 export { DEFAULT_LIMITS, DEFAULT_USER, type ServerLimits, type ServedAssistant } from './context.js';
 export { ApiError, type OpenAiErrorBody, type ApiErrorType } from './errors.js';
-export { placeholderPage, type ChatPage, type ChatPageInfo } from './chat-page.js';
+export { CHAT_PAGE_CSP, placeholderPage, webChatPage, type ChatPage, type ChatPageInfo } from './chat-page.js';
 export { approximateTokens } from './tokens.js';

@@ -194,6 +194,10 @@ export function createMemoryStore(): Store {
       check();
       return (events.get(conversation) ?? []).map((e) => ({ ...e, at: new Date(e.at), data: structuredClone(e.data) }));
     },
+    lastEventSeq(conversation) {
+      check();
+      return events.get(conversation)?.at(-1)?.seq ?? 0;
+    },
     claimDue(now, user) {
       check();
       const t = valid(now, 'now').getTime();

@@ -342,6 +342,10 @@ class SqliteStore implements Store {
     );
   }
 
+  lastEventSeq(conversation: string): number {
+    return this.guard((s) => s.lastSeq.get(conversation)?.seq ?? 0);
+  }
+
   claimDue(now: Date, user?: string): DueNotice[] {
     const t = ms(now, 'now');
     const rows = this.write((s) => ({

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.js';
-import { createMemoryStore, openSqliteStore, SCHEMA_VERSION, type Store } from './index.js';
+import { createMemoryStore, createPostgresStore, openSqliteStore, SCHEMA_VERSION, type Store } from './index.js';
+import { findPgBin, freshSchema, PG_MISSING_MESSAGE, startPgServer, type PgServer } from './__fixtures__/pg-server.js';
 
 const NOW = new Date('2026-11-25T10:00:00Z');
 const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
@@ -32,12 +33,39 @@ function thrown(fn: () => unknown): unknown {
   throw new Error('expected an error');
 }
 
-const implementations: { name: string; open: () => Store }[] = [
+interface Implementation {
+  name: string;
+  open: () => Store;
+  setup?: () => Promise<void>;
+  teardown?: () => void;
+}
+const implementations: Implementation[] = [
   { name: 'memory', open: () => createMemoryStore() },
   { name: 'sqlite', open: () => openSqliteStore(join(tempDir(), 'duet.db')) },
 ];
+// PostgreSQL: a throwaway server for this file; each store gets a fresh schema, so it starts empty.
+const pgBin = findPgBin();
+if (pgBin) {
+  let server: PgServer | undefined;
+  implementations.push({
+    name: 'postgres',
+    open: () => createPostgresStore(server!.url, { schema: freshSchema() }),
+    setup: async () => {
+      server = await startPgServer(pgBin);
+    },
+    teardown: () => server?.stop(),
+  });
+} else {
+  describe('postgres store', () => {
+    it.skip(PG_MISSING_MESSAGE, () => undefined);
+  });
+}
 
-describe.each(implementations)('$name store', ({ open }) => {
+describe.each(implementations)('$name store', ({ open, setup, teardown }) => {
+  beforeAll(async () => {
+    await setup?.();
+  });
+  afterAll(() => teardown?.());
   let store: Store;
   beforeEach(() => {
     store = open();
@@ -217,6 +245,14 @@ describe.each(implementations)('$name store', ({ open }) => {
       expect(loaded[0].at).toEqual(NOW);
       expect(store.loadEvents('c2')).toHaveLength(1);
       expect(store.loadEvents('nobody')).toEqual([]);
+    });
+
+    it('tells the sequence number of the last event, 0 for none', () => {
+      expect(store.lastEventSeq?.('c1')).toBe(0);
+      store.appendEvents('c1', [{ type: 'user' }, { type: 'bot' }], NOW);
+      store.appendEvents('c2', [{ type: 'user' }], NOW);
+      expect(store.lastEventSeq?.('c1')).toBe(2);
+      expect(store.lastEventSeq?.('c2')).toBe(1);
     });
 
     it('stores events as JSON: a later change to the caller object does not leak in', () => {

@@ -1,8 +1,9 @@
 /**
  * The persistence interface of the runtime. One `Store` holds every user's data; skills only
  * ever see a `UserStore`, which is bound to one user id, so a skill cannot reach another user's
- * reminders, lists or timers. Implementations: SQLite (default, `sqlite-store.ts`) and an
- * in-memory one for unit tests (`memory-store.ts`). Every write is committed before the call
+ * reminders, lists or timers. Implementations: SQLite (default, `sqlite-store.ts`), PostgreSQL
+ * (`postgres-store.ts`, for several server processes on one state) and an in-memory one for unit
+ * tests (`memory-store.ts`). Every write is committed before the call
  * returns: once a reply says "done", the data survives a crash.
  */
 
@@ -87,6 +88,13 @@ export interface Store {
   appendEvents(conversation: string, events: unknown[], at: Date): StoredEvent[];
   /** All events of a conversation in order. */
   loadEvents(conversation: string): StoredEvent[];
+  /**
+   * The sequence number of the conversation's last event (0 when none). A process that caches a
+   * conversation's state in memory (the `Assistant` does) can compare it with the last event it
+   * saw to notice that another process sharing the store appended since, and reload. Optional so
+   * that stores written elsewhere keep compiling; all of Duet's stores implement it.
+   */
+  lastEventSeq?(conversation: string): number;
   /**
    * Claims every reminder and timer due at `now` and not yet delivered, marking them delivered in
    * the same transaction, so each is handed out exactly once even with several claimers.
