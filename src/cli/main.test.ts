@@ -1,32 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from './main.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './__fixtures__/capture-cli.js';
 
-/** Run the CLI in-process and capture what it writes. */
-async function runCli(...args: string[]): Promise<{ stderr: string; stdout: string; exitCode: number }> {
-  let stderr = '';
-  let stdout = '';
-  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'duet', ...args]);
-  } finally {
-    errSpy.mockRestore();
-    outSpy.mockRestore();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { stderr, stdout, exitCode };
-}
 
 describe('duet CLI errors', () => {
   let dir: string;
