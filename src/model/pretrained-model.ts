@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelInputError, ModelLoadError } from '../errors.js';
-import { CLS_ID, MASK_ID, PAD_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { createRng } from '../util/random.js';
 import { initTensorBackend } from './backend.js';
 import { Backbone, KvCache } from './backbone.js';
@@ -15,7 +15,7 @@ import { readModelFolder, TOKENIZER_FILE, type PretrainedInfo, type SpecialToken
 import { ParameterStore } from './params.js';
 import { PRETRAINED_PREFIX, PretrainedHeads } from './pretrained-heads.js';
 import type { NamedTensor } from './safetensors.js';
-import { checkSegmentIds, checkTokenIds, pickToken } from './sequence-input.js';
+import { checkSegmentIds, checkTokenIds, encodeFramed, pickToken, specialTokensOf } from './sequence-input.js';
 
 /** What `duet inspect` prints: the backbone's output and the pretrained heads' outputs. */
 export interface InspectOutput {
@@ -51,7 +51,7 @@ export class PretrainedModel {
 
   /** Framing and padding tokens: the imported tokenizer's, or Duet's own. */
   get specialTokens(): SpecialTokenIds {
-    return this.metadata.specialTokens ?? { start: CLS_ID, pad: PAD_ID, mask: MASK_ID };
+    return specialTokensOf(this.metadata.specialTokens);
   }
 
   /** Whether training added hashed word features to the token embeddings (ids alone cannot supply them). */
@@ -60,10 +60,8 @@ export class PretrainedModel {
   }
 
   /** Token ids of a text framed as the model reads an utterance ([CLS] … [SEP] for BERT). */
-  async encodeText(text: string): Promise<number[]> {
-    const { ids } = await this.tokenizer.encode(text);
-    const { start, end } = this.specialTokens;
-    return [start, ...ids, ...(end === undefined ? [] : [end])];
+  encodeText(text: string): Promise<number[]> {
+    return encodeFramed(this.tokenizer, this.specialTokens, text);
   }
 
   /** Run the backbone and the pretrained heads on one sequence of token ids. */

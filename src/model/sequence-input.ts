@@ -1,6 +1,19 @@
 /** Checks on the token and segment ids a backbone is given, and next-token picking: shared by the tfjs and ONNX engines (no tensor library here). */
 import { ModelInputError } from '../errors.js';
+import { CLS_ID, MASK_ID, PAD_ID, type WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { backboneVariant, type BackboneConfig } from './config.js';
+import type { SpecialTokenIds } from './model-folder.js';
+
+/** Framing and padding tokens: the imported tokenizer's, or Duet's own. */
+export function specialTokensOf(stored: SpecialTokenIds | undefined): SpecialTokenIds {
+  return stored ?? { start: CLS_ID, pad: PAD_ID, mask: MASK_ID };
+}
+
+/** Token ids of a text framed as the model reads an utterance ([CLS] … [SEP] for BERT). */
+export async function encodeFramed(tokenizer: WordPieceTokenizer, special: SpecialTokenIds, text: string): Promise<number[]> {
+  const { ids } = await tokenizer.encode(text);
+  return [special.start, ...ids, ...(special.end === undefined ? [] : [special.end])];
+}
 
 /** Generation settings shared by the engines. */
 export interface PickOptions {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { itemWord as word } from './__fixtures__/crash-words.js';
 
 const KILLS = Number(process.env.DUET_CRASH_KILLS ?? 3);
 const SEED = Number(process.env.DUET_CRASH_SEED ?? 20261126);
@@ -34,15 +35,6 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** The writer's item names (as in the fixture): letters only, so no number is read as a time. */
-function word(n: number): string {
-  let out = '';
-  do {
-    out = String.fromCharCode(97 + (n % 26)) + out;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return `zq${out}`;
-}
 
 interface Life {
   tried: number[];

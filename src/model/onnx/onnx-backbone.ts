@@ -7,13 +7,13 @@
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { EngineUnavailableError, ModelInputError } from '../../errors.js';
-import { CLS_ID, MASK_ID, PAD_ID, WordPieceTokenizer } from '../../tokenizer/wordpiece.js';
+import { WordPieceTokenizer } from '../../tokenizer/wordpiece.js';
 import { createRng } from '../../util/random.js';
 import { backboneVariant, resolveBackboneConfig, type BackboneConfig } from '../config.js';
 import { readModelFolder, TOKENIZER_FILE, type SpecialTokenIds, type StoredMetadata } from '../model-folder.js';
 import type { PretrainedHeadsConfig } from '../pretrained-heads.js';
 import type { NamedTensor } from '../safetensors.js';
-import { checkSegmentIds, checkTokenIds, pickToken, type PickOptions } from '../sequence-input.js';
+import { checkSegmentIds, checkTokenIds, encodeFramed, pickToken, specialTokensOf, type PickOptions } from '../sequence-input.js';
 import { exportBackboneGraph, ONNX_NAMES, type BackboneGraphOptions } from './export-backbone.js';
 
 export type OrtModule = typeof Ort;
@@ -94,7 +94,7 @@ export class OnnxBackbone {
 
   /** Framing and padding tokens: the imported tokenizer's, or Duet's own. */
   get specialTokens(): SpecialTokenIds {
-    return this.metadata.specialTokens ?? { start: CLS_ID, pad: PAD_ID, mask: MASK_ID };
+    return specialTokensOf(this.metadata.specialTokens);
   }
 
   /** Whether training added hashed word features to the token embeddings (ids alone cannot supply them). */
@@ -103,10 +103,8 @@ export class OnnxBackbone {
   }
 
   /** Token ids of a text framed as the model reads an utterance ([CLS] … [SEP] for BERT). */
-  async encodeText(text: string): Promise<number[]> {
-    const { ids } = await this.tokenizer.encode(text);
-    const { start, end } = this.specialTokens;
-    return [start, ...ids, ...(end === undefined ? [] : [end])];
+  encodeText(text: string): Promise<number[]> {
+    return encodeFramed(this.tokenizer, this.specialTokens, text);
   }
 
   /** The graph `runBackbone` uses: hidden states, and the pooled output when there is a pooler. */

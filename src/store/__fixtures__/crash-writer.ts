@@ -9,16 +9,8 @@ import { demoModelPath, loadAssistantModel } from '../../cli/chat-command.js';
 import { Assistant } from '../../dialogue/assistant.js';
 import { builtinSkills } from '../../skills/index.js';
 import { openSqliteStore } from '../sqlite-store.js';
+import { itemWord as word } from './crash-words.js';
 
-/** A number as letters (a, b, …, z, ba, …): digits would be read as times or quantities. */
-function word(n: number): string {
-  let out = '';
-  do {
-    out = String.fromCharCode(97 + (n % 26)) + out;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return `zq${out}`;
-}
 
 const [storePath, user, first] = process.argv.slice(2);
 const { model, definition } = await loadAssistantModel(demoModelPath());
