@@ -14,6 +14,7 @@ import { Assistant, type TurnResult } from '../dialogue/assistant.js';
 import { ConfigError } from '../errors.js';
 import { MODEL_FORMAT_VERSION } from '../model/config.js';
 import { loadModel, type DuetModel } from '../model/duet-model.js';
+import { WorkerUnderstander } from '../model/worker-understander.js';
 import { builtinSkills } from '../skills/index.js';
 import { isPostgresUrl, openStore } from '../store/open-store.js';
 import type { DueNotice, Store } from '../store/types.js';
@@ -66,21 +67,21 @@ export async function loadAssistantModel(dir: string): Promise<{ model: DuetMode
   return { model, definition };
 }
 
-async function trainOrLoad(options: ChatOptions, log: (line: string) => void): Promise<{ model: DuetModel; definition: AssistantDefinition }> {
-  if (options.model) return loadAssistantModel(options.model);
+/** The model to serve and the folder it lives in (loaded, or trained once into the cache). */
+async function trainOrLoad(options: ChatOptions, log: (line: string) => void): Promise<{ model: DuetModel; definition: AssistantDefinition; dir: string }> {
+  const load = async (dir: string) => ({ ...(await loadAssistantModel(dir)), dir });
+  if (options.model) return load(resolve(options.model));
   const definitionPath = resolve(options.definition ?? demoDefinitionPath());
   if (!existsSync(definitionPath)) throw new ConfigError(`No assistant definition at ${definitionPath}.`);
-  if (!options.retrain && !options.definition && existsSync(join(demoModelPath(), 'config.json'))) {
-    return loadAssistantModel(demoModelPath());
-  }
+  if (!options.retrain && !options.definition && existsSync(join(demoModelPath(), 'config.json'))) return load(demoModelPath());
   const dir = cachedModelDir(definitionPath);
   if (!options.retrain && existsSync(join(dir, 'config.json'))) {
     log(`Loading ${dir}`);
-    return loadAssistantModel(dir);
+    return load(dir);
   }
   log(`Training the assistant in ${definitionPath} (first run only; saved to ${dir})`);
   const { model, data } = await trainToFolder(definitionPath, { out: dir, seed: 42, quiet: options.jsonl });
-  return { model, definition: data.definition as AssistantDefinition };
+  return { model, definition: data.definition as AssistantDefinition, dir };
 }
 
 /** `--now`: an ISO-8601 instant (with an offset, or read in `timeZone`). */
@@ -105,12 +106,17 @@ export function defaultStorePath(): string {
 export interface Runtime {
   assistant: Assistant;
   store: Store;
-  model: DuetModel;
-  close(): void;
+  /** Closes the store and releases the model (and its thread). */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions extends ChatOptions {
+  /** Run the model on its own thread (`duet serve`): see src/model/worker-understander.ts. */
+  modelThread?: boolean;
 }
 
 /** Model + definition + built-in skills + store → a ready assistant. */
-export async function openRuntime(options: ChatOptions, log: (line: string) => void): Promise<Runtime> {
+export async function openRuntime(options: RuntimeOptions, log: (line: string) => void): Promise<Runtime> {
   const timeZone = resolveTimeZone(options.tz);
   const fixedNow = options.now ? parseNow(options.now, timeZone) : undefined;
   const storeSpec = options.store ?? defaultStorePath();
@@ -123,9 +129,21 @@ export async function openRuntime(options: ChatOptions, log: (line: string) => v
     throw error;
   }
   const { model, definition } = loaded;
+  let thread: WorkerUnderstander | undefined;
+  if (options.modelThread) {
+    try {
+      thread = await WorkerUnderstander.start(loaded.dir);
+    } catch (error) {
+      store.close();
+      model.dispose();
+      throw error;
+    }
+    // The thread holds its own copy; this one is not needed any more.
+    model.dispose();
+  }
   const clock = { now: fixedNow };
   const assistant = new Assistant({
-    understander: model,
+    understander: thread ?? model,
     definition,
     skills: builtinSkills,
     store,
@@ -139,10 +157,10 @@ export async function openRuntime(options: ChatOptions, log: (line: string) => v
   return {
     assistant,
     store,
-    model,
-    close() {
+    async close() {
       store.close();
-      model.dispose();
+      if (thread) await thread.close();
+      else model.dispose();
     },
   };
 }
@@ -198,7 +216,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
   } finally {
     clearInterval(ticker);
     rl.close();
-    runtime.close();
+    await runtime.close();
   }
 }
 
@@ -236,6 +254,6 @@ async function runJsonl(options: ChatOptions, log: (line: string) => void): Prom
     }
   } finally {
     rl.close();
-    runtime.close();
+    await runtime.close();
   }
 }

@@ -189,6 +189,7 @@ export function buildProgram(): Command {
     .option('--max-message-chars <n>', 'longest user message accepted', integer, 4000)
     .option('--body-limit <bytes>', 'largest request body accepted', integer, 1024 * 1024)
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .option('--no-model-thread', 'run the model on the server\'s own thread instead of a second one (slower under load; for debugging)')
     .action(async (opts) => {
       const { startServer } = await import('./serve-command.js');
       await startServer({ ...opts, handleSignals: true });
@@ -305,10 +306,11 @@ export function buildProgram(): Command {
     .option('--clients <n>', 'concurrent conversations', integer, 50)
     .option('--seconds <s>', 'how long to send requests', number, 20)
     .option('--model <dir>', 'model folder (default: the bundled demo)')
+    .option('--no-model-thread', 'serve with the model on the server\'s own thread (as `duet serve --no-model-thread`), for comparison')
     .option('--json <file>', 'write the results as JSON')
     .action(async (opts) => {
       const { benchServe } = await import('../bench/serve-bench.js');
-      const output = { machine: machineDescription(), date: new Date().toISOString(), ...(await benchServe({ clients: opts.clients, seconds: opts.seconds, model: opts.model })) };
+      const output = { machine: machineDescription(), date: new Date().toISOString(), ...(await benchServe({ clients: opts.clients, seconds: opts.seconds, model: opts.model, modelThread: opts.modelThread })) };
       if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
       if (output.errors > 0 || output.store.lost > 0 || output.store.duplicated > 0 || output.store.outOfOrder > 0) process.exitCode = 1;

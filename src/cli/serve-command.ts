@@ -21,6 +21,8 @@ export interface ServeOptions {
   maxMessageChars?: number;
   bodyLimit?: number;
   logLevel?: string;
+  /** Run the model on its own thread (default true; see src/model/worker-understander.ts). */
+  modelThread?: boolean;
   /** Stop on SIGTERM / SIGINT (the command line); tests stop the server themselves. */
   handleSignals?: boolean;
 }
@@ -59,7 +61,7 @@ export async function startServer(options: ServeOptions, log: (line: string) => 
   }
   let runtime;
   try {
-    runtime = await openRuntime({ model: options.model, definition: options.definition, store: storePath, tz: options.tz }, log);
+    runtime = await openRuntime({ model: options.model, definition: options.definition, store: storePath, tz: options.tz, modelThread: options.modelThread ?? true }, log);
   } catch (error) {
     keys.close();
     throw error;
@@ -85,7 +87,7 @@ export async function startServer(options: ServeOptions, log: (line: string) => 
     url = await app.listen({ port: options.port ?? 8080, host });
   } catch (error) {
     await app.close();
-    open.close();
+    await open.close();
     throw error;
   }
   if (authenticated) app.log.info({ url, model: name }, 'serving with API keys');
@@ -93,9 +95,7 @@ export async function startServer(options: ServeOptions, log: (line: string) => 
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
-    (stopping ??= app.shutdown().finally(() => {
-      open.model.dispose();
-    }));
+    (stopping ??= app.shutdown().finally(() => open.close()));
   if (options.handleSignals) {
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {

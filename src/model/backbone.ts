@@ -15,8 +15,8 @@ import type { ParameterStore } from './params.js';
 export interface BackboneInputs {
   /** Token ids [B, T]. */
   ids: tf.Tensor2D;
-  /** Segment ids [B, T]. */
-  segments: tf.Tensor2D;
+  /** Segment ids [B, T]; absent: every token is in segment 0. */
+  segments?: tf.Tensor2D;
   /** 1 for real tokens, 0 for padding [B, T]. */
   padMask: tf.Tensor2D;
   /** Extra per-token embeddings to add (e.g. sparse features) [B, T, C]. */
@@ -106,7 +106,11 @@ export class Backbone {
 
     let x = embed(tokenTable, inputs.ids) // [B, T, C]
       .add(positionTable.slice([past, 0], [T, c.dModel]).expandDims(0));
-    if (segmentTable) x = x.add(embed(segmentTable, inputs.segments));
+    if (segmentTable) {
+      // All in segment 0 (every NLU input): add that row to every token. Same sum as the lookup,
+      // which wasm's Gather makes one of the slowest steps of a forward pass.
+      x = x.add(inputs.segments ? embed(segmentTable, inputs.segments) : segmentTable.slice([0, 0], [1, c.dModel]));
+    }
     if (inputs.extraEmbeddings) x = x.add(inputs.extraEmbeddings);
     if (variant.embeddingNorm) x = layerNorm(this.p, 'embeddings.norm', x, variant.layerNormEps);
     x = dropout(x, c.dropout, run.training, run.seed);
@@ -145,10 +149,20 @@ export class Backbone {
     const [B, T, C] = x.shape;
     const H = c.nHeads;
     const D = C / H;
-    const qkv = linear(this.p, `${name}.qkv`, x, 3 * C); // [B, T, 3C]
-    // A 4-D transpose: wasm's 5-D transpose is ~100x slower.
-    const heads = qkv.reshape([B, T, 3 * H, D]).transpose([0, 2, 1, 3]); // [B, 3H, T, D]
-    const [q, kNew, vNew] = tf.split(heads, 3, 1).map((t) => t.reshape([B * H, T, D]) as tf.Tensor3D);
+    // One [C, 3C] projection, multiplied a third at a time: three [B, T, C] products need no split
+    // of a 4-D tensor afterwards, which wasm does slowly (in JavaScript).
+    const w = this.p.get(`${name}.qkv.weight`, [C, 3 * C], { kind: 'normal', std: INIT_STD });
+    const b = this.p.get(`${name}.qkv.bias`, [3 * C], { kind: 'zeros' });
+    const flat = x.reshape([B * T, C]);
+    const [q, kNew, vNew] = [0, 1, 2].map(
+      (part) =>
+        tf
+          .matMul(flat, w.slice([0, part * C], [C, C]))
+          .add(b.slice([part * C], [C]))
+          .reshape([B, T, H, D])
+          .transpose([0, 2, 1, 3]) // [B, H, T, D]
+          .reshape([B * H, T, D]) as tf.Tensor3D,
+    );
     const [k, v] = cache ? cache.append(layer, kNew, vNew) : [kNew, vNew]; // [B*H, Tk, D]
     const Tk = k.shape[1];
     const kT = k.transpose([0, 2, 1]); // [B*H, D, Tk]

@@ -28,10 +28,16 @@ export function layerNorm(p: ParameterStore, name: string, x: tf.Tensor, eps = 1
   return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
 }
 
-/** GELU, tanh approximation (as in BERT and GPT-2 implementations); x·x·x because wasm's Pow is slow. */
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU, tanh approximation (as in BERT and GPT-2 implementations): ½x(1 + tanh(u)) with
+ * u = √(2/π)(x + 0.044715x³), computed as the equal x·σ(2u), since wasm's Tanh is about 8x
+ * slower than its Sigmoid (the two forms differ by float rounding, ~2e-7).
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-  return x.mul(0.5).mul(tf.tanh(inner).add(1));
+  const twiceU = x.mul(x).mul(2 * GELU_C * 0.044715).add(2 * GELU_C).mul(x);
+  return x.mul(tf.sigmoid(twiceU));
 }
 
 /** GELU, exact form x·Φ(x) = ½x(1 + erf(x/√2)), as BERT's "gelu" computes it. */

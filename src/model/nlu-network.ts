@@ -14,7 +14,8 @@ import { SparseEmbeddingBag } from './sparse-embedding.js';
 /** Tensors for one padded batch. */
 export interface NluBatch {
   ids: tf.Tensor2D; // [B, T]
-  segments: tf.Tensor2D; // [B, T]
+  /** Segment ids [B, T]; absent: all 0 (see BackboneInputs). */
+  segments?: tf.Tensor2D;
   padMask: tf.Tensor2D; // [B, T]
   tokenSparse?: tf.Tensor3D; // [B, T, C]
   sentenceSparse: tf.Tensor2D; // [B, Ds]
@@ -92,7 +93,6 @@ export class NluNetwork {
     const sentenceSparse = tf.tensor2d(this.sentenceBag.forward(items.map((u) => u.sentence)), [B, this.sentenceBag.dim]);
     return {
       ids: tf.tensor2d(ids, [B, T], 'int32'),
-      segments: tf.zeros([B, T], 'int32') as tf.Tensor2D,
       padMask: tf.tensor2d(mask, [B, T]),
       tokenSparse,
       sentenceSparse,
@@ -119,7 +119,7 @@ export class NluNetwork {
       });
       const hidden = tf.tidy(() =>
         this.backbone.encode(
-          { ids: tf.tensor2d(ids, [chunk.length, T], 'int32'), segments: tf.zeros([chunk.length, T], 'int32') as tf.Tensor2D, padMask: tf.tensor2d(mask, [chunk.length, T]) },
+          { ids: tf.tensor2d(ids, [chunk.length, T], 'int32'), padMask: tf.tensor2d(mask, [chunk.length, T]) },
           { training: false, seed: () => 0 },
         ),
       ); // [b, T, C]

@@ -386,7 +386,7 @@ function trainStep(
     network.tokenBag.backward(rows, tokenGrad, adam);
   }
   const loss = value.dataSync()[0];
-  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments, batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.hidden ?? []]);
+  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments ?? [], batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.hidden ?? []]);
   return loss;
 }
 

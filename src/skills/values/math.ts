@@ -191,13 +191,16 @@ function evaluate(node: MathNode): number {
   throw new Refusal('Unknown expression.');
 }
 
+// Made once: building a number format per call (what toLocaleString does) costs more than the rest of a turn's formatting.
+const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 10 });
+
 /** A readable number: up to 10 significant digits, thousands separators, exponent when huge or tiny. */
 export function formatNumber(value: number): string {
   const rounded = Number(value.toPrecision(10));
   if (rounded === 0) return '0';
   const abs = Math.abs(rounded);
   if (abs >= 1e15 || abs < 1e-6) return rounded.toExponential().replace(/\.?0+e/, 'e');
-  return rounded.toLocaleString('en-US', { maximumFractionDigits: 10 });
+  return NUMBER_FORMAT.format(rounded);
 }
 
 /** Evaluates arithmetic said in words or symbols ("15% of 80" → 12); never runs anything else. */

@@ -215,13 +215,16 @@ export function parseQuantity(text: string): Parsed<Quantity> {
   return { ok: true, value: { value, unit: def.unit } };
 }
 
+// Made once: building a number format per call (what toLocaleString does) costs more than the rest of a turn's formatting.
+const AMOUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 12 });
+
 /** "8.05", "1,000", "0.0254", "22.22": two decimals, or three significant digits below 1. */
 export function formatAmount(value: number): string {
   if (value === 0) return '0';
   const abs = Math.abs(value);
   if (abs >= 1e15 || abs < 1e-9) return Number(value.toPrecision(4)).toExponential().replace(/\.?0+e/, 'e');
   const rounded = abs >= 1 ? Math.round(value * 100) / 100 : Number(value.toPrecision(3));
-  return rounded.toLocaleString('en-US', { maximumFractionDigits: 12 });
+  return AMOUNT_FORMAT.format(rounded);
 }
 
 const ARTICLE: Record<UnitCategory, string> = {
