@@ -113,6 +113,8 @@ export interface Runtime {
 export interface RuntimeOptions extends ChatOptions {
   /** Run the model on its own thread (`duet serve`): see src/model/worker-understander.ts. */
   modelThread?: boolean;
+  /** Commit a SQLite store's writes in groups (`duet serve`, which waits for `store.durable()` before replying). */
+  groupCommit?: boolean;
 }
 
 /** Model + definition + built-in skills + store → a ready assistant. */
@@ -120,7 +122,7 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
   const timeZone = resolveTimeZone(options.tz);
   const fixedNow = options.now ? parseNow(options.now, timeZone) : undefined;
   const storeSpec = options.store ?? defaultStorePath();
-  const store = openStore(storeSpec);
+  const store = openStore(storeSpec, { groupCommit: options.groupCommit });
   let loaded;
   try {
     loaded = await trainOrLoad(options, log);

@@ -61,7 +61,7 @@ export async function startServer(options: ServeOptions, log: (line: string) => 
   }
   let runtime;
   try {
-    runtime = await openRuntime({ model: options.model, definition: options.definition, store: storePath, tz: options.tz, modelThread: options.modelThread ?? true }, log);
+    runtime = await openRuntime({ model: options.model, definition: options.definition, store: storePath, tz: options.tz, modelThread: options.modelThread ?? true, groupCommit: true }, log);
   } catch (error) {
     keys.close();
     throw error;

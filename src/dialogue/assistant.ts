@@ -151,6 +151,11 @@ export class Assistant {
     return state;
   }
 
+  /** Drops every cached conversation state: the next turn of each replays it from the store. */
+  forgetConversations(): void {
+    this.states.clear();
+  }
+
   /** Reminders and timers that are due, each handed out once (see `Store.claimDue`). */
   claimDue(user?: string): DueNotice[] {
     return this.store.claimDue(this.now(), user);

@@ -77,11 +77,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     now,
     feeds,
     runTurn(user, text, signal) {
-      return turns.run(user, (): Promise<TurnResult> => {
+      return turns.run(user, async (): Promise<TurnResult> => {
         if (signal?.aborted) throw new ApiError(499, 'invalid_request_error', 'client_closed', 'The client closed the request.');
-        return deps.assistant.handle({ user, text });
+        const result = await deps.assistant.handle({ user, text });
+        try {
+          await ctx.durable();
+        } catch (error) {
+          // The commit failed and rolled back this turn (and those grouped with it): states the
+          // assistant cached after them would now be ahead of the store.
+          deps.assistant.forgetConversations?.();
+          throw error;
+        }
+        return result;
       });
     },
+    durable: () => deps.store.durable?.() ?? Promise.resolve(),
   };
 
   app.decorateRequest('caller', null as never);

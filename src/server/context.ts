@@ -7,7 +7,7 @@ import type { RateLimitOptions } from './rate-limit.js';
 import type { SseStream } from './sse.js';
 
 /** The assistant as the server uses it: an `Assistant`, or a wrapper around one in tests. */
-export type ServedAssistant = Pick<Assistant, 'handle' | 'claimDue'>;
+export type ServedAssistant = Pick<Assistant, 'handle' | 'claimDue'> & Partial<Pick<Assistant, 'forgetConversations'>>;
 
 /** Sizes and timings of the server. */
 export interface ServerLimits {
@@ -62,8 +62,13 @@ export interface ServerContext {
   now: () => Date;
   /** Open events feeds: ended when the server shuts down. */
   feeds: Set<SseStream>;
-  /** Runs one turn of `user`'s conversation after the turns queued before it; skipped if `signal` aborted meanwhile. */
+  /**
+   * Runs one turn of `user`'s conversation after the turns queued before it; skipped if `signal`
+   * aborted meanwhile. Resolves once the turn's writes are committed (`durable`).
+   */
   runTurn(user: string, text: string, signal?: AbortSignal): Promise<TurnResult>;
+  /** Resolves once every store write so far is committed (see `Store.durable`): wait for it before acknowledging one. */
+  durable(): Promise<void>;
 }
 
 /**

@@ -36,13 +36,15 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     const sse = new SseStream(reply);
     ctx.feeds.add(sse);
     sse.send({ user }, { event: 'ready' });
-    const deliver = () => {
+    const deliver = async () => {
       if (!sse.open) return;
       let notices: DueNotice[];
       try {
         notices = ctx.assistant.claimDue(user);
+        // Sent only once the claim is committed: a crash before then leaves them to be claimed again.
+        await ctx.durable();
       } catch (err) {
-        // A locked or closing store: the notices stay unclaimed and the next poll tries again.
+        // A locked or closing store, or a failed commit: the notices stay unclaimed and the next poll tries again.
         request.log.warn({ err }, 'could not claim due notices');
         return;
       }
@@ -51,14 +53,14 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
         sse.send(noticePayload(notice), { event: notice.kind, id: `${notice.kind}-${id}` });
       }
     };
-    const poll = setInterval(deliver, ctx.limits.eventsPollMs);
+    const poll = setInterval(() => void deliver(), ctx.limits.eventsPollMs);
     const heartbeat = setInterval(() => sse.comment('keep-alive'), ctx.limits.heartbeatMs);
     sse.onClose(() => {
       clearInterval(poll);
       clearInterval(heartbeat);
       ctx.feeds.delete(sse);
     });
-    deliver();
+    void deliver();
     return reply;
   });
 };

@@ -21,7 +21,9 @@ export const rasaRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app
     checkMessageLength(body.message, 'message', ctx.limits);
     const result = await ctx.runTurn(user, body.message);
     const recipient_id = body.sender ?? user;
-    const texts = [result.reply, ...ctx.assistant.claimDue(user).map(noticeText)].filter((text) => text !== '');
+    const notices = ctx.assistant.claimDue(user);
+    await ctx.durable();
+    const texts = [result.reply, ...notices.map(noticeText)].filter((text) => text !== '');
     return texts.map((text) => ({ recipient_id, text }));
   });
 };

@@ -12,8 +12,8 @@ export function isPostgresUrl(spec: string): boolean {
 }
 
 /** The store at `spec`: PostgreSQL for a postgres:// URL, SQLite for anything else. */
-export function openStore(spec: string): Store {
-  return isPostgresUrl(spec) ? createPostgresStore(spec) : openSqliteStore(spec);
+export function openStore(spec: string, options: { groupCommit?: boolean } = {}): Store {
+  return isPostgresUrl(spec) ? createPostgresStore(spec) : openSqliteStore(spec, { groupCommit: options.groupCommit });
 }
 
 /** The API keys kept with the store at `spec` (same database). */

@@ -14,6 +14,13 @@ import type { DueNotice, ListItem, Reminder, Store, StoredEvent, Timer, UserStor
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before failing with STORE_LOCKED (default 5000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * Group commit (for servers): writes made during one turn of the event loop share one
+   * transaction, committed (one fsync) at the next; each write is still atomic on its own (a
+   * savepoint). Callers must await `durable()` before acknowledging a write. Default off: each
+   * write is committed before it returns.
+   */
+  groupCommit?: boolean;
 }
 
 /**
@@ -122,7 +129,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const db = openSqliteDatabase(path, options);
   try {
     // Preparing the statements reads the schema: a damaged file fails here, inside this guard.
-    return new SqliteStore(db, path);
+    return new SqliteStore(db, path, options.groupCommit ?? false);
   } catch (err) {
     db.close();
     throw toStoreError(err, path);
@@ -299,9 +306,13 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Database.Database,
     private readonly path: string,
+    private readonly groupCommit: boolean,
   ) {
     this.statements = prepareStatements(db);
   }
+
+  /** With group commit: the open transaction's outcome, settled by `commitGroup`. */
+  private group: { done: Promise<void>; resolve: () => void; reject: (error: Error) => void } | null = null;
 
   /** Runs `work`, turning SQLite failures (locked, corrupt, disk full) into StoreError. */
   guard<T>(work: (s: Statements) => T): T {
@@ -313,9 +324,55 @@ class SqliteStore implements Store {
     }
   }
 
-  /** A write transaction that takes the write lock up front (BEGIN IMMEDIATE), so it never fails half-way on a lock upgrade. */
+  /**
+   * A write transaction that takes the write lock up front (BEGIN IMMEDIATE), so it never fails
+   * half-way on a lock upgrade. With group commit it is a savepoint inside the group's transaction.
+   */
   write<T>(work: (s: Statements) => T): T {
-    return this.guard((s) => this.db.transaction(() => work(s)).immediate());
+    if (!this.groupCommit) return this.guard((s) => this.db.transaction(() => work(s)).immediate());
+    return this.guard((s) => {
+      if (!this.group) this.openGroup();
+      // Nested in the open transaction, better-sqlite3 runs this as a savepoint: a failing write
+      // rolls back alone and the others in the group stay.
+      return this.db.transaction(() => work(s))();
+    });
+  }
+
+  private openGroup(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Nobody may be waiting (a write no one acknowledges); a failure is still reported to those who are.
+    done.catch(() => undefined);
+    this.group = { done, resolve, reject };
+    // At the next turn of the loop: the writes of the turns resumed in this one join the group.
+    setImmediate(() => this.commitGroup());
+  }
+
+  private commitGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = null;
+    try {
+      this.db.exec('COMMIT');
+      group.resolve();
+    } catch (err) {
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // The connection is gone: SQLite rolls back what was not committed.
+      }
+      const error = toStoreError(err, this.path);
+      group.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  durable(): Promise<void> {
+    return this.group?.done ?? Promise.resolve();
   }
 
   forUser(user: string): UserStore {
@@ -362,6 +419,7 @@ class SqliteStore implements Store {
   }
 
   close(): void {
+    if (this.db.open) this.commitGroup();
     if (this.db.open) this.db.close();
   }
 }
@@ -375,7 +433,7 @@ class SqliteUserStore implements UserStore {
   addReminder(input: { text: string; due: Date; now: Date }): Reminder {
     const due = ms(input.due, 'due');
     const now = ms(input.now, 'now');
-    return this.store.guard((s) => reminderFromRow(s.addReminder.get(this.user, input.text, due, now)!));
+    return this.store.write((s) => reminderFromRow(s.addReminder.get(this.user, input.text, due, now)!));
   }
 
   listReminders(range: { from?: Date; to?: Date } = {}): Reminder[] {
@@ -385,11 +443,11 @@ class SqliteUserStore implements UserStore {
   }
 
   cancelReminder(id: number): boolean {
-    return this.store.guard((s) => s.cancelReminder.run(this.user, id).changes > 0);
+    return this.store.write((s) => s.cancelReminder.run(this.user, id).changes > 0);
   }
 
   cancelAllReminders(): number {
-    return this.store.guard((s) => s.cancelAllReminders.run(this.user).changes);
+    return this.store.write((s) => s.cancelAllReminders.run(this.user).changes);
   }
 
   addListItems(list: string, items: string[], now: Date): ListItem[] {
@@ -403,15 +461,15 @@ class SqliteUserStore implements UserStore {
   }
 
   checkOffItem(id: number): boolean {
-    return this.store.guard((s) => s.checkOffItem.run(this.user, id).changes > 0);
+    return this.store.write((s) => s.checkOffItem.run(this.user, id).changes > 0);
   }
 
   removeItem(id: number): boolean {
-    return this.store.guard((s) => s.removeItem.run(this.user, id).changes > 0);
+    return this.store.write((s) => s.removeItem.run(this.user, id).changes > 0);
   }
 
   clearList(list: string): number {
-    return this.store.guard((s) => s.clearList.run(this.user, normaliseListName(list)).changes);
+    return this.store.write((s) => s.clearList.run(this.user, normaliseListName(list)).changes);
   }
 
   lists(): { list: string; open: number; total: number }[] {
@@ -422,7 +480,7 @@ class SqliteUserStore implements UserStore {
     const now = ms(input.now, 'now');
     if (!Number.isFinite(input.durationMs)) throw new TypeError('durationMs must be a finite number');
     const duration = Math.round(input.durationMs);
-    return this.store.guard((s) => timerFromRow(s.addTimer.get(this.user, input.name, duration, now, now + duration)!));
+    return this.store.write((s) => timerFromRow(s.addTimer.get(this.user, input.name, duration, now, now + duration)!));
   }
 
   listTimers(): Timer[] {
@@ -430,6 +488,6 @@ class SqliteUserStore implements UserStore {
   }
 
   cancelTimer(id: number): boolean {
-    return this.store.guard((s) => s.cancelTimer.run(this.user, id).changes > 0);
+    return this.store.write((s) => s.cancelTimer.run(this.user, id).changes > 0);
   }
 }

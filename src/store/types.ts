@@ -100,5 +100,12 @@ export interface Store {
    * the same transaction, so each is handed out exactly once even with several claimers.
    */
   claimDue(now: Date, user?: string): DueNotice[];
+  /**
+   * Resolves once every write made so far is committed to disk; rejects (with a StoreError) if
+   * that commit failed and the writes since the last one were rolled back. Only a store that
+   * commits writes in groups (SQLite with `groupCommit`) has anything to wait for; a caller that
+   * acknowledges a write (a server replying) waits for this first.
+   */
+  durable?(): Promise<void>;
   close(): void;
 }
