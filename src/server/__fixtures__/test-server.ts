@@ -40,7 +40,13 @@ export interface TestServer {
  * server and the assistant (a delay, a failure); `deps` overrides the app's.
  */
 export async function startTestServer(
-  options: { wrap?: (assistant: Assistant) => ServedAssistant; deps?: Partial<AppDeps>; setup?: (keys: ApiKeyStore) => void } = {},
+  options: {
+    wrap?: (assistant: Assistant) => ServedAssistant;
+    /** Puts something between the server and the store (the assistant writes to the store itself). */
+    wrapStore?: (store: Store) => Store;
+    deps?: Partial<AppDeps>;
+    setup?: (keys: ApiKeyStore) => void;
+  } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'duet-server-'));
   const storePath = join(dir, 'duet.sqlite');
@@ -52,7 +58,7 @@ export async function startTestServer(
   const assistant = new Assistant({ understander: model, definition, skills: builtinSkills, store, timeZone: 'UTC', now: () => clock.now });
   const app = buildApp({
     assistant: options.wrap ? options.wrap(assistant) : assistant,
-    store,
+    store: options.wrapStore ? options.wrapStore(store) : store,
     keys,
     modelId: definition.name,
     now: () => clock.now,
