@@ -91,6 +91,31 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('pretrain')
+    .description('pretrain the shared backbone on public dialogue corpora (masked LM + next-token LM + response ranking); the folder works with train --base, generate and inspect')
+    .requiredOption('-o, --out <dir>', 'output folder (model, model card, loss log, resumable checkpoint)')
+    .option('--steps <n>', 'optimiser steps of the whole run (default 10000)', integer)
+    .option('--batch-size <n>', 'sequences per objective per step (default 16)', integer)
+    .option('--max-tokens <n>', 'sequence length and position limit (default 64)', integer)
+    .option('--layers <n>', 'transformer layers (default 4)', integer)
+    .option('--d-model <n>', 'hidden width (default 128)', integer)
+    .option('--heads <n>', 'attention heads (default 4)', integer)
+    .option('--ff <n>', 'feed-forward width (default 512)', integer)
+    .option('--lr <x>', 'peak learning rate, after warm-up, cosine decay to a tenth (default 5e-4)', number)
+    .option('--seed <n>', 'random seed: weights, data order, masking, dropout (default 42)', integer)
+    .option('--vocab-size <n>', 'largest WordPiece vocabulary to learn (default 8000)', integer)
+    .option('--max-minutes <x>', 'stop cleanly, with a checkpoint, after this many minutes', number)
+    .option('--checkpoint-every <n|Nm>', 'checkpoint every n steps, or every N minutes ("10m", the default)')
+    .option('--resume', 'continue the run whose checkpoint is in --out (same result as never stopping)')
+    .option('--max-pairs <n>', 'use at most this many (context, response) pairs (quick runs)', integer)
+    .option('--data-dir <dir>', 'corpus folder (default: the loader\'s)')
+    .option('--quiet', 'no progress bar')
+    .action(async (opts) => {
+      const { runPretrainCommand } = await import('./pretrain-command.js');
+      await runPretrainCommand(opts);
+    });
+
+  program
     .command('eval')
     .description('evaluate a model on a dataset split or a definition')
     .argument('<model-dir>', 'trained model folder')
@@ -314,6 +339,17 @@ export function buildProgram(): Command {
       if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
       if (output.errors > 0 || output.store.lost > 0 || output.store.duplicated > 0 || output.store.outOfOrder > 0) process.exitCode = 1;
+    });
+  bench
+    .command('chat')
+    .description('response selection on DailyDialog test and Topical-Chat test_freq: recall@1 of 100 and of 10, with BM25 and TF-IDF baselines')
+    .option('--datasets <list>', 'comma-separated: dailydialog, topical-chat', 'dailydialog,topical-chat')
+    .option('--examples <n>', 'contexts per dataset (a seeded sample)', integer, 1000)
+    .option('--seed <n>', 'seed of the sample and of the negatives', integer, 1)
+    .option('--json <file>', 'write the results as JSON')
+    .action(async (opts) => {
+      const { runChatBenchCommand } = await import('./chat-bench-command.js');
+      await runChatBenchCommand(opts, machineDescription());
     });
   return program;
 }

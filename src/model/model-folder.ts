@@ -16,7 +16,8 @@ export const TOKENIZER_FILE = 'tokenizer.json';
 
 /** Where the weights of an imported checkpoint came from and what it carries besides the backbone. */
 export interface PretrainedInfo {
-  family: 'bert' | 'gpt2';
+  /** bert, gpt2: imported (`duet import`); duet: pretrained here (`duet pretrain`). */
+  family: 'bert' | 'gpt2' | 'duet';
   /** The Hugging Face folder, its architecture and model_type. */
   source: { path: string; architecture: string; modelType: string };
   heads: PretrainedHeadsConfig;

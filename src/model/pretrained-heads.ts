@@ -27,6 +27,11 @@ export const PRETRAINED_PREFIX = 'pretrained.';
 export class PretrainedHeads {
   /** The token table transposed once: a matMul with transposeB is several times slower on wasm. */
   private projection?: tf.Tensor2D;
+  /**
+   * Reuse that transposed table across calls (inference). Training turns it off: the table
+   * changes every step, and the transpose must be recorded for the gradient to reach it.
+   */
+  cacheProjection = true;
 
   constructor(
     readonly backbone: BackboneConfig,
@@ -79,7 +84,9 @@ export class PretrainedHeads {
     const [B, T, C] = this.checkWidth(hidden);
     const V = this.backbone.vocabSize;
     let weight: tf.Tensor2D;
-    if (this.config.tiedEmbeddings) {
+    if (this.config.tiedEmbeddings && !this.cacheProjection) {
+      weight = tf.transpose(this.p.require('embeddings.token')) as tf.Tensor2D; // [C, V]
+    } else if (this.config.tiedEmbeddings) {
       this.projection ??= tf.keep(tf.transpose(this.p.require('embeddings.token'))) as tf.Tensor2D; // [C, V]
       weight = this.projection;
     } else {

@@ -10,7 +10,7 @@ import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { createRng } from '../util/random.js';
 import { initTensorBackend } from './backend.js';
 import { Backbone, KvCache } from './backbone.js';
-import { resolveBackboneConfig, type BackboneConfig } from './config.js';
+import { backboneVariant, resolveBackboneConfig, type BackboneConfig } from './config.js';
 import { readModelFolder, TOKENIZER_FILE, type PretrainedInfo, type SpecialTokenIds, type StoredMetadata } from './model-folder.js';
 import { ParameterStore } from './params.js';
 import { PRETRAINED_PREFIX, PretrainedHeads } from './pretrained-heads.js';
@@ -110,13 +110,14 @@ export class PretrainedModel {
   /** Continue `prompt` token by token with the language-model head, reusing keys and values (KV cache). */
   generateIds(prompt: number[], options: GenerateOptions): number[] {
     if (!this.heads?.config.causalLm) {
-      throw new ModelInputError(`${this.folder} has no language-model head: generation needs an imported GPT-2 (duet import <gpt2-folder>)`);
+      throw new ModelInputError(`${this.folder} has no language-model head: generation needs an imported GPT-2 (duet import <gpt2-folder>) or a pretrained Duet backbone (duet pretrain)`);
     }
     if (prompt.length === 0) throw new ModelInputError('generation needs at least one prompt token');
     this.checkIds(prompt);
     const heads = this.heads;
     const rng = createRng(options.seed ?? 0);
     const cache = new KvCache();
+    const causal = backboneVariant(this.config).causal;
     const out: number[] = [];
     try {
       let step = prompt;
@@ -129,6 +130,9 @@ export class PretrainedModel {
               ids: tf.tensor2d(input, [1, T], 'int32'),
               segments: tf.zeros([1, T], 'int32') as tf.Tensor2D,
               padMask: tf.ones([1, cache.length + T]) as tf.Tensor2D,
+              // A bidirectional backbone whose language-model head was trained under a causal mask
+              // (duet pretrain) reads the prompt the same way: no token sees the ones after it.
+              attentionMask: causal ? undefined : (tf.linalg.bandPart(tf.ones([T, cache.length + T]), -1, cache.length) as tf.Tensor2D),
               cache,
             },
             { training: false, seed: () => 0 },
