@@ -346,10 +346,20 @@ export function buildProgram(): Command {
     .option('--datasets <list>', 'comma-separated: dailydialog, topical-chat', 'dailydialog,topical-chat')
     .option('--examples <n>', 'contexts per dataset (a seeded sample)', integer, 1000)
     .option('--seed <n>', 'seed of the sample and of the negatives', integer, 1)
+    .option('--model <dir>', 'a `duet pretrain` folder: rank with its context and response vectors beside the baselines')
     .option('--json <file>', 'write the results as JSON')
     .action(async (opts) => {
       const { runChatBenchCommand } = await import('./chat-bench-command.js');
-      await runChatBenchCommand(opts, machineDescription());
+      const rankers = [];
+      if (opts.model) {
+        const { loadDuetRanker } = await import('../bench/duet-ranker.js');
+        rankers.push(await loadDuetRanker(opts.model));
+      }
+      try {
+        await runChatBenchCommand(opts, machineDescription(), rankers);
+      } finally {
+        for (const r of rankers) r.dispose();
+      }
     });
   return program;
 }

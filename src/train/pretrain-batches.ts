@@ -97,8 +97,8 @@ export async function prepareCorpus(
   return { stream, pairs, maxTokens, vocabSize: tokenizer.vocabSize };
 }
 
-/** [CLS] ids [SEP], keeping the head (or tail) of ids when they do not fit. */
-function frame(ids: Int32Array, maxTokens: number, keep: 'head' | 'tail'): Int32Array {
+/** [CLS] ids [SEP], keeping the head (or tail) of ids when they do not fit (a response: its head). */
+export function frame(ids: Int32Array, maxTokens: number, keep: 'head' | 'tail'): Int32Array {
   const room = maxTokens - 2;
   const kept = ids.length <= room ? ids : keep === 'head' ? ids.subarray(0, room) : ids.subarray(ids.length - room);
   const out = new Int32Array(kept.length + 2);
