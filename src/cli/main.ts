@@ -165,12 +165,14 @@ export function buildProgram(): Command {
 
   program
     .command('generate')
-    .description('continue a text with an imported GPT-2 (greedy, or top-k sampling)')
+    .description('continue a text with an imported GPT-2 (greedy, or top-k / top-p sampling)')
     .argument('<model-dir>', 'a model folder with a language-model head (duet import <gpt2-folder>)')
     .argument('<prompt>', 'text to continue')
     .option('--max-tokens <n>', 'new tokens at most', integer, 20)
     .option('--top-k <n>', 'sample among the k likeliest tokens (0: greedy)', nonNegativeInteger, 0)
-    .option('--temperature <x>', 'sampling temperature (with --top-k)', number, 1)
+    .option('--top-p <p>', 'nucleus sampling: among the likeliest tokens whose probability reaches p (0 < p ≤ 1; 1: off)', number, 1)
+    .option('--temperature <x>', 'sampling temperature (with --top-k or --top-p)', number, 1)
+    .option('--repetition-penalty <x>', 'CTRL penalty on tokens already in the prompt or the output (1: off; 1.2 is usual)', number, 1)
     .option('--seed <n>', 'random seed for sampling', integer, 42)
     .option('--json', 'print { prompt, ids, text, seconds } as JSON')
     .addOption(new Option('--engine <name>', 'tfjs (wasm backend) or onnx (onnxruntime-node)').choices(['tfjs', 'onnx']).default('tfjs'))
@@ -346,19 +348,24 @@ export function buildProgram(): Command {
     .option('--datasets <list>', 'comma-separated: dailydialog, topical-chat', 'dailydialog,topical-chat')
     .option('--examples <n>', 'contexts per dataset (a seeded sample)', integer, 1000)
     .option('--seed <n>', 'seed of the sample and of the negatives', integer, 1)
-    .option('--model <dir>', 'a `duet pretrain` folder: rank with its context and response vectors beside the baselines')
+    .option('--model <dir>', 'a `duet pretrain` folder: rank with its context and response vectors beside the baselines, and measure its replies (perplexity, distinct-n)')
+    .option('--generation-examples <n>', 'DailyDialog contexts for perplexity and distinct-n (a seeded subset of the selection sample; with --model)', integer, 200)
     .option('--json <file>', 'write the results as JSON')
     .action(async (opts) => {
       const { runChatBenchCommand } = await import('./chat-bench-command.js');
       const rankers = [];
+      let generator;
       if (opts.model) {
         const { loadDuetRanker } = await import('../bench/duet-ranker.js');
         rankers.push(await loadDuetRanker(opts.model));
+        const { ReplyGenerator } = await import('../model/reply-generator.js');
+        generator = await ReplyGenerator.load(opts.model);
       }
       try {
-        await runChatBenchCommand(opts, machineDescription(), rankers);
+        await runChatBenchCommand(opts, machineDescription(), rankers, generator && { name: rankers[0].name, model: generator });
       } finally {
         for (const r of rankers) r.dispose();
+        generator?.dispose();
       }
     });
   return program;

@@ -101,6 +101,18 @@ describe('duet import / inspect / generate / train --base', () => {
     expect(JSON.parse(a.stdout).ids).toEqual(JSON.parse(b.stdout).ids);
     const onnx = await runCli('generate', gpt2, 'the cat sat', '--max-tokens', '8', '--json', '--engine', 'onnx');
     expect((JSON.parse(onnx.stdout) as { ids: number[] }).ids).toEqual(generation?.greedy_ids);
+    // Top-p and the repetition penalty reach both engines; a tiny p is greedy.
+    for (const engine of ['tfjs', 'onnx']) {
+      const nucleus = await runCli('generate', gpt2, 'the cat sat', '--max-tokens', '8', '--top-k', '20', '--top-p', '0.000001', '--seed', '3', '--json', '--engine', engine);
+      expect((JSON.parse(nucleus.stdout) as { ids: number[] }).ids, engine).toEqual(generation?.greedy_ids);
+      const penalized = await runCli('generate', gpt2, 'the cat sat', '--max-tokens', '8', '--repetition-penalty', '1000', '--json', '--engine', engine);
+      const ids = (JSON.parse(penalized.stdout) as { ids: number[] }).ids;
+      expect(ids, engine).not.toEqual(generation?.greedy_ids);
+      expect(ids.slice(1).every((id, i) => !ids.slice(0, i + 1).includes(id)), engine).toBe(true);
+    }
+    const badP = await runCli('generate', gpt2, 'hello', '--top-p', '2');
+    expect(badP.stderr).toMatch(/^error: top-p must be above 0 and at most 1, got 2/);
+    expect(badP.exitCode).toBe(1);
     const bertResult = await runCli('generate', bert, 'hello');
     expect(bertResult.stderr).toMatch(/has no language-model head: generation needs an imported GPT-2/);
   });

@@ -100,7 +100,11 @@ export async function runExportOnnx(modelDir: string, opts: ExportOnnxCommandOpt
 export interface GenerateCommandOptions {
   maxTokens: number;
   topK: number;
+  /** Nucleus sampling (0 < p ≤ 1; 1 = off). */
+  topP?: number;
   temperature: number;
+  /** CTRL repetition penalty (1 = off). */
+  repetitionPenalty?: number;
   seed: number;
   json?: boolean;
   /** tfjs (default) or onnx. */
@@ -119,7 +123,14 @@ export async function runGenerate(modelDir: string, prompt: string, opts: Genera
   }
   try {
     const started = performance.now();
-    const result = await model.generate(prompt, { maxNewTokens: opts.maxTokens, topK: opts.topK, temperature: opts.temperature, seed: opts.seed });
+    const result = await model.generate(prompt, {
+      maxNewTokens: opts.maxTokens,
+      topK: opts.topK,
+      topP: opts.topP,
+      temperature: opts.temperature,
+      repetitionPenalty: opts.repetitionPenalty,
+      seed: opts.seed,
+    });
     const seconds = (performance.now() - started) / 1000;
     if (opts.json) process.stdout.write(`${JSON.stringify({ prompt, ...result, seconds })}\n`);
     else process.stdout.write(`${prompt}${result.text}\n`);

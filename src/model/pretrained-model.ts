@@ -15,7 +15,7 @@ import { readModelFolder, TOKENIZER_FILE, type PretrainedInfo, type SpecialToken
 import { ParameterStore } from './params.js';
 import { PRETRAINED_PREFIX, PretrainedHeads } from './pretrained-heads.js';
 import type { NamedTensor } from './safetensors.js';
-import { checkSegmentIds, checkTokenIds, encodeFramed, pickToken, specialTokensOf } from './sequence-input.js';
+import { checkPickOptions, checkSegmentIds, checkTokenIds, encodeFramed, pickToken, specialTokensOf, type PickOptions } from './sequence-input.js';
 
 /** What `duet inspect` prints: the backbone's output and the pretrained heads' outputs. */
 export interface InspectOutput {
@@ -27,15 +27,16 @@ export interface InspectOutput {
   logits?: number[][];
 }
 
-export interface GenerateOptions {
-  /** New tokens at most (generation also stops at end-of-text and at the position limit). */
+export interface GenerateOptions extends PickOptions {
+  /** New tokens at most (generation also stops at end-of-text, at a stop id and at the position limit). */
   maxNewTokens: number;
-  /** Sample among the k likeliest tokens; 0 or 1 = greedy. */
-  topK?: number;
-  temperature?: number;
   seed?: number;
-  /** Stop at the end-of-text token (default true; benchmarks turn it off to time a fixed length). */
+  /** Stop at the end-of-text token, which ends the output (default true; benchmarks turn it off to time a fixed length). */
   stopAtEndOfText?: boolean;
+  /** Stop when one of these is generated; it is left out of the output. */
+  stopIds?: readonly number[];
+  /** Tokens the repetition penalty leaves alone: structure such as the [SEP] that ends every turn. */
+  unpenalized?: readonly number[];
 }
 
 export class PretrainedModel {
@@ -114,10 +115,15 @@ export class PretrainedModel {
     }
     if (prompt.length === 0) throw new ModelInputError('generation needs at least one prompt token');
     this.checkIds(prompt);
+    checkPickOptions(options);
     const heads = this.heads;
     const rng = createRng(options.seed ?? 0);
     const cache = new KvCache();
     const causal = backboneVariant(this.config).causal;
+    const stopIds = new Set(options.stopIds ?? []);
+    // What the repetition penalty counts as already said: the prompt and the output so far.
+    const unpenalized = new Set(options.unpenalized ?? []);
+    const seen = new Set(prompt.filter((id) => !unpenalized.has(id)));
     const out: number[] = [];
     try {
       let step = prompt;
@@ -142,9 +148,11 @@ export class PretrainedModel {
         });
         const logits = logitsT.dataSync() as Float32Array;
         logitsT.dispose();
-        const next = pickToken(logits, options, rng);
+        const next = pickToken(logits, options, rng, seen);
+        if (stopIds.has(next)) break;
         out.push(next);
         if (next === this.specialTokens.endOfText && options.stopAtEndOfText !== false) break;
+        if (!unpenalized.has(next)) seen.add(next);
         step = [next];
       }
     } finally {
@@ -159,6 +167,57 @@ export class PretrainedModel {
     const promptIds = ids.length > 0 ? ids : [this.specialTokens.start];
     const generated = this.generateIds(promptIds, options);
     return { ids: generated, text: await this.tokenizer.decode(generated) };
+  }
+
+  /**
+   * Natural-log probabilities the language-model head gives `ids[t]` after `ids[0..t)`, for every
+   * t from `from` (≥ 1) on: one causal pass when the sequence fits the model's positions, else
+   * windows of maxPositions tokens that each score the next half window, so every scored token
+   * sees at least half a window of what precedes it.
+   */
+  tokenLogProbs(ids: number[], from: number): number[] {
+    if (!this.heads?.config.causalLm) {
+      throw new ModelInputError(`${this.folder} has no language-model head: scoring text needs an imported GPT-2 (duet import <gpt2-folder>) or a pretrained Duet backbone (duet pretrain)`);
+    }
+    if (!Number.isInteger(from) || from < 1 || from > ids.length) throw new ModelInputError(`tokens are scored after at least one token of context: from must be in 1..${ids.length}, got ${from}`);
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.config.vocabSize);
+    if (bad !== undefined) throw new ModelInputError(`token id ${bad} is outside this model's vocabulary (0..${this.config.vocabSize - 1})`);
+    const heads = this.heads;
+    const L = this.config.maxPositions;
+    const stride = Math.max(1, L - Math.max(1, Math.floor(L / 2)));
+    const causal = backboneVariant(this.config).causal;
+    const V = this.config.vocabSize;
+    const out: number[] = [];
+    for (let next = from; next < ids.length; ) {
+      // Score targets [next, end) from the window [start, end): the row of position t - 1 predicts token t.
+      const end = Math.min(ids.length, Math.max(L, next + stride));
+      const start = Math.max(0, end - L);
+      const T = end - start;
+      const rows = end - next;
+      const window = ids.slice(start, end);
+      const targets = ids.slice(next, end);
+      const logProbs = tf.tidy(() => {
+        const hidden = this.backbone.encode(
+          {
+            ids: tf.tensor2d(window, [1, T], 'int32'),
+            segments: tf.zeros([1, T], 'int32') as tf.Tensor2D,
+            padMask: tf.ones([1, T]) as tf.Tensor2D,
+            // As in training and generation: a Duet backbone reads left to right under a causal mask.
+            attentionMask: causal ? undefined : (tf.linalg.bandPart(tf.ones([T, T]), -1, 0) as tf.Tensor2D),
+          },
+          { training: false, seed: () => 0 },
+        ); // [1, T, C]
+        const last = hidden.slice([0, next - 1 - start, 0], [1, rows, this.config.dModel]) as tf.Tensor3D; // [1, rows, C]
+        const logits = heads.nextTokenLogits(last).reshape([rows, V]) as tf.Tensor2D; // [rows, V]
+        const flat = targets.map((id, r) => r * V + id);
+        const picked = tf.gather(logits.reshape([-1]), tf.tensor1d(flat, 'int32')); // [rows]
+        return picked.sub(tf.logSumExp(logits, 1)); // [rows]
+      });
+      out.push(...(logProbs.dataSync() as Float32Array));
+      logProbs.dispose();
+      next = end;
+    }
+    return out;
   }
 
   dispose(): void {

@@ -17,9 +17,14 @@ export async function encodeFramed(tokenizer: WordPieceTokenizer, special: Speci
 
 /** Generation settings shared by the engines. */
 export interface PickOptions {
-  /** Sample among the k likeliest tokens; 0 or 1 = greedy. */
+  /** Sample among the k likeliest tokens; 0 or 1 = greedy (unless topP samples). */
   topK?: number;
+  /** Nucleus sampling (0 < p ≤ 1): sample among the fewest likeliest tokens whose probability reaches p; 1 = off. */
+  topP?: number;
+  /** Divides the logits before sampling; 0 = greedy. */
   temperature?: number;
+  /** CTRL's repetition penalty (> 0; 1 = off) on every token already in the prompt or the output. */
+  repetitionPenalty?: number;
 }
 
 /** Refuse token ids a backbone cannot take: none, more than its positions, outside its vocabulary. */
@@ -39,21 +44,68 @@ export function checkSegmentIds(config: BackboneConfig, ids: number[], segments?
   return types;
 }
 
-/** Greedy, or top-k sampling with temperature. */
-export function pickToken(logits: Float32Array, options: PickOptions, rng: () => number): number {
-  const k = Math.min(options.topK ?? 0, logits.length);
+/** Refuse generation settings outside their ranges, with a message naming the setting. */
+export function checkPickOptions(options: PickOptions): void {
+  const { topK, topP, temperature, repetitionPenalty } = options;
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 0)) throw new ModelInputError(`top-k must be a non-negative integer, got ${topK}`);
+  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new ModelInputError(`top-p must be above 0 and at most 1, got ${topP}`);
+  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature >= 0)) throw new ModelInputError(`temperature must be a non-negative number, got ${temperature}`);
+  if (repetitionPenalty !== undefined && !(Number.isFinite(repetitionPenalty) && repetitionPenalty > 0)) {
+    throw new ModelInputError(`repetition penalty must be a positive number (1 = off), got ${repetitionPenalty}`);
+  }
+}
+
+/**
+ * CTRL's repetition penalty (Keskar et al. 2019, as Hugging Face applies it): the logit of every
+ * token in `seen` is divided by `penalty` when positive and multiplied by it when negative, so a
+ * penalty above 1 always makes a seen token less likely. Returns a new array.
+ */
+export function penalizeRepeats(logits: Float32Array, seen: Iterable<number>, penalty: number): Float32Array {
+  const out = Float32Array.from(logits);
+  if (penalty === 1) return out;
+  for (const id of new Set(seen)) {
+    if (id < 0 || id >= out.length) continue;
+    out[id] = logits[id] > 0 ? logits[id] / penalty : logits[id] * penalty;
+  }
+  return out;
+}
+
+/**
+ * The tokens sampling draws from and their unnormalised probabilities, likeliest first:
+ * softmax(logits / temperature) cut to the top k (when k > 1), then to the nucleus of
+ * probability `topP` (the likeliest token always stays). A single candidate means greedy.
+ */
+export function samplingCandidates(logits: Float32Array, options: PickOptions): { ids: number[]; weights: number[] } {
   let best = 0;
   for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-  if (k <= 1 || options.temperature === 0) return best;
+  const k = Math.min(options.topK ?? 0, logits.length);
+  const topP = options.topP ?? 1;
+  if ((k <= 1 && topP >= 1) || options.temperature === 0) return { ids: [best], weights: [1] };
   const temperature = options.temperature ?? 1;
-  const top = Array.from(logits.keys())
-    .sort((a, b) => logits[b] - logits[a])
-    .slice(0, k);
-  const weights = top.map((i) => Math.exp((logits[i] - logits[best]) / temperature));
-  let r = rng() * weights.reduce((a, b) => a + b, 0);
-  for (let j = 0; j < top.length; j++) {
-    r -= weights[j];
-    if (r <= 0) return top[j];
+  // Stable sort: among equal logits the lower id comes first, so the first candidate is `best`.
+  let ids = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]);
+  if (k > 1) ids = ids.slice(0, k);
+  let weights = ids.map((i) => Math.exp((logits[i] - logits[best]) / temperature));
+  if (topP < 1) {
+    const total = weights.reduce((a, b) => a + b, 0);
+    let kept = 0;
+    let mass = 0;
+    while (kept < ids.length && (kept === 0 || mass < topP * total)) mass += weights[kept++];
+    ids = ids.slice(0, kept);
+    weights = weights.slice(0, kept);
   }
-  return top[top.length - 1];
+  return { ids, weights };
+}
+
+/** Greedy, or sampling (top-k, nucleus, temperature), after the repetition penalty on the tokens in `seen`. */
+export function pickToken(logits: Float32Array, options: PickOptions, rng: () => number, seen: Iterable<number> = []): number {
+  const penalty = options.repetitionPenalty ?? 1;
+  const { ids, weights } = samplingCandidates(penalty === 1 ? logits : penalizeRepeats(logits, seen, penalty), options);
+  if (ids.length === 1) return ids[0];
+  let r = rng() * weights.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < ids.length; j++) {
+    r -= weights[j];
+    if (r <= 0) return ids[j];
+  }
+  return ids[ids.length - 1];
 }

@@ -13,7 +13,7 @@ import { backboneVariant, resolveBackboneConfig, type BackboneConfig } from '../
 import { readModelFolder, TOKENIZER_FILE, type SpecialTokenIds, type StoredMetadata } from '../model-folder.js';
 import type { PretrainedHeadsConfig } from '../pretrained-heads.js';
 import type { NamedTensor } from '../safetensors.js';
-import { checkSegmentIds, checkTokenIds, encodeFramed, pickToken, specialTokensOf, type PickOptions } from '../sequence-input.js';
+import { checkPickOptions, checkSegmentIds, checkTokenIds, encodeFramed, pickToken, specialTokensOf, type PickOptions } from '../sequence-input.js';
 import { exportBackboneGraph, ONNX_NAMES, type BackboneGraphOptions } from './export-backbone.js';
 
 export type OrtModule = typeof Ort;
@@ -65,6 +65,8 @@ export interface OnnxGenerateOptions extends PickOptions {
   maxNewTokens: number;
   seed?: number;
   stopAtEndOfText?: boolean;
+  /** Stop when one of these is generated; it is left out of the output. */
+  stopIds?: readonly number[];
 }
 
 export class OnnxBackbone {
@@ -141,6 +143,9 @@ export class OnnxBackbone {
     }
     if (prompt.length === 0) throw new ModelInputError('generation needs at least one prompt token');
     checkTokenIds(this.config, prompt);
+    checkPickOptions(options);
+    const stopIds = new Set(options.stopIds ?? []);
+    const seen = new Set(prompt);
     const session = await this.session({ cache: true, logits: 'last' });
     const { nLayers, nHeads, dModel } = this.config;
     const D = dModel / nHeads;
@@ -167,9 +172,11 @@ export class OnnxBackbone {
         past[ONNX_NAMES.pastValue(layer)] = outputs[ONNX_NAMES.presentValue(layer)];
       }
       length += T;
-      const next = pickToken(outputs[ONNX_NAMES.logits].data as Float32Array, options, rng);
+      const next = pickToken(outputs[ONNX_NAMES.logits].data as Float32Array, options, rng, seen);
+      if (stopIds.has(next)) break;
       out.push(next);
       if (next === this.specialTokens.endOfText && options.stopAtEndOfText !== false) break;
+      seen.add(next);
       step = [next];
     }
     return out;
