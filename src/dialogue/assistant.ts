@@ -26,6 +26,20 @@ export interface Understander {
   understandRequiring?(text: string, slot: string): Promise<TurnSlot[] | null>;
 }
 
+/** A small-talk reply from a `Chatter`: retrieved from an index or generated. */
+export interface ChatReply {
+  text: string;
+  source: 'retrieval' | 'generation';
+  /** The ranker's cosine of the best candidate (for a generated reply: of the best one it passed over). */
+  score: number;
+}
+
+/** Replies for turns that are not tasks (src/dialogue/chatter.ts). */
+export interface Chatter {
+  /** A reply to `text` after `context` (earlier messages, oldest first), none of `exclude`; null when none fits. */
+  reply(input: { context: string[]; text: string; exclude: ReadonlySet<string> }): Promise<ChatReply | null>;
+}
+
 export type ActionStatus = 'done' | 'needs_slot' | 'needs_confirmation' | 'cancelled' | 'failed';
 
 /** The skill call a turn led to. */
@@ -44,10 +58,17 @@ export interface TurnResult {
   /** Slot name → value, as the model read them from this message. */
   slots: Record<string, string>;
   action: ActionReport | null;
+  /** Set when the reply came from the chatter. */
+  chat?: { source: ChatReply['source']; score: number };
 }
 
 export interface AssistantOptions {
   understander: Understander;
+  /**
+   * Answers turns the model finds out of scope, when no question is pending, instead of the
+   * refusal (optional; without it such turns are declined as before).
+   */
+  chatter?: Chatter;
   definition: AssistantDefinition;
   /** Skills by name; an intent's `skill:` picks one. */
   skills: Iterable<Skill>;
@@ -92,6 +113,8 @@ class TurnBuilder {
   readonly events: ConversationEvent[] = [];
   readonly replies: string[] = [];
   action: ActionReport | null = null;
+  /** The chatter's reply, asked for before the policies run (they are synchronous). */
+  chat: ChatReply | null = null;
   /** Whether this turn already led back to an interrupted task. */
   resumed = false;
   constructor(public state: ConversationState) {}
@@ -118,6 +141,7 @@ export class Assistant {
   private readonly skills = new Map<string, Skill>();
   private readonly states = new Map<string, ConversationState>();
   private readonly understander: Understander;
+  private readonly chatter: Chatter | undefined;
   private readonly store: Store;
   private readonly now: () => Date;
   private readonly maxInputChars: number;
@@ -128,6 +152,7 @@ export class Assistant {
   constructor(options: AssistantOptions) {
     this.definition = options.definition;
     this.understander = options.understander;
+    this.chatter = options.chatter;
     this.store = options.store;
     this.timeZone = options.timeZone;
     this.now = options.now ?? (() => new Date());
@@ -182,17 +207,27 @@ export class Assistant {
     }
     understood = this.readInContext(turn.state, text, understood);
     understood = await this.readRequiredTexts(text, understood);
+    const outOfScope = this.kind(understood.intent) === 'out_of_scope' || this.kind(understood.intent) === 'unknown';
+    if (this.chatter && text && outOfScope && !turn.top()?.awaiting) {
+      const recent = turn.state.recentTurns;
+      turn.chat = await this.chatter.reply({
+        context: recent.map((t) => t.text),
+        text,
+        exclude: new Set(recent.filter((t) => t.speaker === 'bot').map((t) => t.text)),
+      });
+    }
     turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots });
 
     if (!text) turn.say('Say something, or ask "what can you do?"');
     else this.decide(turn, text, understood, ctx);
 
     const stored = this.store.appendEvents(conversation, [...turn.events, { type: 'bot', text: turn.replies.join(' ') }], now);
-    if (this.cacheConversations) this.states.set(conversation, applyEvent(turn.state, { type: 'bot', text: '' }));
+    if (this.cacheConversations) this.states.set(conversation, applyEvent(turn.state, { type: 'bot', text: turn.replies.join(' ') }));
     void stored;
     const slots: Record<string, string> = {};
     for (const s of understood.slots) slots[s.slot] = slots[s.slot] ? `${slots[s.slot]}, ${s.value}` : s.value;
-    return { reply: turn.replies.join(' '), intent: understood.intent, confidence: understood.confidence, slots, action: turn.action };
+    const chat = turn.chat && turn.replies.includes(turn.chat.text) ? { chat: { source: turn.chat.source, score: turn.chat.score } } : {};
+    return { reply: turn.replies.join(' '), intent: understood.intent, confidence: understood.confidence, slots, action: turn.action, ...chat };
   }
 
   /**
@@ -295,7 +330,7 @@ export class Assistant {
         return turn.say(this.helpText(turn));
       case 'out_of_scope':
       case 'unknown':
-        return turn.say(this.outOfScopeText());
+        return turn.say(turn.chat?.text ?? this.outOfScopeText());
       case 'response':
         return turn.say(this.responseFor(u.intent, turn, u.slots) ?? 'OK.');
     }

@@ -60,10 +60,12 @@ export interface ConversationState {
   turns: number;
   /** The latest user turns' intents (newest last, at most 10), for policies that look back. */
   recentIntents: string[];
+  /** The latest messages of both sides (newest last, at most 10): context for small talk. */
+  recentTurns: { speaker: 'user' | 'bot'; text: string }[];
 }
 
 export function emptyState(): ConversationState {
-  return { stack: [], lastFinished: null, turns: 0, recentIntents: [] };
+  return { stack: [], lastFinished: null, turns: 0, recentIntents: [], recentTurns: [] };
 }
 
 /** Applies one event to a state (pure: returns a new state). */
@@ -72,9 +74,15 @@ export function applyEvent(state: ConversationState, event: ConversationEvent): 
   const find = (id: string) => stack.find((t) => t.id === id);
   switch (event.type) {
     case 'user':
-      return { ...state, stack, turns: state.turns + 1, recentIntents: [...state.recentIntents, event.intent].slice(-10) };
+      return {
+        ...state,
+        stack,
+        turns: state.turns + 1,
+        recentIntents: [...state.recentIntents, event.intent].slice(-10),
+        recentTurns: [...state.recentTurns, { speaker: 'user' as const, text: event.text }].slice(-10),
+      };
     case 'bot':
-      return state;
+      return event.text ? { ...state, recentTurns: [...state.recentTurns, { speaker: 'bot' as const, text: event.text }].slice(-10) } : state;
     case 'task_started':
       stack.push({ id: event.task, skill: event.skill, intent: event.intent, values: {}, texts: {}, awaiting: null });
       return { ...state, stack };

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { AssistantDefinition } from '../data/types.js';
+import type { Skill } from '../skills/types.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import { Assistant, type Chatter, type Understander } from './assistant.js';
+import { buildResponseIndex, RetrievalChatter, type TextEncoder } from './chatter.js';
+
+/** Unit bag-of-words vectors over a fixed vocabulary: enough to make retrieval predictable. */
+const VOCAB = ['weather', 'sunny', 'rain', 'movie', 'film', 'great', 'hello', 'hi', 'food', 'pizza'];
+function bag(text: string): Float32Array {
+  const v = new Float32Array(VOCAB.length);
+  for (const word of text.toLowerCase().match(/[a-z]+/g) ?? []) {
+    const i = VOCAB.indexOf(word);
+    if (i >= 0) v[i] += 1;
+  }
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
+}
+const encoder: TextEncoder = {
+  encodeContexts: async (contexts) => contexts.map((turns) => bag(turns.join(' '))),
+  encodeResponses: async (texts) => texts.map(bag),
+};
+const CANDIDATES = ['It is sunny, great weather.', 'Rain all day, sadly.', 'That film was great!', 'Hi, hello there!', 'Pizza is my favourite food.', 'Pizza is my favourite food.'];
+
+describe('RetrievalChatter', () => {
+  it('indexes each candidate once and answers with the best one not said yet', async () => {
+    const index = await buildResponseIndex(encoder, CANDIDATES);
+    expect(index.texts).toHaveLength(5);
+    const chatter = new RetrievalChatter(encoder, index, { minScore: 0.3 });
+    const first = await chatter.reply({ context: [], text: 'what a great film, the movie', exclude: new Set() });
+    expect(first).toMatchObject({ text: 'That film was great!', source: 'retrieval' });
+    const second = await chatter.reply({ context: [], text: 'what a great film, the movie', exclude: new Set(['That film was great!']) });
+    expect(second?.text).not.toBe('That film was great!');
+  });
+
+  it('generates when nothing retrieved is close enough, and says nothing without a generator', async () => {
+    const index = await buildResponseIndex(encoder, CANDIDATES);
+    const asked: string[][] = [];
+    const generator = { reply: async (context: string[]) => (asked.push(context), { text: 'A generated reply.' }) };
+    const withGenerator = new RetrievalChatter(encoder, index, { minScore: 0.9, generator });
+    expect(await withGenerator.reply({ context: ['earlier'], text: 'quantum chromodynamics', exclude: new Set() })).toMatchObject({ text: 'A generated reply.', source: 'generation' });
+    expect(asked).toEqual([['earlier', 'quantum chromodynamics']]);
+    const without = new RetrievalChatter(encoder, index, { minScore: 0.9 });
+    expect(await without.reply({ context: [], text: 'quantum chromodynamics', exclude: new Set() })).toBeNull();
+  });
+});
+
+describe('Assistant with a chatter', () => {
+  const note: Skill<{ text: string }> = {
+    name: 'notes.add',
+    description: 'take notes',
+    slots: [{ name: 'text', required: true, prompt: 'What should the note say?', example: 'buy milk', parse: (t) => ({ ok: true, value: t }) }],
+    args: z.object({ text: z.string().min(1) }),
+    run: (args) => ({ reply: `Noted: ${args.text}.` }),
+  };
+  const definition: AssistantDefinition = {
+    name: 'test',
+    language: 'en',
+    outOfScopeIntent: 'out_of_scope',
+    slots: [],
+    warnings: [],
+    responses: {},
+    intents: [{ name: 'add_note', skill: 'notes.add', examples: [] }, { name: 'out_of_scope', examples: [] }],
+  };
+  const understander: Understander = {
+    async understand(text) {
+      if (text.startsWith('note')) return { intent: 'add_note', confidence: 0.95, slots: [] };
+      return { intent: 'out_of_scope', confidence: 0.9, slots: [] };
+    },
+  };
+  function setup() {
+    const calls: { context: string[]; text: string; exclude: string[] }[] = [];
+    const replies = ['First small-talk reply.', 'Second small-talk reply.'];
+    const chatter: Chatter = {
+      async reply(input) {
+        calls.push({ context: input.context, text: input.text, exclude: [...input.exclude] });
+        const text = replies.find((r) => !input.exclude.has(r));
+        return text ? { text, source: 'retrieval', score: 0.8 } : null;
+      },
+    };
+    const assistant = new Assistant({ understander, chatter, definition, skills: [note], store: createMemoryStore(), timeZone: 'UTC' });
+    return { calls, say: (text: string) => assistant.handle({ user: 'ann', text }) };
+  }
+
+  it('answers an out-of-scope turn with the chatter, with the conversation as context and its own replies excluded', async () => {
+    const { calls, say } = setup();
+    const first = await say('tell me about your day');
+    expect(first).toMatchObject({ reply: 'First small-talk reply.', action: null, chat: { source: 'retrieval', score: 0.8 } });
+    const second = await say('and then?');
+    expect(second.reply).toBe('Second small-talk reply.');
+    expect(calls[1]).toEqual({ context: ['tell me about your day', 'First small-talk reply.'], text: 'and then?', exclude: ['First small-talk reply.'] });
+    // Nothing left that was not said: the usual refusal.
+    expect((await say('hmm')).reply).toMatch(/can't help/);
+  });
+
+  it('never consults it for a task, nor while a question is pending', async () => {
+    const { calls, say } = setup();
+    const asked = await say('note');
+    expect(asked.reply).toBe('What should the note say?');
+    const answer = await say('buy milk');
+    expect(answer.reply).toBe('Noted: buy milk.');
+    expect(calls).toEqual([]);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Small talk beyond the assistant's own responses (issue #4): a reply retrieved from an index of
+ * candidate responses by the pretrained ranker, never one already said in the conversation, and,
+ * when nothing in the index fits well enough, a generated one (if a generator is given). The
+ * assistant asks for one only on a turn that is not a task (see `Assistant`), so small talk never
+ * runs a skill.
+ */
+import type { ChatReply, Chatter } from './assistant.js';
+
+/** What the chatter needs from a model: unit vectors of contexts and of responses (a `ResponseEncoder`). */
+export interface TextEncoder {
+  encodeContexts(contexts: string[][]): Promise<Float32Array[]>;
+  encodeResponses(texts: string[]): Promise<Float32Array[]>;
+}
+
+/** What the chatter needs to generate: a reply to a dialogue (a `ReplyGenerator`). */
+export interface ReplyWriter {
+  reply(context: string[], options: { seed?: number }): Promise<{ text: string }>;
+}
+
+/** Candidate responses and their unit vectors, row-major [texts.length × dim]. */
+export interface ResponseIndex {
+  texts: string[];
+  vectors: Float32Array;
+  dim: number;
+}
+
+/** Encodes `texts` (duplicates and blanks dropped) into an index. */
+export async function buildResponseIndex(encoder: TextEncoder, texts: string[], batchSize = 256): Promise<ResponseIndex> {
+  const unique = [...new Set(texts.map((t) => t.trim()).filter(Boolean))];
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < unique.length; i += batchSize) rows.push(...(await encoder.encodeResponses(unique.slice(i, i + batchSize))));
+  const dim = rows[0]?.length ?? 0;
+  const vectors = new Float32Array(unique.length * dim);
+  rows.forEach((row, i) => vectors.set(row, i * dim));
+  return { texts: unique, vectors, dim };
+}
+
+export interface RetrievalChatterOptions {
+  /** Least cosine a retrieved reply needs; below it the generator answers (or nobody). */
+  minScore: number;
+  /** Turns of context read (default 3, as the ranker was trained). */
+  contextTurns?: number;
+  generator?: ReplyWriter;
+}
+
+export class RetrievalChatter implements Chatter {
+  private turnsAnswered = 0;
+
+  constructor(
+    private readonly encoder: TextEncoder,
+    private readonly index: ResponseIndex,
+    private readonly options: RetrievalChatterOptions,
+  ) {}
+
+  async reply(input: { context: string[]; text: string; exclude: ReadonlySet<string> }): Promise<ChatReply | null> {
+    const turns = [...input.context, input.text].slice(-(this.options.contextTurns ?? 3));
+    const [query] = await this.encoder.encodeContexts([turns]);
+    const best = this.bestUnsaid(query, input.exclude);
+    if (best && best.score >= this.options.minScore) return { text: best.text, source: 'retrieval', score: best.score };
+    if (this.options.generator) {
+      const generated = (await this.options.generator.reply(turns, { seed: this.turnsAnswered++ })).text.trim();
+      if (generated && !input.exclude.has(generated)) return { text: generated, source: 'generation', score: best?.score ?? 0 };
+    }
+    return null;
+  }
+
+  /** The highest-scoring candidate not in `exclude`. */
+  private bestUnsaid(query: Float32Array, exclude: ReadonlySet<string>): { text: string; score: number } | null {
+    const { texts, vectors, dim } = this.index;
+    let best = -1;
+    let bestScore = -Infinity;
+    for (let i = 0; i < texts.length; i++) {
+      let dot = 0;
+      const base = i * dim;
+      for (let j = 0; j < dim; j++) dot += query[j] * vectors[base + j];
+      if (dot > bestScore && !exclude.has(texts[i])) {
+        best = i;
+        bestScore = dot;
+      }
+    }
+    return best < 0 ? null : { text: texts[best], score: bestScore };
+  }
+}
