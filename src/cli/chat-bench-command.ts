@@ -1,5 +1,6 @@
 /** `duet bench chat`: run response selection, print a table and a JSON line, optionally write the JSON to a file. */
 import { writeFileSync } from 'node:fs';
+import type { ChatTurnFigures } from '../bench/chat-turn-bench.js';
 import { DuetError } from '../errors.js';
 import {
   CHAT_BENCH_DATASETS,
@@ -40,6 +41,8 @@ export interface ChatBenchOutput {
   distinct1?: number;
   distinct2?: number;
   generation?: GenerationResult['generation'] & { model: string };
+  /** Latency of a small-talk turn's retrieval path (only with --model). */
+  chat_turn?: ChatTurnFigures;
 }
 
 /** Said whenever no ranker of Duet's own is part of the run, so no table is mistaken for Duet's result. */
@@ -62,7 +65,13 @@ export function parseChatDatasets(list: string): ChatBenchDataset[] {
  * Run the benchmark with the baselines plus `rankers` (Duet's, when a caller has one), and, with a
  * `generator`, its perplexity and distinct-n on a seeded subset of the DailyDialog examples.
  */
-export async function runChatBenchCommand(opts: ChatBenchCommandOptions, machine: string, rankers: ResponseRanker[] = [], generator?: ChatBenchGenerator): Promise<ChatBenchOutput> {
+export async function runChatBenchCommand(
+  opts: ChatBenchCommandOptions,
+  machine: string,
+  rankers: ResponseRanker[] = [],
+  generator?: ChatBenchGenerator,
+  chatTurns?: (contexts: string[][]) => Promise<ChatTurnFigures>,
+): Promise<ChatBenchOutput> {
   const datasets = parseChatDatasets(opts.datasets);
   const sets = buildSelectionSets({ datasets, maxExamples: opts.examples, seed: opts.seed });
   const notes = sets.map((s) => `${s.description}; ${s.examples.length} of ${s.available} contexts (seeded sample, seed ${opts.seed}), each with 99 negatives from other dialogues.`);
@@ -93,6 +102,11 @@ export async function runChatBenchCommand(opts: ChatBenchCommandOptions, machine
     const measured = await runGenerationBench(generator.model, generationExamples, { dataset: 'DailyDialog test', seed: opts.seed });
     Object.assign(output, { perplexity: measured.perplexity, distinct1: measured.distinct1, distinct2: measured.distinct2, generation: { model: generator.name, ...measured.generation } });
     summary = `${formatGenerationSummary(generator.name, measured)}\n`;
+  }
+  if (chatTurns) {
+    const figures = await chatTurns(generationExamples.map((e) => e.context));
+    output.chat_turn = figures;
+    summary += `small-talk turn, retrieval path: p50 ${figures.ms_p50} ms, p95 ${figures.ms_p95} ms over ${figures.examples} DailyDialog test contexts, index of ${figures.index_size} DailyDialog train replies (built in ${figures.index_s} s)\n`;
   }
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
   const notesUnder = [rankers.length === 0 ? NO_DUET_RANKER_NOTE : '', generator ? '' : NO_GENERATOR_NOTE].filter(Boolean).map((n) => `note: ${n}\n`);

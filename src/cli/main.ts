@@ -349,6 +349,7 @@ export function buildProgram(): Command {
     .option('--examples <n>', 'contexts per dataset (a seeded sample)', integer, 1000)
     .option('--seed <n>', 'seed of the sample and of the negatives', integer, 1)
     .option('--model <dir>', 'a `duet pretrain` folder: rank with its context and response vectors beside the baselines, and measure its replies (perplexity, distinct-n)')
+    .option('--index-size <n>', 'DailyDialog train replies in the index the small-talk turn latency is measured with (with --model)', integer, 10000)
     .option('--generation-examples <n>', 'DailyDialog contexts for perplexity and distinct-n (a seeded subset of the selection sample; with --model)', integer, 200)
     .option('--json <file>', 'write the results as JSON')
     .action(async (opts) => {
@@ -362,7 +363,14 @@ export function buildProgram(): Command {
         generator = await ReplyGenerator.load(opts.model);
       }
       try {
-        await runChatBenchCommand(opts, machineDescription(), rankers, generator && { name: rankers[0].name, model: generator });
+        let chatTurns;
+        if (opts.model) {
+          const { measureChatTurns, dailyDialogReplies } = await import('../bench/chat-turn-bench.js');
+          const { ResponseEncoder } = await import('../model/response-encoder.js');
+          const encoder = await ResponseEncoder.load(opts.model);
+          chatTurns = (contexts: string[][]) => measureChatTurns(encoder, dailyDialogReplies(opts.indexSize, opts.seed), contexts).finally(() => encoder.dispose());
+        }
+        await runChatBenchCommand(opts, machineDescription(), rankers, generator && { name: rankers[0].name, model: generator }, chatTurns);
       } finally {
         for (const r of rankers) r.dispose();
         generator?.dispose();
