@@ -30,6 +30,9 @@ export interface ChatOptions {
   tz?: string;
   store?: string;
   user?: string;
+  /** A `duet pretrain` folder with a response index: small talk for out-of-scope messages. */
+  chat?: string;
+  chatMinScore?: number;
 }
 
 /** The bundled demo assistant's definition folder. */
@@ -143,9 +146,21 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
     // The thread holds its own copy; this one is not needed any more.
     model.dispose();
   }
+  let chat: Awaited<ReturnType<typeof openChatter>> | undefined;
+  if (options.chat) {
+    try {
+      chat = await openChatter(options.chat, options.chatMinScore ?? 0.5);
+    } catch (error) {
+      store.close();
+      if (thread) await thread.close();
+      else model.dispose();
+      throw error;
+    }
+  }
   const clock = { now: fixedNow };
   const assistant = new Assistant({
     understander: thread ?? model,
+    chatter: chat?.chatter,
     definition,
     skills: builtinSkills,
     store,
@@ -161,8 +176,27 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
     store,
     async close() {
       store.close();
+      chat?.dispose();
       if (thread) await thread.close();
       else model.dispose();
+    },
+  };
+}
+
+/** Small talk from a `duet pretrain` folder: its ranker over its response index, its generator below `minScore`. */
+async function openChatter(dir: string, minScore: number) {
+  const { ResponseEncoder } = await import('../model/response-encoder.js');
+  const { ReplyGenerator } = await import('../model/reply-generator.js');
+  const { loadResponseIndex, RetrievalChatter } = await import('../dialogue/chatter.js');
+  const index = loadResponseIndex(dir);
+  const encoder = await ResponseEncoder.load(dir);
+  const generator = await ReplyGenerator.load(dir);
+  const writer = { reply: (context: string[], o: { seed?: number }) => generator.reply(context, { maxTokens: 30, topP: 0.9, temperature: 0.8, repetitionPenalty: 1.2, seed: o.seed ?? 0 }) };
+  return {
+    chatter: new RetrievalChatter(encoder, index, { minScore, generator: writer }),
+    dispose() {
+      encoder.dispose();
+      generator.dispose();
     },
   };
 }

@@ -51,6 +51,8 @@ export function buildProgram(): Command {
     .option('--tz <zone>', 'IANA time zone for reading and writing dates (default: this machine\'s)')
     .option('--store <path>', 'SQLite file for reminders, lists, timers and conversations', '.duet/duet.sqlite')
     .option('--user <id>', 'user id (default: local; a JSON line\'s "user" overrides it)')
+    .option('--chat <pretrain-dir>', 'answer out-of-scope messages with small talk retrieved (or generated) by a `duet pretrain` folder with a response index (duet index-responses)')
+    .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated', number, 0.5)
     .action((opts) => runChat(opts));
 
   program
@@ -113,6 +115,18 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const { runPretrainCommand } = await import('./pretrain-command.js');
       await runPretrainCommand(opts);
+    });
+
+  program
+    .command('index-responses')
+    .description('encode the replies small talk retrieves from (training-split dialogue corpora) with a `duet pretrain` folder\'s ranker, saved in that folder')
+    .argument('<pretrain-dir>', 'a `duet pretrain` output folder')
+    .option('--max <n>', 'most replies to index (a seeded sample)', integer, 20000)
+    .option('--seed <n>', 'seed of the sample', integer, 1)
+    .option('--data-dir <dir>', 'corpus folder (default: ../shared/data or DUET_DATA_DIR)')
+    .action(async (dir: string, opts) => {
+      const { runIndexResponsesCommand } = await import('./chat-index-command.js');
+      await runIndexResponsesCommand(dir, opts);
     });
 
   program
@@ -217,6 +231,8 @@ export function buildProgram(): Command {
     .option('--body-limit <bytes>', 'largest request body accepted', integer, 1024 * 1024)
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .option('--no-model-thread', 'run the model on the server\'s own thread instead of a second one (slower under load; for debugging)')
+    .option('--chat <pretrain-dir>', 'answer out-of-scope messages with small talk from a `duet pretrain` folder with a response index (as `duet chat --chat`)')
+    .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated', number, 0.5)
     .action(async (opts) => {
       const { startServer } = await import('./serve-command.js');
       await startServer({ ...opts, handleSignals: true });

@@ -23,6 +23,9 @@ export interface ServeOptions {
   logLevel?: string;
   /** Run the model on its own thread (default true; see src/model/worker-understander.ts). */
   modelThread?: boolean;
+  /** A `duet pretrain` folder with a response index: small talk for out-of-scope messages. */
+  chat?: string;
+  chatMinScore?: number;
   /** Stop on SIGTERM / SIGINT (the command line); tests stop the server themselves. */
   handleSignals?: boolean;
 }
@@ -61,7 +64,10 @@ export async function startServer(options: ServeOptions, log: (line: string) => 
   }
   let runtime;
   try {
-    runtime = await openRuntime({ model: options.model, definition: options.definition, store: storePath, tz: options.tz, modelThread: options.modelThread ?? true, groupCommit: true }, log);
+    runtime = await openRuntime(
+      { model: options.model, definition: options.definition, store: storePath, tz: options.tz, modelThread: options.modelThread ?? true, groupCommit: true, chat: options.chat, chatMinScore: options.chatMinScore },
+      log,
+    );
   } catch (error) {
     keys.close();
     throw error;

@@ -103,3 +103,25 @@ describe('Assistant with a chatter', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('response index files', () => {
+  it('round-trips through the folder in half precision, and names a missing file', async () => {
+    const { mkdtempSync, rmSync, unlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadResponseIndex, saveResponseIndex, RESPONSE_INDEX_FILES } = await import('./chatter.js');
+    const dir = mkdtempSync(join(tmpdir(), 'duet-index-'));
+    try {
+      const index = await buildResponseIndex(encoder, CANDIDATES);
+      saveResponseIndex(dir, index, ['toy']);
+      const loaded = loadResponseIndex(dir);
+      expect(loaded.texts).toEqual(index.texts);
+      expect(loaded.dim).toBe(index.dim);
+      for (let i = 0; i < index.vectors.length; i++) expect(loaded.vectors[i]).toBeCloseTo(index.vectors[i], 3);
+      unlinkSync(join(dir, RESPONSE_INDEX_FILES.vectors));
+      expect(() => loadResponseIndex(dir)).toThrow(/response-index\.safetensors is missing: build the response index with `duet index-responses/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,6 +5,11 @@
  * assistant asks for one only on a turn that is not a task (see `Assistant`), so small talk never
  * runs a skill.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelLoadError } from '../errors.js';
+import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
+import { writeFileAtomically } from '../train/pretrain-checkpoint.js';
 import type { ChatReply, Chatter } from './assistant.js';
 
 /** What the chatter needs from a model: unit vectors of contexts and of responses (a `ResponseEncoder`). */
@@ -81,4 +86,39 @@ export class RetrievalChatter implements Chatter {
     }
     return best < 0 ? null : { text: texts[best], score: bestScore };
   }
+}
+
+/** Files of a response index saved beside the model that made it. */
+export const RESPONSE_INDEX_FILES = { texts: 'response-index.json', vectors: 'response-index.safetensors' } as const;
+
+/** Saves `index` into `dir` (vectors in half precision), each file written whole or not at all. */
+export function saveResponseIndex(dir: string, index: ResponseIndex, sources: string[]): void {
+  const vectors = encodeSafetensors({ vectors: { shape: [index.texts.length, index.dim], data: index.vectors } }, 'F16');
+  writeFileAtomically(join(dir, RESPONSE_INDEX_FILES.vectors), vectors);
+  writeFileAtomically(join(dir, RESPONSE_INDEX_FILES.texts), `${JSON.stringify({ dim: index.dim, sources, texts: index.texts })}\n`);
+}
+
+/** The index saved in `dir`, or a ModelLoadError naming the file that is missing or does not match. */
+export function loadResponseIndex(dir: string): ResponseIndex {
+  const textsFile = join(dir, RESPONSE_INDEX_FILES.texts);
+  const vectorsFile = join(dir, RESPONSE_INDEX_FILES.vectors);
+  for (const file of [textsFile, vectorsFile]) {
+    if (!existsSync(file)) throw new ModelLoadError(`${file} is missing: build the response index with \`duet index-responses ${dir}\`.`);
+  }
+  let texts: string[];
+  try {
+    texts = (JSON.parse(readFileSync(textsFile, 'utf8')) as { texts: string[] }).texts;
+  } catch (error) {
+    throw new ModelLoadError(`${textsFile} is not a response index (${error instanceof Error ? error.message : String(error)}); rebuild it with \`duet index-responses ${dir}\`.`);
+  }
+  let tensor: { shape: number[]; data: Float32Array } | undefined;
+  try {
+    tensor = decodeSafetensors(readFileSync(vectorsFile)).tensors.vectors;
+  } catch (error) {
+    throw new ModelLoadError(`${vectorsFile} is damaged (${error instanceof Error ? error.message : String(error)}); rebuild it with \`duet index-responses ${dir}\`.`);
+  }
+  if (!Array.isArray(texts) || !tensor || tensor.shape.length !== 2 || tensor.shape[0] !== texts.length) {
+    throw new ModelLoadError(`${vectorsFile} does not match ${textsFile}; rebuild the index with \`duet index-responses ${dir}\`.`);
+  }
+  return { texts, vectors: tensor.data, dim: tensor.shape[1] };
 }

@@ -1,0 +1,251 @@
+/**
+ * A rule-based dialogue state tracker for SGD: it turns what a turn-level model predicts for each
+ * user turn (active intents, spans, spanless values) plus what the system itself said (its acts,
+ * which a deployed assistant knows because it chose them) into the state SGD annotates.
+ *
+ * Rule, per user turn and per service S of the turn, in this order:
+ * 1. carry over: start from S's state after its last frame; the first time S appears, start from
+ *    values of other services' states under a slot-name transfer learned from train's annotations
+ *    (`city` → `where_to`, `show_date` → `event_date`...; see `SGD_SLOT_TRANSFERS`);
+ * 2. confirmed values: every slot the system's previous turn CONFIRMed for S takes the confirmed
+ *    value (SGD puts it in the state when the user agrees; a user who disagrees corrects it in
+ *    this turn, and step 4 applies the correction);
+ * 3. offered values: the system's OFFERs for S (single-valued, slots some intent of S takes) are
+ *    remembered; they enter the state when the predicted active intent of S changes (Find → Reserve:
+ *    the user took the offer), or right away when the previous system turn re-offers a slot already
+ *    in the state (a counter-proposal such as "6:30 pm is free instead");
+ * 4. the user's own values: each span (its text) and each spanless value overwrites its slot.
+ *
+ * What it cannot get right: offers the user takes without changing intent ("that one sounds
+ * good", SGD's SELECT/AFFIRM: the model has no act output for it); values carried from another
+ * service beyond the learned slot-name pairs ("book a cab there" fills RideSharing's destination
+ * from the restaurant's address, which the system only mentioned), or after S's first frame;
+ * offers with several values; slots SGD drops from the state; anything the turn-level model
+ * misses or gets wrong.
+ */
+import { type SgdServiceSpan, type SgdSlotValue, type SgdTurnExample, sgdTurnExamples, turnKey } from './examples.js';
+import { type SchemaIndex, type SgdAnnotatedDialogue, type SgdSplitData, type SgdSystemTurn, indexSchema } from './load-sgd.js';
+import { type SgdMetrics, type SgdTurnPrediction, evaluateSgd } from './metrics.js';
+
+/** What the tracker is told about one user turn: the turn-level model's outputs, or the gold ones. */
+export interface TrackerTurnInput {
+  /** The services of the turn's frames (given with the turn, as in SGD's evaluation). */
+  services: string[];
+  activeIntents: Record<string, string>;
+  spans: Pick<SgdServiceSpan, 'service' | 'slot' | 'value'>[];
+  /** Spanless values (categorical slots, `dontcare`); leave out if the model does not predict them. */
+  values?: SgdSlotValue[];
+}
+
+/** The tracked state: service → slot → one value. */
+export type TrackedState = Record<string, Record<string, string>>;
+
+/** Values of slot `from` (any other service) seed slot `to` of a service's first frame. */
+export interface SlotTransfer {
+  from: string;
+  to: string;
+  /** How often train's annotations show it (the order in which transfers are tried). */
+  count: number;
+}
+
+/**
+ * The slot-name transfers `learnSlotTransfers` finds in the partial train split with at least
+ * 10 occurrences (a test checks they still match the data). Learned from names, they also reach
+ * services missing from train (e.g. dev's Restaurants_2, Hotels_4).
+ */
+export const SGD_SLOT_TRANSFERS: readonly SlotTransfer[] = Object.freeze([
+  { from: 'city', to: 'where_to', count: 327 },
+  { from: 'city', to: 'destination', count: 238 },
+  { from: 'appointment_date', to: 'event_date', count: 164 },
+  { from: 'city', to: 'city', count: 129 },
+  { from: 'visit_date', to: 'event_date', count: 121 },
+  { from: 'show_date', to: 'event_date', count: 117 },
+  { from: 'destination', to: 'where_to', count: 83 },
+  { from: 'destination_city', to: 'destination', count: 83 },
+  { from: 'city', to: 'destination_city', count: 82 },
+  { from: 'destination_city', to: 'where_to', count: 82 },
+  { from: 'location', to: 'city', count: 82 },
+  { from: 'destination', to: 'city', count: 77 },
+  { from: 'city_of_event', to: 'city', count: 55 },
+  { from: 'city', to: 'location', count: 45 },
+  { from: 'destination_city', to: 'location', count: 45 },
+  { from: 'location', to: 'where_to', count: 45 },
+  { from: 'to_location', to: 'city', count: 45 },
+  { from: 'to_location', to: 'location', count: 45 },
+  { from: 'to_location', to: 'where_to', count: 45 },
+  { from: 'city_of_event', to: 'pickup_city', count: 40 },
+  { from: 'city', to: 'pickup_city', count: 38 },
+  { from: 'destination_city', to: 'city', count: 38 },
+  { from: 'date', to: 'event_date', count: 11 },
+]);
+
+/**
+ * Count, in gold annotations (train only: never learn this on what you report), how often a
+ * service's first frame holds a value the user did not give in that turn and that another
+ * service's state holds; keep the slot-name pairs seen at least `minCount` times, most frequent first.
+ */
+export function learnSlotTransfers(dialogues: readonly SgdAnnotatedDialogue[], minCount = 10): SlotTransfer[] {
+  const counts = new Map<string, SlotTransfer>();
+  for (const dialogue of dialogues) {
+    const states = new Map<string, Record<string, string[]>>();
+    for (const turn of dialogue.turns) {
+      if (turn.speaker !== 'USER') continue;
+      for (const frame of turn.frames) {
+        if (states.has(frame.service)) continue;
+        for (const [to, values] of Object.entries(frame.slotValues)) {
+          const givenNow = frame.spans.some((s) => s.slot === to) || frame.actions.some((a) => a.act === 'INFORM' && a.slot === to);
+          if (givenNow) continue;
+          for (const other of states.values()) {
+            for (const [from, otherValues] of Object.entries(other)) {
+              if (!otherValues.some((v) => values.includes(v))) continue;
+              const key = `${from}\u0000${to}`;
+              const seen = counts.get(key) ?? { from, to, count: 0 };
+              seen.count += 1;
+              counts.set(key, seen);
+            }
+          }
+        }
+      }
+      for (const frame of turn.frames) states.set(frame.service, frame.slotValues);
+    }
+  }
+  const order = (t: SlotTransfer) => `${t.from}\u0000${t.to}`;
+  return [...counts.values()].filter((t) => t.count >= minCount).sort((a, b) => b.count - a.count || (order(a) < order(b) ? -1 : 1));
+}
+
+/** How the tracker is configured. */
+export interface TrackerOptions {
+  /** Slot-name transfers for a service's first frame; default `SGD_SLOT_TRANSFERS`, `[]` for none. */
+  transfers?: readonly SlotTransfer[];
+}
+
+/** What the tracker remembers between turns. */
+export interface TrackerMemory {
+  state: TrackedState;
+  /** service → its active intent at its last frame. */
+  intents: Record<string, string>;
+  /** service → values the system has offered and the state has not taken yet. */
+  offers: Record<string, Record<string, string>>;
+  /** The system turn just before the next user turn. */
+  lastSystemTurn?: SgdSystemTurn;
+}
+
+/** A tracker with nothing said yet. */
+export function emptyTrackerMemory(): TrackerMemory {
+  return { state: {}, intents: {}, offers: {} };
+}
+
+/** Remember a system turn: its OFFERs become pending offers, and it is the turn the next user turn answers. */
+export function observeSystemTurn(memory: TrackerMemory, turn: SgdSystemTurn, schema: SchemaIndex): TrackerMemory {
+  const offers = { ...memory.offers };
+  for (const frame of turn.frames) {
+    const informable = schema.informableSlots(frame.service);
+    for (const a of frame.actions) {
+      if (a.act === 'OFFER' && a.values.length === 1 && informable.has(a.slot)) offers[frame.service] = { ...offers[frame.service], [a.slot]: a.values[0] };
+    }
+  }
+  return { ...memory, offers, lastSystemTurn: turn };
+}
+
+/** Apply one user turn (steps 1–4 of the module comment); the new memory's state holds every service so far. */
+export function observeUserTurn(memory: TrackerMemory, input: TrackerTurnInput, schema: SchemaIndex, options: TrackerOptions = {}): TrackerMemory {
+  const state = { ...memory.state };
+  const intents = { ...memory.intents };
+  const offers = { ...memory.offers };
+  for (const service of input.services) {
+    const slots = Object.hasOwn(memory.state, service) ? { ...memory.state[service] } : transferred(memory.state, service, schema, options.transfers ?? SGD_SLOT_TRANSFERS);
+    const systemFrame = memory.lastSystemTurn?.frames.find((f) => f.service === service);
+    const informable = schema.informableSlots(service);
+    for (const a of systemFrame?.actions ?? []) {
+      if (a.act === 'CONFIRM' && a.values.length > 0) slots[a.slot] = a.values[0];
+      if (a.act === 'OFFER' && a.values.length === 1 && informable.has(a.slot) && Object.hasOwn(slots, a.slot)) slots[a.slot] = a.values[0];
+    }
+    const intent = input.activeIntents[service];
+    const previousIntent = intents[service];
+    if (previousIntent !== undefined && intent !== undefined && intent !== previousIntent && offers[service]) {
+      Object.assign(slots, offers[service]);
+      delete offers[service];
+    }
+    for (const span of input.spans) if (span.service === service) slots[span.slot] = span.value;
+    for (const v of input.values ?? []) if (v.service === service) slots[v.slot] = v.value;
+    state[service] = slots;
+    if (intent !== undefined) intents[service] = intent;
+  }
+  return { state, intents, offers };
+}
+
+/** The first state of `service`: values of the other services' states under the transfers (the most recently started service first). */
+function transferred(state: TrackedState, service: string, schema: SchemaIndex, transfers: readonly SlotTransfer[]): Record<string, string> {
+  const slots: Record<string, string> = {};
+  const informable = schema.informableSlots(service);
+  const others = Object.keys(state).filter((s) => s !== service).reverse();
+  for (const { from, to } of transfers) {
+    if (!informable.has(to) || Object.hasOwn(slots, to)) continue;
+    const source = others.find((s) => Object.hasOwn(state[s], from));
+    if (source !== undefined) slots[to] = state[source][from];
+  }
+  return slots;
+}
+
+/**
+ * Track one dialogue. `inputFor(turnIndex)` gives the turn-level outputs of each user turn; the
+ * result maps each user turn's index to the state of that turn's services after it.
+ */
+export function trackDialogue(
+  dialogue: SgdAnnotatedDialogue,
+  inputFor: (turnIndex: number) => TrackerTurnInput | undefined,
+  schema: SchemaIndex,
+  options: TrackerOptions = {},
+): Map<number, TrackedState> {
+  const out = new Map<number, TrackedState>();
+  let memory = emptyTrackerMemory();
+  dialogue.turns.forEach((turn, turnIndex) => {
+    if (turn.speaker === 'SYSTEM') {
+      memory = observeSystemTurn(memory, turn, schema);
+      return;
+    }
+    const input = inputFor(turnIndex) ?? { services: [], activeIntents: {}, spans: [] };
+    memory = observeUserTurn(memory, input, schema, options);
+    out.set(turnIndex, Object.fromEntries(input.services.map((s) => [s, { ...memory.state[s] }])));
+  });
+  return out;
+}
+
+/** Track every dialogue of a split; the result is keyed by `turnKey(dialogueId, turnIndex)`. */
+export function trackSplit(data: SgdSplitData, inputs: ReadonlyMap<string, TrackerTurnInput>, options: TrackerOptions = {}): Map<string, TrackedState> {
+  const schema = indexSchema(data.schema);
+  const out = new Map<string, TrackedState>();
+  for (const dialogue of data.dialogues) {
+    for (const [turnIndex, state] of trackDialogue(dialogue, (t) => inputs.get(turnKey(dialogue.id, t)), schema, options)) out.set(turnKey(dialogue.id, turnIndex), state);
+  }
+  return out;
+}
+
+/** The gold turn-level outputs of an example, as tracker input (`values: false` leaves out spanless values). */
+export function goldTrackerInput(example: SgdTurnExample, options: { values?: boolean } = {}): TrackerTurnInput {
+  return {
+    services: example.services,
+    activeIntents: example.activeIntents,
+    spans: example.spans,
+    values: options.values === false ? undefined : example.values,
+  };
+}
+
+/** The tracker's ceiling on a split: its metrics when fed gold turn-level outputs. */
+export interface TrackerCeiling {
+  /** Gold intents, spans and spanless values: the best any turn-level model can do with this tracker. */
+  withValues: SgdMetrics;
+  /** Gold intents and spans only (a model without a categorical-value head). */
+  spansOnly: SgdMetrics;
+}
+
+/** Run the tracker on the gold per-turn outputs of a split and score the states (partial data). */
+export function trackerCeiling(data: SgdSplitData, options: TrackerOptions = {}, examples: readonly SgdTurnExample[] = sgdTurnExamples(data.dialogues)): TrackerCeiling {
+  const score = (values: boolean): SgdMetrics => {
+    const inputs = new Map(examples.map((e) => [turnKey(e.dialogueId, e.turnIndex), goldTrackerInput(e, { values })]));
+    const states = trackSplit(data, inputs, options);
+    const predictions = new Map<string, SgdTurnPrediction>([...states].map(([key, state]) => [key, { state }]));
+    return evaluateSgd(examples, predictions);
+  };
+  return { withValues: score(true), spansOnly: score(false) };
+}
