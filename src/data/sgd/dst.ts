@@ -1,7 +1,11 @@
 /**
  * A rule-based dialogue state tracker for SGD: it turns what a turn-level model predicts for each
- * user turn (active intents, spans, spanless values) plus what the system itself said (its acts,
- * which a deployed assistant knows because it chose them) into the state SGD annotates.
+ * user turn (active intents, spans, spanless values) plus what the system itself said into the
+ * state SGD annotates. The system's acts (OFFER, CONFIRM) are read from SGD's system-turn
+ * annotations on every split: they are the system's own output, which a deployed assistant knows
+ * because its policy chose them, not a label of the user turn. Nothing of the user turn's gold
+ * annotation is read beyond the model's outputs; the one thing learned from gold annotations, the
+ * slot-name transfers, is learned on train only.
  *
  * Rule, per user turn and per service S of the turn, in this order:
  * 1. carry over: start from S's state after its last frame; the first time S appears, start from

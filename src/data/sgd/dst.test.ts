@@ -1,0 +1,128 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  SGD_SLOT_TRANSFERS,
+  emptyTrackerMemory,
+  goldTrackerInput,
+  learnSlotTransfers,
+  observeSystemTurn,
+  observeUserTurn,
+  trackDialogue,
+  trackSplit,
+  trackerCeiling,
+  type TrackerTurnInput,
+} from './dst.js';
+import { sgdTurnExamples, turnKey } from './examples.js';
+import { indexSchema, loadSgd, type SgdSystemTurn } from './load-sgd.js';
+
+const data = loadSgd('dev', { dataDir: join(import.meta.dirname, '__fixtures__', 'data') });
+const schema = indexSchema(data.schema);
+const examples = sgdTurnExamples(data.dialogues);
+const R = 'Restaurants_1';
+const C = 'RideSharing_1';
+
+const say = (intent: string, spans: [string, string][] = [], values: [string, string][] = [], service = R): TrackerTurnInput => ({
+  services: [service],
+  activeIntents: { [service]: intent },
+  spans: spans.map(([slot, value]) => ({ service, slot, value })),
+  values: values.map(([slot, value]) => ({ service, slot, value })),
+});
+const system = (actions: [string, string, string[]][], service = R): SgdSystemTurn => ({
+  speaker: 'SYSTEM',
+  utterance: '',
+  frames: [{ service, spans: [], actions: actions.map(([act, slot, values]) => ({ act, slot, values, canonicalValues: values })) }],
+});
+
+describe('the tracker rule', () => {
+  it('carries slots over turns and overwrites a slot the user gives again', () => {
+    let m = observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'San Jose']]), schema);
+    m = observeUserTurn(m, say('FindRestaurants', [], [['party_size', '2']]), schema);
+    expect(m.state[R]).toEqual({ city: 'San Jose', party_size: '2' });
+    m = observeUserTurn(m, say('FindRestaurants', [['city', 'Oakland']]), schema);
+    expect(m.state[R]).toEqual({ city: 'Oakland', party_size: '2' });
+  });
+
+  it('keeps a service state while the user talks about another service', () => {
+    let m = observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['time', '7 pm']]), schema);
+    m = observeUserTurn(m, say('GetRide', [], [['number_of_riders', '1']], C), schema);
+    m = observeUserTurn(m, say('FindRestaurants'), schema);
+    expect(m.state).toEqual({ [R]: { time: '7 pm' }, [C]: { number_of_riders: '1' } });
+  });
+
+  it('takes values the system confirmed, unless the user corrects them in the same turn', () => {
+    let m = observeUserTurn(emptyTrackerMemory(), say('ReserveRestaurant', [['time', '7 pm']]), schema);
+    m = observeSystemTurn(m, system([['CONFIRM', 'time', ['7 pm']], ['CONFIRM', 'date', ['today']]]), schema);
+    m = observeUserTurn(m, say('ReserveRestaurant', [['time', '8 pm']]), schema);
+    expect(m.state[R]).toEqual({ time: '8 pm', date: 'today' });
+  });
+
+  it('takes offered values when the intent changes, not before', () => {
+    let m = observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'Oakland']]), schema);
+    m = observeSystemTurn(m, system([['OFFER', 'restaurant_name', ['Sino']], ['OFFER', 'phone_number', ['555']]]), schema);
+    m = observeUserTurn(m, say('FindRestaurants'), schema);
+    expect(m.state[R]).toEqual({ city: 'Oakland' });
+    m = observeSystemTurn(m, system([['INFORM', 'phone_number', ['555']]]), schema);
+    m = observeUserTurn(m, say('ReserveRestaurant', [['time', '6 pm']]), schema);
+    // phone_number is no intent's argument, so its offer never enters the state.
+    expect(m.state[R]).toEqual({ city: 'Oakland', restaurant_name: 'Sino', time: '6 pm' });
+    expect(m.offers[R]).toBeUndefined();
+  });
+
+  it('takes a counter-proposal for a slot already in the state', () => {
+    let m = observeUserTurn(emptyTrackerMemory(), say('ReserveRestaurant', [['time', '6:45 pm']]), schema);
+    m = observeSystemTurn(m, system([['OFFER', 'time', ['6:30 pm']], ['OFFER', 'restaurant_name', ['Sino']]]), schema);
+    m = observeUserTurn(m, say('ReserveRestaurant'), schema);
+    expect(m.state[R]).toEqual({ time: '6:30 pm' });
+  });
+
+  it("seeds a new service's first frame through the slot-name transfers, and only then", () => {
+    let m = observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'Oakland']]), schema);
+    m = observeUserTurn(m, say('GetRide', [], [], C), schema);
+    expect(m.state[C]).toEqual({ destination: 'Oakland' });
+    m = observeUserTurn(m, say('FindRestaurants', [['city', 'Berkeley']]), schema);
+    m = observeUserTurn(m, say('GetRide', [], [], C), schema);
+    expect(m.state[C]).toEqual({ destination: 'Oakland' });
+    const none = observeUserTurn(observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'Oakland']]), schema), say('GetRide', [], [], C), schema, { transfers: [] });
+    expect(none.state[C]).toEqual({});
+  });
+});
+
+describe('tracking the fixture dialogues on gold turn outputs', () => {
+  const inputs = new Map(examples.map((e) => [turnKey(e.dialogueId, e.turnIndex), goldTrackerInput(e)]));
+
+  it('follows the first dialogue turn by turn (missing the offer the user takes without a new intent)', () => {
+    const states = trackDialogue(data.dialogues[0], (t) => inputs.get(turnKey('1_00000', t)), schema);
+    expect([...states.keys()]).toEqual([0, 2, 4, 6, 8]);
+    expect(states.get(0)).toEqual({ [R]: { city: 'San Jose' } });
+    expect(states.get(2)).toEqual({ [R]: { city: 'San Jose' } }); // SGD: restaurant_name Sino too (SELECT)
+    expect(states.get(4)).toEqual({ [R]: { city: 'San Jose', restaurant_name: 'Sino', time: '7 pm', party_size: '2' } });
+    expect(states.get(6)).toEqual({ [R]: { city: 'San Jose', restaurant_name: 'Sino', time: '7:30 pm', party_size: '2', date: 'today' } });
+    expect(states.get(8)).toEqual(states.get(6));
+  });
+
+  it('reports the state of the services of each turn only', () => {
+    const states = trackSplit(data, inputs);
+    expect(states.get('2_00000/2')).toEqual({ [R]: { city: 'Oakland' }, [C]: { destination: 'Oakland', number_of_riders: '2' } });
+    expect(states.get('2_00000/4')).toEqual({ [C]: { destination: 'Oakland', number_of_riders: '2', shared_ride: 'dontcare' } });
+  });
+
+  it('gives the hand-computed ceiling: 6 of 8 turns, 7 of 9 frames; 4 of 8 turns without spanless values', () => {
+    const ceiling = trackerCeiling(data);
+    expect(ceiling.withValues).toMatchObject({ partial: true, turns: 8, frames: 9, jointGoalAccuracy: 6 / 8, jointGoalAccuracyPerFrame: 7 / 9, averageGoalAccuracy: 8 / 9 });
+    expect(ceiling.spansOnly.jointGoalAccuracy).toBe(4 / 8);
+    expect(ceiling.withValues.activeIntentAccuracy).toBeNull();
+    expect(trackerCeiling(data, { transfers: [] }).withValues.jointGoalAccuracy).toBe(5 / 8);
+  });
+});
+
+describe('learnSlotTransfers', () => {
+  it('counts values a first frame takes from another service, not ones the user gave', () => {
+    expect(learnSlotTransfers(data.dialogues, 1)).toEqual([{ from: 'city', to: 'destination', count: 1 }]);
+    expect(learnSlotTransfers(data.dialogues, 2)).toEqual([]);
+  });
+
+  it('SGD_SLOT_TRANSFERS are ordered by count', () => {
+    const counts = SGD_SLOT_TRANSFERS.map((t) => t.count);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+  });
+});
