@@ -1,36 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PretrainingCorpus } from '../data/corpora/pretraining.js';
 import { SEP_ID } from '../tokenizer/wordpiece.js';
-import { runPretraining } from '../train/pretrain.js';
-import { initTensorBackend } from './backend.js';
+import { pretrainToy, TOY_CITIES, toyDialogueCorpus } from '../train/__fixtures__/toy-pretrained.js';
 import { ReplyGenerator } from './reply-generator.js';
-
-const CITIES = ['paris', 'london', 'rome', 'oslo', 'tokyo', 'berlin'];
-/** Dialogues in stream order: a weather question, its answer; a booking, its confirmation. */
-const CORPUS: PretrainingCorpus = {
-  texts: CITIES.flatMap((c) => [`what is the weather in ${c} ?`, `it is sunny in ${c} .`, `book a flight to ${c}`, `your flight to ${c} is booked .`]),
-  pairs: CITIES.flatMap((c) => [
-    { context: [`what is the weather in ${c} ?`], response: `it is sunny in ${c} .`, source: 'toy' },
-    { context: [`book a flight to ${c}`], response: `your flight to ${c} is booked .`, source: 'toy' },
-  ]),
-  sources: [{ name: 'toy', licence: 'test data', texts: 24, pairs: 12 }],
-};
 
 let dir: string;
 let generator: ReplyGenerator;
 beforeAll(async () => {
-  await initTensorBackend();
-  dir = mkdtempSync(join(tmpdir(), 'duet-reply-generator-'));
-  await runPretraining({
-    outDir: dir,
-    options: { steps: 200, batchSize: 8, maxTokens: 24, layers: 2, dModel: 32, heads: 2, ff: 64, vocabSize: 200, learningRate: 1e-2, warmupSteps: 2, dropout: 0, seed: 3 },
-    loadCorpus: () => CORPUS,
-    machine: 'test machine',
-  });
+  dir = await pretrainToy(toyDialogueCorpus(), { steps: 200, layers: 2 });
   generator = await ReplyGenerator.load(dir);
 }, 120_000);
 afterAll(() => {
@@ -59,7 +37,7 @@ describe('ReplyGenerator', () => {
   });
 
   it('reads a dialogue longer than the model positions in windows, scoring every reply token', async () => {
-    const long = Array.from({ length: 6 }, (_, i) => `what is the weather in ${CITIES[i]} ?`);
+    const long = Array.from({ length: 6 }, (_, i) => `what is the weather in ${TOY_CITIES[i]} ?`);
     expect((await generator.promptIds(long)).length).toBeGreaterThan(generator.model.config.maxPositions);
     const score = await generator.logProbOf(long, 'it is sunny in paris . it is sunny in rome . it is sunny in oslo .');
     expect(score.tokens).toBe((await generator.model.tokenizer.encode('it is sunny in paris . it is sunny in rome . it is sunny in oslo .')).ids.length + 1);
@@ -93,7 +71,7 @@ describe('ReplyGenerator', () => {
   it('reads a sequence longer than the positions in windows: the first window as one pass, then every token', async () => {
     const model = generator.model;
     const L = model.config.maxPositions;
-    const ids = await generator.promptIds(Array.from({ length: 8 }, (_, i) => `it is sunny in ${CITIES[i % CITIES.length]} .`));
+    const ids = await generator.promptIds(Array.from({ length: 8 }, (_, i) => `it is sunny in ${TOY_CITIES[i % TOY_CITIES.length]} .`));
     expect(ids.length).toBeGreaterThan(2 * L);
     const windowed = model.tokenLogProbs(ids, 1);
     expect(windowed).toHaveLength(ids.length - 1);

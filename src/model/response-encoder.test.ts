@@ -1,36 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadDuetRanker } from '../bench/duet-ranker.js';
-import type { PretrainingCorpus } from '../data/corpora/pretraining.js';
-import { runPretraining } from '../train/pretrain.js';
-import { initTensorBackend } from './backend.js';
+import { pretrainToy, toyDialogueCorpus } from '../train/__fixtures__/toy-pretrained.js';
 import { ResponseEncoder } from './response-encoder.js';
-
-const CITIES = ['paris', 'london', 'rome', 'oslo', 'tokyo', 'berlin'];
-/** Two kinds of exchange: a weather question gets a weather answer, a booking a booking. */
-const CORPUS: PretrainingCorpus = {
-  texts: CITIES.flatMap((c) => [`what is the weather in ${c} ?`, `it is sunny in ${c} .`, `book a flight to ${c}`, `your flight to ${c} is booked .`]),
-  pairs: CITIES.flatMap((c) => [
-    { context: ['hello', `what is the weather in ${c} ?`], response: `it is sunny in ${c} .`, source: 'toy' },
-    { context: [`book a flight to ${c}`], response: `your flight to ${c} is booked .`, source: 'toy' },
-  ]),
-  sources: [{ name: 'toy', licence: 'test data', texts: 24, pairs: 12 }],
-};
 
 let dir: string;
 let encoder: ResponseEncoder;
 beforeAll(async () => {
-  await initTensorBackend();
-  dir = mkdtempSync(join(tmpdir(), 'duet-response-encoder-'));
-  await runPretraining({
-    outDir: dir,
-    options: { steps: 60, batchSize: 8, maxTokens: 24, layers: 1, dModel: 32, heads: 2, ff: 64, vocabSize: 200, learningRate: 1e-2, warmupSteps: 2, dropout: 0, seed: 3 },
-    loadCorpus: () => CORPUS,
-    machine: 'test machine',
-  });
+  dir = await pretrainToy(toyDialogueCorpus('hello'), { steps: 60, layers: 1 });
   encoder = await ResponseEncoder.load(dir);
 }, 120_000);
 afterAll(() => {
