@@ -55,7 +55,8 @@ function lastUserMessage(messages: ChatMessage[]): { text: string; index: number
 
 /** What Duet understood, on the completion and on the final streamed chunk. */
 function duetField(result: TurnResult) {
-  return { intent: result.intent, confidence: result.confidence, slots: result.slots, action: result.action };
+  // `chat` only on small talk from a chatter (duet serve --chat): where the reply came from.
+  return { intent: result.intent, confidence: result.confidence, slots: result.slots, action: result.action, ...(result.chat && { chat: result.chat }) };
 }
 
 /** The reply cut into the pieces a streamed completion sends: words with their following space, so they join back exactly. */
