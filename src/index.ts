@@ -20,3 +20,10 @@ export { buildApp, DEFAULT_LIMITS, ApiError, placeholderPage, webChatPage, type 
 export { createMemoryApiKeys, type ApiKeyStore, type ApiKeyInfo } from './store/api-keys.js';
 export { openSqliteApiKeys } from './store/sqlite-api-keys.js';
 export { createPostgresStore, openPostgresApiKeys, openStore, openApiKeys } from './store/index.js';
+export { WorkerUnderstander, type WorkerUnderstanderOptions } from './model/worker-understander.js';
+export { type Chatter, type ChatReply } from './dialogue/assistant.js';
+export { RetrievalChatter, buildResponseIndex, saveResponseIndex, loadResponseIndex, type ResponseIndex, type RetrievalChatterOptions } from './dialogue/chatter.js';
+export { ResponseEncoder } from './model/response-encoder.js';
+export { ReplyGenerator } from './model/reply-generator.js';
+export { runPretraining, DEFAULT_PRETRAIN_OPTIONS, type PretrainOptions, type PretrainReport } from './train/pretrain.js';
+export { loadPretrainingCorpus, type PretrainingCorpus } from './data/corpora/pretraining.js';
