@@ -42,12 +42,15 @@ export async function runPretrainCommand(opts: PretrainCommandOptions): Promise<
     dataDir: opts.dataDir,
   };
   const controller = new AbortController();
-  // First Ctrl-C: finish the step, write a checkpoint, stop. A second one kills as usual.
+  // First Ctrl-C (or SIGTERM): finish the step, write a checkpoint, stop. A second one kills as usual.
   const onInterrupt = () => {
     process.stderr.write('\nstopping after this step (a checkpoint follows; continue later with --resume)\n');
     controller.abort();
   };
   process.once('SIGINT', onInterrupt);
+  // SIGTERM too: a job started in the background of a non-interactive shell ignores SIGINT, and
+  // process managers stop with SIGTERM.
+  process.once('SIGTERM', onInterrupt);
   const bar = opts.quiet ? undefined : pretrainProgressBar();
   let report: PretrainReport;
   try {
@@ -64,6 +67,7 @@ export async function runPretrainCommand(opts: PretrainCommandOptions): Promise<
   } finally {
     bar?.stop();
     process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGTERM', onInterrupt);
   }
   const losses = report.objectives.map((o) => `${o} ${report.finalLosses[o]?.toFixed(3) ?? '-'}`).join(', ');
   const why = report.stopped === 'done' ? 'finished' : report.stopped === 'time' ? 'time budget reached' : 'interrupted';
