@@ -482,6 +482,9 @@ export async function runPretraining(settings: PretrainSettings): Promise<Pretra
   const budgetSeconds = settings.maxMinutes === undefined ? Number.POSITIVE_INFINITY : settings.maxMinutes * 60;
   try {
     while (step < options.steps) {
+      // Back to the event loop between steps: otherwise a signal's handler (Ctrl-C, SIGTERM), which
+      // aborts `settings.signal`, never runs, and the run cannot be stopped with a checkpoint.
+      await new Promise((resolve) => setImmediate(resolve));
       if (settings.signal?.aborted) {
         stopped = 'interrupted';
         break;
