@@ -1,5 +1,5 @@
 /** Duet's public API. */
-export { loadModel, DuetModel, OUT_OF_SCOPE, type Understanding, type ExtractedSlot, type RankedIntent } from './model/duet-model.js';
+export { loadModel, DuetModel, OUT_OF_SCOPE, type Understanding, type ExtractedSlot, type RankedIntent, type UnderstandContext, type ConversationTurn } from './model/duet-model.js';
 export { trainNluModel, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainReport, type TrainProgress } from './train/train-nlu.js';
 export { resolveBackboneConfig, resolveHeadConfig, type BackboneConfig, type HeadConfig, type ModelConfig } from './model/config.js';
 export { loadDefinition, parseDefinition, importRasa, definitionToExamples } from './data/definition/index.js';

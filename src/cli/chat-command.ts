@@ -169,6 +169,7 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
     // A PostgreSQL store may be shared by several processes: replay each conversation from the
     // store on every turn instead of trusting a cached state another process may have outdated.
     cacheConversations: !isPostgresUrl(storeSpec),
+    log,
   });
   for (const missing of assistant.missingSkills()) log(`warning: no skill named "${missing}" is available; its intent will say so`);
   return {

@@ -46,6 +46,37 @@ describe('duet CLI errors', () => {
   });
 });
 
+describe('duet train --context', () => {
+  it('trains a memory-mode model whose folder records the mode and whose model returns a memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duet-cli-context-'));
+    try {
+      const definition = join(import.meta.dirname, '__fixtures__', 'tiny-assistant.yml');
+      const out = join(dir, 'model');
+      const args = ['--epochs', '3', '--layers', '1', '--width', '32', '--heads', '2', '--token-buckets', '256', '--sentence-buckets', '512', '--quiet'];
+      const train = await runCli('train', definition, '--out', out, '--context', 'memory', ...args);
+      expect(train.exitCode).toBe(0);
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: { backbone: { contextMode?: string } } };
+      expect(config.config.backbone.contextMode).toBe('memory');
+      const { loadModel } = await import('../model/duet-model.js');
+      const model = await loadModel(out);
+      try {
+        const first = await model.understand('hello there');
+        expect(first.memory).toHaveLength(model.memoryShape![0] * model.memoryShape![1]);
+        const next = await model.understand('weather in paris', { history: [{ speaker: 'assistant', text: 'Hello!' }], memory: first.memory });
+        expect(next.slots.map((s) => s.text).every((t) => 'weather in paris'.includes(t))).toBe(true);
+      } finally {
+        model.dispose();
+      }
+      const withBase = await runCli('train', definition, '--out', join(dir, 'base'), '--context', 'concat', '--base', join(dir, 'no-such-base'), '--quiet');
+      expect(withBase.exitCode).toBe(1);
+      expect(withBase.stderr).toMatch(/--context cannot be combined with --base/);
+      expect(existsSync(join(dir, 'base'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('duet train and eval end to end', () => {
   it('trains a definition, saves a model folder, and evaluates it as table, JSON and HTML', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'duet-cli-e2e-'));

@@ -78,6 +78,13 @@ export function buildProgram(): Command {
     .option('--freeze-backbone', 'with --base: train only the heads; the backbone runs once per example (fast)')
     .option('--backbone-learning-rate <x>', 'with --base: peak learning rate of the backbone (default 5e-5)', number)
     .option('--train-layers <n>', 'with --base: fine-tune only the top n transformer layers (default: as many as fit in memory)', integer)
+    .addOption(
+      new Option('--context <mode>', 'how the model reads the conversation: none (the message alone), concat (earlier turns after it) or memory (memory vectors carried turn to turn)').choices([
+        'none',
+        'concat',
+        'memory',
+      ]).default('none'),
+    )
     .option('--quiet', 'no progress bar')
     .action(async (inputs: string[], opts) => {
       const { report } = await trainToFolder(inputs.length === 1 ? inputs[0] : inputs, opts);
@@ -391,6 +398,21 @@ export function buildProgram(): Command {
         for (const r of rankers) r.dispose();
         generator?.dispose();
       }
+    });
+  bench
+    .command('context')
+    .description('context modes (none, concat, memory) side by side on the partial SGD data: accuracy, joint goal accuracy, latency per turn, memory; nlp.js beside them')
+    .option('--modes <list>', 'comma-separated: none, concat, memory', 'none,concat,memory')
+    .option('--minutes <n>', 'training minutes per mode', number, 15)
+    .option('--conversations <n>', 'long conversations (40 turns, chained test dialogues) timed per mode', integer, 5)
+    .option('--max-tokens <n>', 'longest concat input in tokens (the history cap)', integer)
+    .option('--seed <n>', 'random seed', integer, 7)
+    .option('--no-peer', 'skip nlp.js')
+    .option('--json <file>', 'write the results as JSON')
+    .option('--plot <file.svg>', 'write latency against turn index as SVG')
+    .action(async (opts) => {
+      const { runContextBenchCommand } = await import('./context-bench-command.js');
+      await runContextBenchCommand(opts);
     });
   return program;
 }

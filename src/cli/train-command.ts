@@ -3,6 +3,8 @@ import type { TrainOptions, TrainReport } from '../train/train-nlu.js';
 import { trainNluModel } from '../train/train-nlu.js';
 import { loadTrainingData, type TrainingData } from '../nlu/training-data.js';
 import type { DuetModel } from '../model/duet-model.js';
+import type { ContextMode } from '../model/config.js';
+import type { AssistantDefinition } from '../data/types.js';
 import { ConfigError } from '../errors.js';
 import { planFineTuning } from '../train/fine-tune-plan.js';
 import { trainingProgressBar } from './progress.js';
@@ -27,6 +29,8 @@ export interface TrainCommandOptions {
   freezeBackbone?: boolean;
   backboneLearningRate?: number;
   trainLayers?: number;
+  /** How the model reads the conversation (default none: the message alone). */
+  context?: ContextMode;
   quiet?: boolean;
 }
 
@@ -50,6 +54,8 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
     throw new ConfigError(`${flag} needs --base <imported-dir>`);
   }
   if (flags.freezeBackbone && flags.trainLayers !== undefined) throw new ConfigError('--train-layers and --freeze-backbone exclude each other');
+  const contextMode = flags.context ?? 'none';
+  if (flags.base && contextMode !== 'none') throw new ConfigError('--context cannot be combined with --base yet: train a context mode from scratch');
   const backbone: TrainOptions['backbone'] = {};
   if (flags.layers !== undefined) backbone.nLayers = flags.layers;
   if (flags.width !== undefined) {
@@ -59,6 +65,8 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
   if (flags.heads !== undefined) backbone.nHeads = flags.heads;
   if (flags.norm !== undefined) backbone.norm = flags.norm;
   if (flags.tokenBuckets !== undefined) backbone.tokenFeatureBuckets = flags.tokenBuckets;
+  // Mode "none" is recorded by its absence, so its config stays what models without the option have.
+  if (contextMode !== 'none') backbone.contextMode = contextMode;
   const heads: TrainOptions['heads'] = {};
   if (flags.sentenceBuckets !== undefined) heads.sentenceFeatureBuckets = flags.sentenceBuckets;
   // Assistant definitions are small (hundreds of examples): their validation split is a few dozen
@@ -80,11 +88,17 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
     ...(flags.oosThreshold !== undefined && { oosThreshold: flags.oosThreshold }),
     ...(flags.vocabSize !== undefined && { vocabSize: flags.vocabSize }),
     ...(flags.augment !== undefined && { augmentPerIntent: flags.augment }),
+    ...(contextMode !== 'none' && data.definition && { assistantTexts: responseTexts(data.definition) }),
     backbone,
     heads,
     outOfScopeIntent: data.outOfScopeIntent,
     slotValues: data.slotValues,
   };
+}
+
+/** A definition's response texts as the assistant says them, placeholders reduced to their slot names ("Added {item}" → "Added item"). */
+function responseTexts(definition: AssistantDefinition): string[] {
+  return Object.values(definition.responses).flatMap((texts) => texts.map((t) => t.replace(/\{(\w+)\}/g, '$1')));
 }
 
 /** Train on a dataset or definition and save the model folder; returns the trained model. */

@@ -4,8 +4,9 @@ import type { AssistantDefinition } from '../data/types.js';
 import type { Skill } from '../skills/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/types.js';
+import type { UnderstandContext } from '../model/context-encoding.js';
 import { Assistant, type Understander } from './assistant.js';
-import type { TurnSlot } from './events.js';
+import { replay, type ConversationEvent, type TurnSlot } from './events.js';
 
 /** A scripted model: each text maps to an intent and its slot spans (found by substring). */
 function fakeModel(script: Record<string, [string, number, Record<string, string>?, [string, number][]?]>): Understander {
@@ -396,5 +397,100 @@ describe('Assistant: a request without the free text it cannot go without', () =
     expect((await say('keep the ring safe')).action).toMatchObject({ status: 'done', args: { thing: 'ring' } });
     expect((await say('keep my keys safe')).action).toMatchObject({ status: 'done', args: { thing: 'my keys' } });
     expect((await say('keep something safe')).action).toMatchObject({ status: 'needs_slot' });
+  });
+});
+
+describe('Assistant: the conversation handed to a context-mode model', () => {
+  /** The scripted model in a context mode, recording what each call was given; in memory mode it returns [turn number, incoming memory's first value]. */
+  function contextModel(mode: Understander['contextMode'], fingerprint = 'model-a', shape: [number, number] = [1, 2]) {
+    const calls: { text: string; context?: UnderstandContext }[] = [];
+    const base = fakeModel(script);
+    const understander: Understander = {
+      ...(mode && { contextMode: mode }),
+      ...(mode === 'memory' && { fingerprint, memoryShape: shape }),
+      async understand(text, context) {
+        calls.push({ text, context });
+        const u = await base.understand(text);
+        return mode === 'memory' ? { ...u, memory: Float32Array.from({ length: shape[0] * shape[1] }, (_, i) => (i === 0 ? calls.length : (context?.memory?.[0] ?? -1))) } : u;
+      },
+    };
+    return { understander, calls };
+  }
+  const make = (understander: Understander, store: Store, log: string[] = []) =>
+    new Assistant({ understander, definition, skills: [note, clear], store, timeZone: 'UTC', log: (line) => log.push(line) });
+
+  it('gives a model without a context mode the message alone, as before', async () => {
+    const { understander, calls } = contextModel(undefined);
+    const assistant = make(understander, createMemoryStore());
+    await assistant.handle({ user: 'alice', text: 'note buy milk' });
+    await assistant.handle({ user: 'alice', text: '6pm' });
+    expect(calls.map((c) => c.context)).toEqual([undefined, undefined]);
+  });
+
+  it('passes the recent turns, the assistant’s as "assistant", to a concat model', async () => {
+    const { understander, calls } = contextModel('concat');
+    const store = createMemoryStore();
+    const assistant = make(understander, store);
+    await assistant.handle({ user: 'alice', text: 'note buy milk' });
+    const turn = await assistant.handle({ user: 'alice', text: '6pm' });
+    expect(turn.action).toMatchObject({ status: 'done', args: { text: 'buy milk', at: '18:00' } });
+    expect(calls[0].context).toEqual({ history: [] });
+    expect(calls[1].context).toEqual({
+      history: [
+        { speaker: 'user', text: 'note buy milk' },
+        { speaker: 'assistant', text: 'For what time?' },
+      ],
+    });
+    // Nothing else is stored for a concat model: its context is the turns themselves.
+    expect(store.loadEvents('alice').some((e) => 'memory' in (e.data as object))).toBe(false);
+  });
+
+  it('stores a memory model’s memory with each user turn and gives it back on the next, also after a restart', async () => {
+    const store = createMemoryStore();
+    const first = contextModel('memory');
+    const assistant = make(first.understander, store);
+    await assistant.handle({ user: 'alice', text: 'note buy milk' });
+    await assistant.handle({ user: 'alice', text: 'never mind' });
+    expect(first.calls[0].context).toEqual({ history: [] });
+    expect(first.calls[1].context?.memory).toEqual(Float32Array.from([1, -1]));
+    expect(first.calls[1].context?.history).toHaveLength(2);
+    const events = store.loadEvents('alice').map((e) => e.data as ConversationEvent);
+    expect(replay(events).memory).toMatchObject({ model: 'model-a', shape: [1, 2] });
+
+    // A new process replays the stored events: the memory of the last turn comes back.
+    const restarted = contextModel('memory');
+    const log: string[] = [];
+    await make(restarted.understander, store, log).handle({ user: 'alice', text: 'tell me a joke' });
+    expect(restarted.calls[0].context?.memory).toEqual(Float32Array.from([2, 1]));
+    expect(log).toEqual([]);
+  });
+
+  it('resets a memory another model wrote (or of another shape) with one warning, never feeding it to the model', async () => {
+    const store = createMemoryStore();
+    await make(contextModel('memory').understander, store).handle({ user: 'alice', text: 'note buy milk' });
+    for (const other of [contextModel('memory', 'model-b'), contextModel('memory', 'model-a', [2, 2])]) {
+      const log: string[] = [];
+      const assistant = make(other.understander, store, log);
+      await assistant.handle({ user: 'alice', text: 'never mind' });
+      await assistant.handle({ user: 'alice', text: 'tell me a joke' });
+      expect(other.calls[0].context?.memory).toBeUndefined();
+      expect(other.calls[1].context?.memory).toHaveLength(other.understander.memoryShape![0] * other.understander.memoryShape![1]);
+      expect(log).toHaveLength(1);
+      expect(log[0]).toMatch(/^warning: conversation "alice": its stored memory (was written by another model|is 1 × 2, this model's is 2 × 2)/);
+    }
+  });
+
+  it('records the reset when an empty message leaves no new memory, so the warning is not repeated', async () => {
+    const store = createMemoryStore();
+    await make(contextModel('memory').understander, store).handle({ user: 'alice', text: 'note buy milk' });
+    const log: string[] = [];
+    const other = contextModel('memory', 'model-b');
+    const assistant = make(other.understander, store, log);
+    await assistant.handle({ user: 'alice', text: '   ' });
+    expect(replay(store.loadEvents('alice').map((e) => e.data as ConversationEvent)).memory).toBeUndefined();
+    await make(other.understander, store, log).handle({ user: 'alice', text: 'tell me a joke' });
+    expect(other.calls).toHaveLength(1);
+    expect(other.calls[0].context?.memory).toBeUndefined();
+    expect(log).toHaveLength(1);
   });
 });

@@ -9,11 +9,21 @@ import type { AssistantDefinition } from '../data/types.js';
 import type { Skill, SkillContext, SkillSlot } from '../skills/types.js';
 import type { DueNotice, Store } from '../store/types.js';
 import { readRequestSlots, readSlotsFromSpans, slotTexts } from './slot-spans.js';
+import type { ContextMode } from '../model/config.js';
+import type { UnderstandContext } from '../model/context-encoding.js';
+import { restoreMemory, storeMemory } from './conversation-memory.js';
 import { applyEvent, replay, type ConversationEvent, type ConversationState, type FinishedTask, type TaskState, type TurnSlot } from './events.js';
 
-/** What the runtime needs from a model (a `DuetModel`, or a fake in tests). */
+/**
+ * What the runtime needs from a model (a `DuetModel`, or a fake in tests). A context-mode model
+ * says so with `contextMode`, and the runtime then passes each message's context: the recent
+ * turns (concat and memory modes) and the conversation's stored memory (memory mode).
+ */
 export interface Understander {
-  understand(text: string): Promise<{
+  understand(
+    text: string,
+    context?: UnderstandContext,
+  ): Promise<{
     intent: string;
     confidence: number;
     slots: TurnSlot[];
@@ -21,9 +31,17 @@ export interface Understander {
     ranking?: { intent: string; confidence: number }[];
     /** Set by the dialogue manager when the conversation's context chose the intent (`readInContext`). */
     inContext?: boolean;
+    /** Memory mode: the model's memory after this message, stored with the conversation for its next one. */
+    memory?: Float32Array;
   }>;
   /** The message's spans read with at least one span of `slot`, if the model finds that plausible (optional). */
-  understandRequiring?(text: string, slot: string): Promise<TurnSlot[] | null>;
+  understandRequiring?(text: string, slot: string, context?: UnderstandContext): Promise<TurnSlot[] | null>;
+  /** How the model reads the conversation; absent: "none", the message alone. */
+  readonly contextMode?: ContextMode;
+  /** Memory mode: the shape [k, C] of the model's memory. */
+  readonly memoryShape?: readonly [number, number];
+  /** Memory mode: identifies the model's weights; a stored memory written by another model is not fed back. */
+  readonly fingerprint?: string;
 }
 
 /** A small-talk reply from a `Chatter`: retrieved from an index or generated. */
@@ -85,6 +103,8 @@ export interface AssistantOptions {
    * a turn handled by another process is never missed.
    */
   cacheConversations?: boolean;
+  /** Where warnings go, one line each (a stored memory the model cannot read); default stderr. */
+  log?: (line: string) => void;
 }
 
 /** An answer that does not read as the value asked for changes the subject at lower confidence. */
@@ -146,6 +166,7 @@ export class Assistant {
   private readonly now: () => Date;
   private readonly maxInputChars: number;
   private readonly cacheConversations: boolean;
+  private readonly log: (line: string) => void;
   readonly timeZone: string;
   private taskCounter = 0;
 
@@ -158,6 +179,7 @@ export class Assistant {
     this.now = options.now ?? (() => new Date());
     this.maxInputChars = options.maxInputChars ?? 1000;
     this.cacheConversations = options.cacheConversations ?? true;
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     for (const skill of options.skills) this.skills.set(skill.name, skill);
   }
 
@@ -197,16 +219,16 @@ export class Assistant {
       text = text.slice(0, this.maxInputChars);
       turn.say(`(That was a long message: I read only its first ${this.maxInputChars.toLocaleString('en')} characters.)`);
     }
-    let understood = text
-      ? await this.understander.understand(text)
-      : { intent: this.definition.outOfScopeIntent ?? 'out_of_scope', confidence: 0, slots: [] };
+    const reading = this.readingContext(conversation, turn.state);
+    const read = text ? await this.understander.understand(text, reading.context) : undefined;
+    let understood = read ?? { intent: this.definition.outOfScopeIntent ?? 'out_of_scope', confidence: 0, slots: [] };
     if (ONLY_CANCEL.test(text) && this.kind(understood.intent) !== 'cancel' && this.definition.intents.some((i) => i.name === 'cancel')) {
       // A message that is nothing but a cancel phrase ("scrap that", "stop") means cancel, whatever
       // the model made of it: acting on such a message as a request could clear a list.
       understood = { intent: 'cancel', confidence: 1, slots: [] };
     }
     understood = this.readInContext(turn.state, text, understood);
-    understood = await this.readRequiredTexts(text, understood);
+    understood = await this.readRequiredTexts(text, understood, reading.context);
     const outOfScope = this.kind(understood.intent) === 'out_of_scope' || this.kind(understood.intent) === 'unknown';
     if (this.chatter && text && outOfScope && !turn.top()?.awaiting) {
       const recent = turn.state.recentTurns;
@@ -216,7 +238,7 @@ export class Assistant {
         exclude: new Set(recent.filter((t) => t.speaker === 'bot').map((t) => t.text)),
       });
     }
-    turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots });
+    turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots, ...this.memoryAfter(read?.memory, reading.reset) });
 
     if (!text) turn.say('Say something, or ask "what can you do?"');
     else this.decide(turn, text, understood, ctx);
@@ -228,6 +250,34 @@ export class Assistant {
     for (const s of understood.slots) slots[s.slot] = slots[s.slot] ? `${slots[s.slot]}, ${s.value}` : s.value;
     const chat = turn.chat && turn.replies.includes(turn.chat.text) ? { chat: { source: turn.chat.source, score: turn.chat.score } } : {};
     return { reply: turn.replies.join(' '), intent: understood.intent, confidence: understood.confidence, slots, action: turn.action, ...chat };
+  }
+
+  /**
+   * What the model reads besides the message, by its context mode: the recent turns (the
+   * assistant's as 'assistant'), and in memory mode the conversation's stored memory when this
+   * model wrote it. Any other stored memory is dropped with one warning (`reset`: the turn's
+   * event then records the reset, so the warning is not repeated), never fed to the model.
+   */
+  private readingContext(conversation: string, state: ConversationState): { context?: UnderstandContext; reset: boolean } {
+    const mode = this.understander.contextMode ?? 'none';
+    if (mode === 'none') return { reset: false };
+    const history = state.recentTurns.map((t) => ({ speaker: t.speaker === 'bot' ? ('assistant' as const) : ('user' as const), text: t.text }));
+    if (mode !== 'memory' || !state.memory) return { context: { history }, reset: false };
+    const restored = restoreMemory(state.memory, this.memoryOwner());
+    if ('memory' in restored) return { context: { history, memory: restored.memory }, reset: false };
+    this.log(`warning: conversation "${conversation}": ${restored.problem}; it goes on from the model's initial memory`);
+    return { context: { history }, reset: true };
+  }
+
+  /** The memory field of a turn's 'user' event (memory mode): the new memory, a reset, or nothing. */
+  private memoryAfter(memory: Float32Array | undefined, reset: boolean): { memory?: ConversationState['memory'] | null } {
+    if (this.understander.contextMode !== 'memory') return {};
+    if (memory) return { memory: storeMemory(memory, this.memoryOwner()) };
+    return reset ? { memory: null } : {};
+  }
+
+  private memoryOwner(): { fingerprint: string; shape?: readonly [number, number] } {
+    return { fingerprint: this.understander.fingerprint ?? 'unknown', shape: this.understander.memoryShape };
   }
 
   /**
@@ -263,6 +313,7 @@ export class Assistant {
   private async readRequiredTexts(
     text: string,
     u: Awaited<ReturnType<Understander['understand']>>,
+    context?: UnderstandContext,
   ): Promise<Awaited<ReturnType<Understander['understand']>>> {
     if (this.kind(u.intent) !== 'task') return u;
     const skillName = this.definition.intents.find((i) => i.name === u.intent)?.skill;
@@ -273,7 +324,7 @@ export class Assistant {
       if (has(slots)) continue;
       // Only a value in words the first reading left untagged: never one made of another value ("6pm").
       const untagged = (span: TurnSlot) => !slots.some((s) => s.start < span.end && span.start < s.end);
-      const reread = (await this.understander.understandRequiring?.(text, spec.name))?.filter((s) => s.slot === spec.name && untagged(s));
+      const reread = (await this.understander.understandRequiring?.(text, spec.name, context))?.filter((s) => s.slot === spec.name && untagged(s));
       if (reread && has(reread)) {
         slots = [...slots, ...reread];
         continue;

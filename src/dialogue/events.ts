@@ -12,8 +12,23 @@ export interface TurnSlot {
   end: number;
 }
 
+/**
+ * A memory-mode model's memory after a user turn, as stored with the conversation (see
+ * conversation-memory.ts): k × C values in half precision, base64, with the fingerprint of the
+ * model that wrote it.
+ */
+export interface StoredMemory {
+  model: string;
+  shape: [number, number];
+  data: string;
+}
+
 export type ConversationEvent =
-  | { type: 'user'; text: string; intent: string; confidence: number; slots: TurnSlot[] }
+  /**
+   * `memory` (memory-mode models): the model's memory after this turn; null: back to the
+   * model's initial memory (a stored one did not fit the model); absent: unchanged.
+   */
+  | { type: 'user'; text: string; intent: string; confidence: number; slots: TurnSlot[]; memory?: StoredMemory | null }
   | { type: 'bot'; text: string }
   /** A task was started for a skill (pushed on top of any task in progress). */
   | { type: 'task_started'; task: string; skill: string; intent: string }
@@ -62,6 +77,8 @@ export interface ConversationState {
   recentIntents: string[];
   /** The latest messages of both sides (newest last, at most 10): context for small talk. */
   recentTurns: { speaker: 'user' | 'bot'; text: string }[];
+  /** Memory mode: the model's memory after the latest user turn; absent: the model's initial memory. */
+  memory?: StoredMemory;
 }
 
 export function emptyState(): ConversationState {
@@ -73,14 +90,18 @@ export function applyEvent(state: ConversationState, event: ConversationEvent): 
   const stack = state.stack.map((t) => ({ ...t, values: { ...t.values }, texts: { ...t.texts } }));
   const find = (id: string) => stack.find((t) => t.id === id);
   switch (event.type) {
-    case 'user':
-      return {
+    case 'user': {
+      const next: ConversationState = {
         ...state,
         stack,
         turns: state.turns + 1,
         recentIntents: [...state.recentIntents, event.intent].slice(-10),
         recentTurns: [...state.recentTurns, { speaker: 'user' as const, text: event.text }].slice(-10),
       };
+      if (event.memory) next.memory = event.memory;
+      else if (event.memory === null) delete next.memory;
+      return next;
+    }
     case 'bot':
       return event.text ? { ...state, recentTurns: [...state.recentTurns, { speaker: 'bot' as const, text: event.text }].slice(-10) } : state;
     case 'task_started':

@@ -7,7 +7,7 @@
  * BERT and GPT-2 checkpoints; a KV cache makes left-to-right generation cost one position per step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backboneVariant, type BackboneConfig } from './config.js';
+import { backboneVariant, contextSettings, SPEAKER_COUNT, type BackboneConfig } from './config.js';
 import { activate, dropout, embed, INIT_STD, layerNorm, linear } from './layers.js';
 import type { ParameterStore } from './params.js';
 
@@ -23,6 +23,16 @@ export interface BackboneInputs {
   extraEmbeddings?: tf.Tensor3D;
   /** Optional [T, T] mask (1 = may attend), e.g. causal; combined with padMask. */
   attentionMask?: tf.Tensor2D;
+  /** Context modes: speaker of each token [B, T] (SPEAKER_USER / SPEAKER_ASSISTANT); absent: all user. */
+  speakers?: tf.Tensor2D;
+  /** Context modes: turn distance of each token [B, T] (0 = current turn); absent: all 0. */
+  turnDistances?: tf.Tensor2D;
+  /**
+   * Memory mode: the memory carried from the previous turn [B, k, C]; absent: the learned initial
+   * memory. The memory takes the first k positions of the output, before the tokens; padMask
+   * covers the tokens only.
+   */
+  memory?: tf.Tensor3D;
   /**
    * Keys and values of positions encoded by earlier calls (incremental decoding): the new tokens
    * take the positions after them and attend to them; padMask and attentionMask then span
@@ -89,10 +99,14 @@ export class Backbone {
     });
   }
 
-  /** Hidden states [B, T, C] (after the final layer norm in pre-LN mode). */
+  /**
+   * Hidden states [B, T, C] (after the final layer norm in pre-LN mode); in memory mode
+   * [B, k + T, C], the first k rows being the memory for the next turn.
+   */
   encode(inputs: BackboneInputs, run: RunOptions): tf.Tensor3D {
     const c = this.config;
     const variant = backboneVariant(c);
+    const context = contextSettings(c);
     const [B, T] = inputs.ids.shape;
     const past = inputs.cache?.length ?? 0;
     // Parameters are created in this order on first use; from-scratch models' seeded initial
@@ -111,16 +125,35 @@ export class Backbone {
       // which wasm's Gather makes one of the slowest steps of a forward pass.
       x = x.add(inputs.segments ? embed(segmentTable, inputs.segments) : segmentTable.slice([0, 0], [1, c.dModel]));
     }
+    if (context.mode !== 'none') {
+      const speakerTable = this.p.get('embeddings.speaker', [SPEAKER_COUNT, c.dModel], { kind: 'normal', std: INIT_STD });
+      const distanceTable = this.p.get('embeddings.turn_distance', [context.maxTurnDistance, c.dModel], { kind: 'normal', std: INIT_STD });
+      x = x.add(inputs.speakers ? embed(speakerTable, inputs.speakers) : speakerTable.slice([0, 0], [1, c.dModel]));
+      x = x.add(inputs.turnDistances ? embed(distanceTable, inputs.turnDistances) : distanceTable.slice([0, 0], [1, c.dModel]));
+    }
     if (inputs.extraEmbeddings) x = x.add(inputs.extraEmbeddings);
+    let padMask = inputs.padMask;
+    if (context.mode === 'memory') {
+      if (inputs.cache) throw new Error('memory mode does not support incremental decoding');
+      const k = context.memoryTokens;
+      // The slot embedding tells the k memory vectors apart (they have no token or position).
+      const slots = this.p.get('embeddings.memory_slot', [k, c.dModel], { kind: 'normal', std: INIT_STD });
+      const initial = this.p.get('embeddings.memory_init', [k, c.dModel], { kind: 'normal', std: INIT_STD });
+      const memory = inputs.memory ?? initial.expandDims(0).tile([B, 1, 1]);
+      if (memory.shape[1] !== k || memory.shape[2] !== c.dModel) throw new Error(`memory must be [B, ${k}, ${c.dModel}], got [${memory.shape}]`);
+      x = tf.concat([memory.add(slots.expandDims(0)), x], 1);
+      padMask = tf.concat([tf.ones([B, k]), padMask], 1) as tf.Tensor2D;
+    }
     if (variant.embeddingNorm) x = layerNorm(this.p, 'embeddings.norm', x, variant.layerNormEps);
     x = dropout(x, c.dropout, run.training, run.seed);
 
     // Additive attention bias [B, 1, T|1, Tk]: 0 where allowed, -1e9 where masked.
-    const Tk = past + T;
-    if (inputs.padMask.shape[1] !== Tk) throw new Error(`padMask covers ${inputs.padMask.shape[1]} positions, expected ${Tk}`);
-    let allowed: tf.Tensor = inputs.padMask.reshape([B, 1, 1, Tk]);
-    if (inputs.attentionMask) allowed = allowed.mul(inputs.attentionMask.reshape([1, 1, T, Tk]));
-    if (variant.causal) allowed = allowed.mul(causalMask(T, past).reshape([1, 1, T, Tk]));
+    const Tq = x.shape[1] as number;
+    const Tk = past + Tq;
+    if (padMask.shape[1] !== Tk) throw new Error(`padMask covers ${inputs.padMask.shape[1]} positions, expected ${Tk - (Tq - T)}`);
+    let allowed: tf.Tensor = padMask.reshape([B, 1, 1, Tk]);
+    if (inputs.attentionMask) allowed = allowed.mul(inputs.attentionMask.reshape([1, 1, Tq, Tk]));
+    if (variant.causal) allowed = allowed.mul(causalMask(Tq, past).reshape([1, 1, Tq, Tk]));
     const bias = tf.sub(1, allowed).mul(-1e9);
 
     for (let layer = 0; layer < c.nLayers; layer++) {

@@ -28,7 +28,26 @@ export interface BackboneConfig {
   segmentEmbeddings?: boolean;
   /** Left-to-right attention: each token sees itself and the tokens before it (default false; GPT-2). */
   causal?: boolean;
+  /**
+   * How the model reads the conversation (default "none": the current user turn alone). See
+   * docs/context-modes.md: "concat" reads earlier turns after the current one, each token with a
+   * speaker and a turn-distance embedding; "memory" prepends `memoryTokens` memory vectors carried
+   * from the previous turn (the outputs at those positions become the next turn's memory).
+   */
+  contextMode?: ContextMode;
+  /** Turn distances with their own embedding (concat and memory modes); farther turns share the last row. Default 16. */
+  maxTurnDistance?: number;
+  /** Memory vectors per turn in memory mode. Default 4. */
+  memoryTokens?: number;
 }
+
+export type ContextMode = 'none' | 'concat' | 'memory';
+export const CONTEXT_MODES: readonly ContextMode[] = ['none', 'concat', 'memory'];
+
+/** Speakers a context-mode token can have (the speaker embedding's rows). */
+export const SPEAKER_USER = 0;
+export const SPEAKER_ASSISTANT = 1;
+export const SPEAKER_COUNT = 2;
 
 export type GeluKind = 'gelu_tanh' | 'gelu_erf';
 
@@ -103,7 +122,20 @@ export function resolveBackboneConfig(partial: Partial<BackboneConfig>): Backbon
   for (const key of ['embeddingNorm', 'segmentEmbeddings', 'causal'] as const) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') throw new ConfigError(`backbone.${key} must be true or false`);
   }
+  if (config.contextMode !== undefined && !CONTEXT_MODES.includes(config.contextMode)) {
+    throw new ConfigError(`backbone.contextMode must be one of ${CONTEXT_MODES.join(', ')}, got ${String(config.contextMode)}`);
+  }
+  for (const key of ['maxTurnDistance', 'memoryTokens'] as const) {
+    const value = config[key];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new ConfigError(`backbone.${key} must be a positive integer, got ${String(value)}`);
+  }
   return config;
+}
+
+/** The context-mode fields with their defaults filled in. */
+export function contextSettings(config: BackboneConfig): { mode: ContextMode; maxTurnDistance: number; memoryTokens: number } {
+  const mode = config.contextMode ?? 'none';
+  return { mode, maxTurnDistance: config.maxTurnDistance ?? 16, memoryTokens: mode === 'memory' ? (config.memoryTokens ?? 4) : 0 };
 }
 
 /** The optional backbone fields with their defaults filled in. */

@@ -137,6 +137,17 @@ describe('DuetModel', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
 
+    it('ignores a context in mode "none" (models trained without --context)', async () => {
+      expect(model.contextMode).toBe('none');
+      expect(model.memoryShape).toBeUndefined();
+      expect(model.config.backbone).not.toHaveProperty('contextMode');
+      const context = { history: [{ speaker: 'assistant' as const, text: 'hello there, what is the weather in new york' }], memory: new Float32Array(3) };
+      const read = await Promise.all(PROBES.map((t) => model.understand(t, context)));
+      expectSamePredictions(predictions, read, 6);
+      expect(read.every((u) => !('memory' in u))).toBe(true);
+      expectSamePredictions(predictions, await model.understandBatch(PROBES, 4, PROBES.map(() => context)), 5);
+    });
+
     it('gives the same predictions for the same seed and different ones for another seed', async () => {
       const same = buildModel(1);
       const other = buildModel(2);

@@ -2,14 +2,16 @@
  * A trained Duet NLU model: tokenizer + network + calibration, with the inference API
  * (`understand`) and a checkpoint folder format (safetensors + config.json + tokenizer.json).
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ModelLoadError } from '../errors.js';
+import { ModelInputError, ModelLoadError } from '../errors.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { initTensorBackend } from './backend.js';
 import { decodeBio, decodeBioRequiring, tagsToSpans } from './bio.js';
-import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
+import { contextSettings, MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ContextMode, type ModelConfig } from './config.js';
+import { appendContext, contextInputSettings, tokenizeHistory, utteranceTokenLimit, type UnderstandContext } from './context-encoding.js';
 import { encodeUtterance, type EncodedUtterance, type FeatureSettings } from './encode-utterance.js';
 import { condenseEnumerations, ownerWindows, planWindows } from './long-input.js';
 import { NluNetwork } from './nlu-network.js';
@@ -44,12 +46,16 @@ export interface ExtractedSlot {
   end: number;
 }
 
+export type { ConversationTurn, UnderstandContext } from './context-encoding.js';
+
 /** What the model understood of one utterance. */
 export interface Understanding {
   intent: string;
   confidence: number;
   ranking: RankedIntent[];
   slots: ExtractedSlot[];
+  /** Memory mode: the memory after this turn (k × C values), to pass with the conversation's next turn. */
+  memory?: Float32Array;
 }
 
 /** Raw network outputs for one utterance, before calibration (used by training and evaluation). */
@@ -57,6 +63,8 @@ export interface RawPrediction {
   probs: Float32Array;
   /** Per kept word: log-probabilities over slot tags. */
   wordTagLogProbs: number[][];
+  /** Memory mode: the memory after this utterance [k × C]. */
+  memory?: Float32Array;
 }
 
 /** Everything besides weights that a checkpoint carries. */
@@ -76,6 +84,8 @@ export interface ModelMetadata {
 }
 
 export class DuetModel {
+  private fingerprintCache?: string;
+
   constructor(
     readonly metadata: ModelMetadata,
     readonly tokenizer: WordPieceTokenizer,
@@ -89,36 +99,75 @@ export class DuetModel {
     return this.metadata.config;
   }
 
+  /** How the model reads the conversation (config backbone.contextMode; "none" for models without it). */
+  get contextMode(): ContextMode {
+    return contextSettings(this.config.backbone).mode;
+  }
+
+  /** Memory mode: the shape [k, C] of the memory `understand` returns and takes; else undefined. */
+  get memoryShape(): [number, number] | undefined {
+    const { memoryTokens } = contextSettings(this.config.backbone);
+    return memoryTokens > 0 ? [memoryTokens, this.config.backbone.dModel] : undefined;
+  }
+
+  /**
+   * Identifies these weights: 16 hex digits of a SHA-256 over the config, every dense weight and
+   * the token feature table (the sentence table cannot touch a memory), as they are when first
+   * asked. A conversation's stored memory carries it, so a memory written by another model is
+   * never fed to this one. A saved and loaded model keeps it (weights are rounded to half
+   * precision before saving).
+   */
+  get fingerprint(): string {
+    if (!this.fingerprintCache) {
+      const hash = createHash('sha256').update(JSON.stringify(this.config));
+      const bytes = (values: Float32Array) => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      for (const name of [...this.network.params.variables.keys()].sort()) {
+        hash.update(name).update(bytes(this.network.params.variables.get(name)!.dataSync() as Float32Array));
+      }
+      if (this.network.tokenBag) hash.update('sparse.token').update(bytes(this.network.tokenBag.table));
+      this.fingerprintCache = hash.digest('hex').slice(0, 16);
+    }
+    return this.fingerprintCache;
+  }
+
   get featureSettings(): FeatureSettings {
     return {
-      maxTokens: this.config.backbone.maxPositions,
+      maxTokens: utteranceTokenLimit(this.config.backbone),
       tokenFeatureBuckets: this.config.backbone.tokenFeatureBuckets,
       idf: this.idf,
       frame: this.metadata.specialTokens,
     };
   }
 
-  /** Understand one utterance. */
-  async understand(text: string): Promise<Understanding> {
-    const [result] = await this.understandBatch([text]);
+  /**
+   * Understand one utterance; a context-mode model also reads `context` (the earlier turns, the
+   * previous turn's memory), which mode "none" ignores. Spans refer to `text` in every mode.
+   */
+  async understand(text: string, context?: UnderstandContext): Promise<Understanding> {
+    const [result] = await this.understandBatch([text], 64, context && [context]);
     return result;
   }
 
-  /** Understand several utterances in batches. */
-  async understandBatch(texts: string[], batchSize = 64): Promise<Understanding[]> {
-    const encoded = await Promise.all(texts.map((t) => this.encode(t)));
+  /** Understand several utterances in batches, each with its own optional context. */
+  async understandBatch(texts: string[], batchSize = 64, contexts?: readonly (UnderstandContext | undefined)[]): Promise<Understanding[]> {
+    const encoded = await Promise.all(texts.map((t, i) => this.encode(t, contexts?.[i])));
     const raw = this.predictEncoded(encoded, batchSize);
-    return Promise.all(raw.map(async (r, i) => (encoded[i].truncated ? this.understandLong(texts[i]) : this.interpret(encoded[i], r))));
+    return Promise.all(
+      raw.map(async (r, i) => (encoded[i].truncated ? this.understandLong(texts[i], contexts?.[i]) : withMemory(this.interpret(encoded[i], r), r.memory))),
+    );
   }
 
-  /** An utterance longer than the window, read in overlapping windows (see long-input.ts). */
-  private async understandLong(text: string): Promise<Understanding> {
+  /**
+   * An utterance longer than the window, read in overlapping windows (see long-input.ts). Each
+   * window reads the context; the memory after the message is the last window's.
+   */
+  private async understandLong(text: string, context?: UnderstandContext): Promise<Understanding> {
     const { words, wordIds } = await this.tokenizer.encode(text);
     const pieces = new Array<number>(words.length).fill(0);
     for (const w of wordIds) pieces[w]++;
     // The window holds the word pieces between the framing tokens ([CLS], and [SEP] for an imported BERT).
     const windows = planWindows(pieces, this.featureSettings.maxTokens - (this.metadata.specialTokens?.end === undefined ? 1 : 2));
-    const encoded = await Promise.all(windows.map((w) => this.encode(text.slice(words[w.first][0], words[w.last][1]))));
+    const encoded = await Promise.all(windows.map((w) => this.encode(text.slice(words[w.first][0], words[w.last][1]), context)));
     const raw = this.predictEncoded(encoded);
     const owners = ownerWindows(windows, words.length);
     const nTags = this.config.heads.slotTags.length;
@@ -131,16 +180,26 @@ export class DuetModel {
     });
     // The intent: of the message with long enumerations shortened when that fits one window,
     // else the mean of the windows that hold its start and its end.
-    const condensed = await this.encode(condenseEnumerations(text));
+    const condensed = await this.encode(condenseEnumerations(text), context);
     const first = raw[0].probs;
     const last = raw[raw.length - 1].probs;
     const probs = condensed.truncated ? first.map((p, i) => (p + last[i]) / 2) : this.predictEncoded([condensed])[0].probs;
     const whole: EncodedUtterance = { ...encoded[0], text, words, truncated: false };
-    return this.interpret(whole, { probs, wordTagLogProbs });
+    return withMemory(this.interpret(whole, { probs, wordTagLogProbs }), raw[raw.length - 1].memory);
   }
 
-  encode(text: string): Promise<EncodedUtterance> {
-    return encodeUtterance(text, this.tokenizer, this.featureSettings);
+  /** What the network reads of `text`: in a context mode, with the earlier turns and memory of `context`. */
+  async encode(text: string, context?: UnderstandContext): Promise<EncodedUtterance> {
+    const u = await encodeUtterance(text, this.tokenizer, this.featureSettings);
+    const mode = this.contextMode;
+    if (mode === 'none' || !context) return u;
+    const settings = contextInputSettings(this.config.backbone);
+    const history = await tokenizeHistory(this.tokenizer, context.history ?? [], mode, settings.maxTokens - u.ids.length);
+    const read = history.length > 0 ? appendContext(u, history, settings) : u;
+    if (mode !== 'memory' || !context.memory) return read;
+    const [k, C] = this.memoryShape!;
+    if (context.memory.length !== k * C) throw new ModelInputError(`a memory of ${context.memory.length} values does not fit this model's ${k} × ${C}`);
+    return { ...read, memory: context.memory };
   }
 
   /** Network probabilities for encoded utterances (no thresholding, no decoding). */
@@ -149,19 +208,23 @@ export class DuetModel {
     const nTags = this.config.heads.slotTags.length;
     for (let start = 0; start < items.length; start += batchSize) {
       const chunk = items.slice(start, start + batchSize);
-      const [probsT, slotT] = tf.tidy(() => {
+      const [probsT, slotT, memoryT] = tf.tidy(() => {
         const batch = this.network.makeBatch(chunk);
         const outputs = this.network.forward(batch, { training: false, seed: () => 0 });
-        return [tf.softmax(outputs.intentLogits), tf.logSoftmax(outputs.slotLogits)];
+        return [tf.softmax(outputs.intentLogits), tf.logSoftmax(outputs.slotLogits), ...(outputs.memory ? [outputs.memory] : [])];
       });
       const probs = probsT.dataSync() as Float32Array;
       const slots = slotT.dataSync() as Float32Array;
+      const memory = memoryT?.dataSync() as Float32Array | undefined;
       const [B, T] = [slotT.shape[0], slotT.shape[1]];
-      tf.dispose([probsT, slotT]);
+      tf.dispose([probsT, slotT, memoryT ?? []]);
       const nIntents = probs.length / B;
+      const memorySize = memory ? memory.length / B : 0;
       chunk.forEach((u, b) => {
         const wordTagLogProbs = u.firstTokenOfWord.map((t) => Array.from(slots.subarray((b * T + t) * nTags, (b * T + t + 1) * nTags)));
-        out.push({ probs: probs.slice(b * nIntents, (b + 1) * nIntents), wordTagLogProbs });
+        const raw: RawPrediction = { probs: probs.slice(b * nIntents, (b + 1) * nIntents), wordTagLogProbs };
+        if (memory) raw.memory = memory.slice(b * memorySize, (b + 1) * memorySize);
+        out.push(raw);
       });
     }
     return out;
@@ -188,8 +251,8 @@ export class DuetModel {
    * `maxCost` nats of log-probability against the model's own best reading: for a value a
    * request cannot go without ("add beer to my list" with "beer" left untagged). Null otherwise.
    */
-  async understandRequiring(text: string, slot: string, maxCost = REQUIRED_SLOT_MAX_COST): Promise<ExtractedSlot[] | null> {
-    const encoded = await this.encode(text);
+  async understandRequiring(text: string, slot: string, context?: UnderstandContext, maxCost = REQUIRED_SLOT_MAX_COST): Promise<ExtractedSlot[] | null> {
+    const encoded = await this.encode(text, context);
     if (encoded.truncated) return null;
     const [raw] = this.predictEncoded([encoded]);
     const forced = decodeBioRequiring(raw.wordTagLogProbs, this.config.heads.slotTags, slot);
@@ -211,6 +274,7 @@ export class DuetModel {
 
   /** Round every weight to half precision in place, so the saved model predicts exactly like this one. */
   roundToHalfPrecision(): void {
+    this.fingerprintCache = undefined;
     const round = roundToHalfInPlace;
     for (const v of this.network.params.variables.values()) {
       const copy = Float32Array.from(v.dataSync() as Float32Array);
@@ -242,6 +306,11 @@ export class DuetModel {
   dispose(): void {
     this.network.params.dispose();
   }
+}
+
+/** `u` with the memory after its turn, when there is one (memory mode). */
+function withMemory(u: Understanding, memory: Float32Array | undefined): Understanding {
+  return memory ? { ...u, memory } : u;
 }
 
 /** Load a model folder written by `DuetModel.save`. */

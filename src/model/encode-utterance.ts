@@ -16,6 +16,15 @@ export interface EncodedUtterance {
   sentence: SparseVector;
   /** Whether words were cut to fit the model's maximum length. */
   truncated?: boolean;
+  // Context modes (see context-encoding.ts). Absent: the tokens are the current turn alone.
+  /** Speaker of each token (SPEAKER_USER / SPEAKER_ASSISTANT). */
+  speakers?: Int32Array;
+  /** Turn distance of each token (0 = the current turn). */
+  distances?: Int32Array;
+  /** Tokens of the current turn, [CLS] included; the earlier turns follow them. */
+  currentTokens?: number;
+  /** Memory mode: the memory carried from the previous turn [k × C]; absent: the learned initial memory. */
+  memory?: Float32Array;
 }
 
 export interface FeatureSettings {

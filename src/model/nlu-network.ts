@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Backbone, type RunOptions } from './backbone.js';
-import type { ModelConfig } from './config.js';
+import { contextSettings, type ModelConfig } from './config.js';
 import type { EncodedUtterance } from './encode-utterance.js';
 import { dropout, linear } from './layers.js';
 import type { ParameterStore } from './params.js';
@@ -21,6 +21,17 @@ export interface NluBatch {
   sentenceSparse: tf.Tensor2D; // [B, Ds]
   /** Backbone outputs computed beforehand (frozen backbone) [B, T, C]; the backbone is then skipped. */
   hidden?: tf.Tensor3D;
+  // Context modes (see context-encoding.ts); absent in mode "none".
+  /** Speaker of each token [B, T]. */
+  speakers?: tf.Tensor2D;
+  /** Turn distance of each token [B, T]. */
+  distances?: tf.Tensor2D;
+  /** 1 for the current turn's tokens [B, T]: what the intent head pools (absent: padMask). */
+  poolMask?: tf.Tensor2D;
+  /** Memory mode: the memory of each row [B, k, C] where `memoryGiven` is 1 (zeros elsewhere). */
+  memory?: tf.Tensor3D;
+  /** 1 where a row brings its own memory, 0 where it starts from the initial memory [B, 1, 1]. */
+  memoryGiven?: tf.Tensor3D;
 }
 
 export interface NluOutputs {
@@ -32,6 +43,8 @@ export interface NluOutputs {
   sparseIntentLogits: tf.Tensor2D;
   /** Slot tag logits [B, T, S]. */
   slotLogits: tf.Tensor3D;
+  /** Memory mode: the memory for the next turn [B, k, C]. */
+  memory?: tf.Tensor3D;
 }
 
 export class NluNetwork {
@@ -97,7 +110,42 @@ export class NluNetwork {
       tokenSparse,
       sentenceSparse,
       hidden: this.precomputedHidden(items, T),
+      ...this.contextTensors(items, T),
     };
+  }
+
+  /** Speakers, distances, pooling mask and memory of a batch; none in mode "none", so its batches stay as they were. */
+  private contextTensors(items: EncodedUtterance[], T: number): Partial<NluBatch> {
+    const { mode, memoryTokens: k } = contextSettings(this.config.backbone);
+    if (mode === 'none') return {};
+    const B = items.length;
+    const speakers = new Int32Array(B * T);
+    const distances = new Int32Array(B * T);
+    const pool = new Float32Array(B * T);
+    items.forEach((u, b) => {
+      if (u.speakers) speakers.set(u.speakers, b * T);
+      if (u.distances) distances.set(u.distances, b * T);
+      pool.fill(1, b * T, b * T + (u.currentTokens ?? u.ids.length));
+    });
+    const out: Partial<NluBatch> = {
+      speakers: tf.tensor2d(speakers, [B, T], 'int32'),
+      distances: tf.tensor2d(distances, [B, T], 'int32'),
+      poolMask: tf.tensor2d(pool, [B, T]),
+    };
+    if (k > 0 && items.some((u) => u.memory)) {
+      const C = this.config.backbone.dModel;
+      const memory = new Float32Array(B * k * C);
+      const given = new Float32Array(B);
+      items.forEach((u, b) => {
+        if (!u.memory) return;
+        if (u.memory.length !== k * C) throw new Error(`a memory has ${u.memory.length} values, this model's has ${k * C}`);
+        memory.set(u.memory, b * k * C);
+        given[b] = 1;
+      });
+      out.memory = tf.tensor3d(memory, [B, k, C]);
+      out.memoryGiven = tf.tensor3d(given, [B, 1, 1]);
+    }
+    return out;
   }
 
   /**
@@ -105,6 +153,8 @@ export class NluNetwork {
    * features the heads train on while the backbone is frozen (see `frozenHidden`).
    */
   backboneOutputs(items: EncodedUtterance[], batchSize = 32, onBatch?: (done: number) => void): Map<EncodedUtterance, Float32Array> {
+    // A context mode's input changes with the conversation: there is no fixed output to cache.
+    if (contextSettings(this.config.backbone).mode !== 'none') throw new Error('a frozen backbone works in context mode "none" only');
     const C = this.config.backbone.dModel;
     const out = new Map<EncodedUtterance, Float32Array>();
     const order = [...items].sort((a, b) => a.ids.length - b.ids.length);
@@ -144,13 +194,30 @@ export class NluNetwork {
   forward(batch: NluBatch, run: RunOptions): NluOutputs {
     const { heads } = this.config;
     const nIntents = heads.intentLabels.length;
-    const hidden =
+    const k = contextSettings(this.config.backbone).memoryTokens;
+    const encoded =
       batch.hidden ??
-      this.backbone.encode({ ids: batch.ids, segments: batch.segments, padMask: batch.padMask, extraEmbeddings: batch.tokenSparse }, run); // [B, T, C]
-    const [B, T, C] = hidden.shape;
+      this.backbone.encode(
+        {
+          ids: batch.ids,
+          segments: batch.segments,
+          padMask: batch.padMask,
+          extraEmbeddings: batch.tokenSparse,
+          speakers: batch.speakers,
+          turnDistances: batch.distances,
+          memory: this.incomingMemory(batch),
+        },
+        run,
+      ); // [B, k + T, C] (k = 0 but in memory mode)
+    const [B, , C] = encoded.shape;
+    const T = batch.ids.shape[1];
+    const memory = k > 0 ? (encoded.slice([0, 0, 0], [B, k, C]) as tf.Tensor3D) : undefined; // [B, k, C]
+    const hidden = k > 0 ? encoded.slice([0, k, 0], [B, T, C]) : encoded; // [B, T, C]
     const cls = hidden.slice([0, 0, 0], [B, 1, C]).reshape([B, C]); // [B, C]
-    const maskSum = batch.padMask.sum(1, true); // [B, 1]
-    const meanPool = hidden.mul(batch.padMask.expandDims(2)).sum(1).div(maskSum); // [B, C]
+    // Context modes pool the current turn only: the earlier turns inform it through attention.
+    const poolMask = batch.poolMask ?? batch.padMask;
+    const maskSum = poolMask.sum(1, true); // [B, 1]
+    const meanPool = hidden.mul(poolMask.expandDims(2)).sum(1).div(maskSum); // [B, C]
     const pooled = dropout(tf.concat([cls, meanPool], 1), this.config.backbone.dropout, run.training, run.seed); // [B, 2C]
     const denseIntentLogits = linear(this.params, 'heads.intent.dense', pooled, nIntents) as tf.Tensor2D;
     const sparse = dropout(batch.sentenceSparse, this.config.backbone.dropout, run.training, run.seed); // [B, Ds]
@@ -158,6 +225,18 @@ export class NluNetwork {
     const intentLogits = denseIntentLogits.add(sparseIntentLogits) as tf.Tensor2D;
     const slotLogits = linear(this.params, 'heads.slots', hidden, heads.slotTags.length) as tf.Tensor3D; // [B, T, S]
     if (intentLogits.shape[1] !== nIntents || slotLogits.shape[1] !== T) throw new Error('head output shape mismatch');
-    return { intentLogits, denseIntentLogits, sparseIntentLogits, slotLogits };
+    return { intentLogits, denseIntentLogits, sparseIntentLogits, slotLogits, ...(memory && { memory }) };
+  }
+
+  /**
+   * Memory mode: each row's own memory, or the learned initial one [B, k, C]; undefined when no
+   * row brings one (the backbone then uses the initial memory). Mixing through the mask keeps the
+   * initial memory trainable in batches where only some rows bring a memory.
+   */
+  private incomingMemory(batch: NluBatch): tf.Tensor3D | undefined {
+    if (!batch.memory || !batch.memoryGiven) return undefined;
+    // Created by the backbone's first pass (build), under the name backbone.ts gives it.
+    const initial = this.params.require('embeddings.memory_init').expandDims(0); // [1, k, C]
+    return batch.memory.mul(batch.memoryGiven).add(initial.mul(tf.sub(1, batch.memoryGiven))) as tf.Tensor3D;
   }
 }

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoModelPath } from '../cli/chat-command.js';
-import { loadModel, type DuetModel } from './duet-model.js';
+import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { createRng } from '../util/random.js';
+import { initTensorBackend } from './backend.js';
+import { buildTagSet } from './bio.js';
+import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
+import { DuetModel, loadModel } from './duet-model.js';
+import { NluNetwork } from './nlu-network.js';
+import { ParameterStore } from './params.js';
+import { computeIdf } from './sparse-features.js';
 import { WorkerUnderstander } from './worker-understander.js';
 
 const TEXTS = [
@@ -65,4 +73,53 @@ it('WorkerUnderstander.start names the folder it could not load', async () => {
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
+});
+
+describe('WorkerUnderstander with a memory-mode model', () => {
+  // An untrained seeded model is enough to check that context and memory cross the thread.
+  const texts = ['weather in paris', 'set an alarm for seven', 'hello there'];
+  let dir: string;
+  let local: DuetModel;
+  let thread: WorkerUnderstander;
+  beforeAll(async () => {
+    await initTensorBackend();
+    dir = mkdtempSync(join(tmpdir(), 'duet-worker-memory-'));
+    const tokenizer = WordPieceTokenizer.train(texts, 80);
+    const config: ModelConfig = {
+      formatVersion: MODEL_FORMAT_VERSION,
+      backbone: resolveBackboneConfig({ vocabSize: tokenizer.vocabSize, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxPositions: 16, tokenFeatureBuckets: 64, contextMode: 'memory', memoryTokens: 2 }),
+      heads: resolveHeadConfig({ intentLabels: ['alarm', 'greet', 'weather'], slotTags: buildTagSet(['city']), sentenceFeatureBuckets: 128, sentenceFeatureDim: 8 }),
+    };
+    const rng = createRng(5);
+    const network = new NluNetwork(config, new ParameterStore(rng), rng);
+    network.build();
+    const built = new DuetModel({ formatVersion: MODEL_FORMAT_VERSION, config, oosThreshold: 0, slotValues: {}, createdAt: '2026-01-01T00:00:00.000Z' }, tokenizer, network, computeIdf(texts, 128));
+    built.roundToHalfPrecision();
+    built.save(join(dir, 'model'));
+    built.dispose();
+    local = await loadModel(join(dir, 'model'));
+    thread = await WorkerUnderstander.start(join(dir, 'model'));
+  });
+  afterAll(async () => {
+    local?.dispose();
+    await thread?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tells the runtime its mode, memory shape and fingerprint', () => {
+    expect(thread.contextMode).toBe('memory');
+    expect(thread.memoryShape).toEqual([2, 16]);
+    expect(thread.fingerprint).toBe(local.fingerprint);
+  });
+
+  it('passes each utterance its own history and memory, and hands the new memory back', async () => {
+    const first = await local.understand('hello there');
+    const contexts = [undefined, { history: [{ speaker: 'assistant' as const, text: 'hello there' }] }, { memory: first.memory }];
+    const fromThread = await Promise.all(texts.map((t, i) => thread.understand(t, contexts[i])));
+    // Asked together, they go over as one batch: compare with the same batch in-process.
+    expect(fromThread).toEqual(await local.understandBatch(texts, 64, contexts));
+    expect(fromThread[2].memory).toBeInstanceOf(Float32Array);
+    expect(fromThread[2].memory).toHaveLength(32);
+    expect(await thread.understandRequiring('weather in paris', 'city', contexts[2])).toEqual(await local.understandRequiring('weather in paris', 'city', contexts[2]));
+  });
 });

@@ -10,7 +10,8 @@
  * hold up.
  */
 import { Worker } from 'node:worker_threads';
-import type { ExtractedSlot, Understanding } from './duet-model.js';
+import type { ContextMode } from './config.js';
+import type { ExtractedSlot, UnderstandContext, Understanding } from './duet-model.js';
 import type { ModelReply, ModelRequest, WorkerStatus } from './model-worker.js';
 
 export interface WorkerUnderstanderOptions {
@@ -19,6 +20,8 @@ export interface WorkerUnderstanderOptions {
   /** Answers handed back per turn of the event loop (default 4). */
   answersPerTick?: number;
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Waiting<T> {
   resolve(value: T): void;
@@ -38,7 +41,7 @@ function workerEntry(): { source: string | URL; eval: boolean } {
 export class WorkerUnderstander {
   private readonly maxBatch: number;
   private readonly answersPerTick: number;
-  private readonly queued: { text: string; waiting: Waiting<Understanding> }[] = [];
+  private readonly queued: { text: string; context?: UnderstandContext; waiting: Waiting<Understanding> }[] = [];
   private readonly replies = new Map<number, Waiting<unknown>>();
   private readonly answers: (() => void)[] = [];
   private nextId = 0;
@@ -48,11 +51,19 @@ export class WorkerUnderstander {
   private failure: Error | null = null;
   /** Batches sent to the thread and the utterances in them. */
   readonly stats = { batches: 0, utterances: 0 };
+  /** The loaded model's context mode, memory shape and fingerprint (see DuetModel), for the runtime. */
+  readonly contextMode: ContextMode;
+  readonly memoryShape?: [number, number];
+  readonly fingerprint?: string;
 
   private constructor(
     private readonly worker: Worker,
     options: WorkerUnderstanderOptions,
+    model: Extract<WorkerStatus, { ready: true }>,
   ) {
+    this.contextMode = model.contextMode;
+    this.memoryShape = model.memoryShape;
+    this.fingerprint = model.fingerprint;
     this.maxBatch = options.maxBatch ?? 64;
     this.answersPerTick = options.answersPerTick ?? 4;
     worker.on('message', (reply: ModelReply) => this.onReply(reply));
@@ -73,19 +84,20 @@ export class WorkerUnderstander {
       await worker.terminate();
       throw new Error(status.message);
     }
-    return new WorkerUnderstander(worker, options);
+    return new WorkerUnderstander(worker, options, status);
   }
 
-  understand(text: string): Promise<Understanding> {
+  /** As DuetModel.understand: a context-mode model also reads `context`. */
+  understand(text: string, context?: UnderstandContext): Promise<Understanding> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      this.queued.push({ text, waiting: { resolve, reject } });
+      this.queued.push({ text, context, waiting: { resolve, reject } });
       this.scheduleSend();
     });
   }
 
-  understandRequiring(text: string, slot: string): Promise<ExtractedSlot[] | null> {
-    return this.request<ExtractedSlot[] | null>({ op: 'require', text, slot });
+  understandRequiring(text: string, slot: string, context?: UnderstandContext): Promise<ExtractedSlot[] | null> {
+    return this.request<ExtractedSlot[] | null>({ op: 'require', text, slot, ...(context && { context }) });
   }
 
   /** Stops the thread; calls waiting for it fail. */
@@ -94,7 +106,7 @@ export class WorkerUnderstander {
     await this.worker.terminate();
   }
 
-  private request<T>(body: { op: 'require'; text: string; slot: string } | { op: 'understand'; texts: string[] }): Promise<T> {
+  private request<T>(body: DistributiveOmit<ModelRequest, 'id'>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       const id = this.nextId++;
@@ -115,7 +127,9 @@ export class WorkerUnderstander {
       this.batchInFlight = true;
       this.stats.batches += 1;
       this.stats.utterances += batch.length;
-      this.request<Understanding[]>({ op: 'understand', texts: batch.map((q) => q.text) }).then(
+      // Contexts travel only when some utterance has one (mode "none" runtimes send none).
+      const contexts = batch.some((q) => q.context) ? { contexts: batch.map((q) => q.context) } : {};
+      this.request<Understanding[]>({ op: 'understand', texts: batch.map((q) => q.text), ...contexts }).then(
         (results) => {
           this.batchInFlight = false;
           batch.forEach((q, i) => this.answer(() => q.waiting.resolve(results[i])));

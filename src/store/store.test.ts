@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { restoreMemory, storeMemory } from '../dialogue/conversation-memory.js';
+import { replay, type ConversationEvent } from '../dialogue/events.js';
 import { StoreError } from '../errors.js';
+import { roundToHalfInPlace } from '../model/half-precision.js';
 import { createMemoryStore, createPostgresStore, openSqliteStore, SCHEMA_VERSION, type Store } from './index.js';
 import { findPgBin, freshSchema, PG_MISSING_MESSAGE, startPgServer, type PgServer } from './__fixtures__/pg-server.js';
 
@@ -260,6 +263,23 @@ describe.each(implementations)('$name store', ({ open, setup, teardown }) => {
       store.appendEvents('c', [event], NOW);
       event.value.when = 'changed';
       expect(store.loadEvents('c')[0].data).toEqual({ type: 'slot', value: { when: '2026-11-26T17:00:00+00:00' }, at: NOW.toISOString() });
+    });
+
+    it('keeps a memory-mode model\'s memory on its user events: replay gives it back, value for value', () => {
+      const owner = { fingerprint: '0123456789abcdef', shape: [4, 128] as const };
+      const values = Float32Array.from({ length: 4 * 128 }, (_, i) => Math.sin(i) * 3);
+      const turn = (text: string, memory?: ReturnType<typeof storeMemory> | null): ConversationEvent => ({ type: 'user', text, intent: 'greet', confidence: 0.9, slots: [], ...(memory !== undefined && { memory }) });
+      store.appendEvents('c', [turn('hi', storeMemory(values.map((v) => -v), owner)), { type: 'bot', text: 'hello' }], NOW);
+      store.appendEvents('c', [turn('and now', storeMemory(values, owner)), { type: 'bot', text: 'ok' }, turn('')], minutes(1));
+      const state = replay(store.loadEvents('c').map((e) => e.data as ConversationEvent));
+      const restored = restoreMemory(state.memory!, owner);
+      // Stored in half precision: each value comes back as its nearest half-precision value.
+      const expected = Float32Array.from(values);
+      roundToHalfInPlace(expected);
+      expect('memory' in restored && restored.memory).toEqual(expected);
+      expect(Math.max(...expected.map((v, i) => Math.abs(v - values[i])))).toBeLessThan(2e-3);
+      store.appendEvents('c', [turn('reset', null)], minutes(2));
+      expect(replay(store.loadEvents('c').map((e) => e.data as ConversationEvent)).memory).toBeUndefined();
     });
   });
 

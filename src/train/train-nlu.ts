@@ -9,6 +9,7 @@ import { countSlotMatches, precisionRecallF1 } from '../eval/metrics.js';
 import { initTensorBackend } from '../model/backend.js';
 import { buildTagSet, decodeBio, tagsToSpans } from '../model/bio.js';
 import {
+  contextSettings,
   MODEL_FORMAT_VERSION,
   resolveBackboneConfig,
   resolveHeadConfig,
@@ -22,6 +23,8 @@ import { NluNetwork, type NluBatch } from '../model/nlu-network.js';
 import { ParameterStore } from '../model/params.js';
 import type { BaseCheckpoint } from '../model/pretrained-model.js';
 import { ConfigError } from '../errors.js';
+import { utteranceTokenLimit } from '../model/context-encoding.js';
+import { TrainingContexts } from './training-context.js';
 import { augmentBySlotSwap } from './augment.js';
 import { createRng, shuffle } from '../util/random.js';
 import type { AdamSettings } from '../model/sparse-embedding.js';
@@ -55,6 +58,12 @@ export interface TrainOptions {
   maxTrainSeconds: number;
   backbone: Partial<BackboneConfig>;
   heads: Partial<Omit<HeadConfig, 'intentLabels' | 'slotTags' | 'outOfScopeIntent'>>;
+  /**
+   * Context modes (`backbone.contextMode` concat or memory): the assistant's replies (a
+   * definition's response texts) that the made-up histories of training examples draw their
+   * assistant turns from (see training-context.ts).
+   */
+  assistantTexts?: string[];
   /** Intent label of out-of-scope examples in the data, if any. */
   outOfScopeIntent?: string;
   /** A fixed threshold instead of one chosen on validation. */
@@ -121,7 +130,7 @@ export interface TrainReport {
   history: { epoch: number; loss: number; validation: ValidationScores }[];
   trainExamples: number;
   validationExamples: number;
-  options: Omit<TrainOptions, 'onProgress' | 'slotValues' | 'base'> & { base?: string };
+  options: Omit<TrainOptions, 'onProgress' | 'slotValues' | 'base' | 'assistantTexts'> & { base?: string };
 }
 
 interface Labeled {
@@ -148,11 +157,15 @@ export async function trainNluModel(
 
   const base = options.base;
   if (options.freezeBackbone && !base) throw new ConfigError('freezing the backbone needs a pretrained one: add --base <imported-dir>');
+  // An imported checkpoint fixes the backbone (no speaker, turn-distance or memory embeddings) and its own framing tokens.
+  if (base && (options.backbone.contextMode ?? 'none') !== 'none') throw new ConfigError('--context cannot be combined with --base yet: train a context mode from scratch');
   if (options.trainLayers !== undefined && (!base || options.freezeBackbone)) throw new ConfigError('--train-layers needs --base <imported-dir> without --freeze-backbone');
+  // A context-mode model reads the assistant's replies too: their words get word pieces of their own.
+  const readsReplies = (options.backbone.contextMode ?? 'none') !== 'none';
   const tokenizer =
     base?.tokenizer ??
     WordPieceTokenizer.train(
-      train.map((e) => e.text),
+      readsReplies ? [...train.map((e) => e.text), ...(options.assistantTexts ?? [])] : train.map((e) => e.text),
       options.vocabSize,
     );
   const intentLabels = [...new Set(train.map((e) => e.intent))].sort();
@@ -167,7 +180,8 @@ export async function trainNluModel(
     train.map((e) => e.text),
     config.heads.sentenceFeatureBuckets,
   );
-  const featureSettings = { maxTokens: config.backbone.maxPositions, tokenFeatureBuckets: config.backbone.tokenFeatureBuckets, idf, frame: base?.specialTokens };
+  const contextMode = contextSettings(config.backbone).mode;
+  const featureSettings = { maxTokens: utteranceTokenLimit(config.backbone), tokenFeatureBuckets: config.backbone.tokenFeatureBuckets, idf, frame: base?.specialTokens };
   const intentIndex = new Map(intentLabels.map((l, i) => [l, i]));
   const tagIndex = new Map(slotTags.map((t, i) => [t, i]));
   const label = async (e: NluExample): Promise<Labeled> => {
@@ -203,6 +217,18 @@ export async function trainNluModel(
     options.onProgress?.({ kind: 'prepare', done: 0, total: all.length });
     network.frozenHidden = network.backboneOutputs(all, 32, (done) => options.onProgress?.({ kind: 'prepare', done, total: all.length }));
   }
+  // Context modes read each example after a made-up history; a separate generator leaves every
+  // other draw (initial weights, batch order, dropout) as it is in mode "none".
+  const contexts =
+    contextMode === 'none'
+      ? undefined
+      : await TrainingContexts.create(
+          model,
+          train.map((e) => e.text),
+          options.assistantTexts ?? [],
+          trainSet.map((l) => l.utterance),
+          createRng(options.seed ^ 0x5eed),
+        );
   // Parameter groups with their own peak learning rates: a pretrained backbone moves far slower than fresh heads.
   const isHead = (name: string) => !base || name.startsWith('heads.');
   const groups: ParameterGroup[] = [{ peak: options.learningRate, variables: [...params.variables].filter(([n]) => isHead(n)).map(([, v]) => v) }];
@@ -245,7 +271,8 @@ export async function trainNluModel(
       // tfjs reads the rate on every apply but declares it protected; the schedule needs to set it.
       for (const group of groups) (group.optimizer as unknown as { learningRate: number }).learningRate = group.peak * factor;
       adam.learningRate = options.learningRate * factor * options.sparseLearningRateScale;
-      const loss = trainStep(network, batches[s], groups, adam, run, options, config);
+      const items = contexts ? inContext(batches[s], contexts) : batches[s];
+      const loss = trainStep(network, items, groups, adam, run, options, config);
       lossSum += loss;
       options.onProgress?.({ kind: 'step', epoch, step: s + 1, loss });
     }
@@ -296,7 +323,7 @@ export async function trainNluModel(
         )
       : 0);
   const trainSeconds = (performance.now() - started) / 1000;
-  const { onProgress: _onProgress, slotValues: _slotValues, base: _base, ...rest } = options;
+  const { onProgress: _onProgress, slotValues: _slotValues, base: _base, assistantTexts: _assistantTexts, ...rest } = options;
   const reportedOptions = { ...rest, ...(base && { base: base.folder }) };
   const report: TrainReport = {
     epochs: Math.min(epoch, plannedEpochs),
@@ -311,6 +338,12 @@ export async function trainNluModel(
   };
   model.metadata.training = { ...report, history: undefined };
   return { model, report };
+}
+
+/** A batch read in context (context modes): same labels, the current turn at the same positions. */
+function inContext(items: Labeled[], contexts: TrainingContexts): Labeled[] {
+  const read = contexts.prepare(items.map((i) => i.utterance));
+  return items.map((item, i) => ({ ...item, utterance: read[i] }));
 }
 
 /** Batches of similar length (less padding), in shuffled order. */
@@ -386,7 +419,8 @@ function trainStep(
     network.tokenBag.backward(rows, tokenGrad, adam);
   }
   const loss = value.dataSync()[0];
-  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments ?? [], batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.hidden ?? []]);
+  const contextTensors = [batch.speakers, batch.distances, batch.poolMask, batch.memory, batch.memoryGiven].filter((t) => t !== undefined);
+  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments ?? [], batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.hidden ?? [], ...contextTensors]);
   return loss;
 }
 

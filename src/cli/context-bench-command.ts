@@ -1,0 +1,61 @@
+/** `duet bench context`: train and measure the three context modes, print a table and a JSON line. */
+import cliProgress from 'cli-progress';
+import { formatContextTable, runContextBench, writeContextResults } from '../bench/context-bench.js';
+import { DuetError } from '../errors.js';
+import { CONTEXT_MODES, type ContextMode } from '../model/config.js';
+import { initTensorBackend } from '../model/backend.js';
+
+/** Options as commander parses them. */
+export interface ContextBenchCommandOptions {
+  modes: string;
+  minutes: number;
+  conversations: number;
+  maxTokens?: number;
+  seed: number;
+  peer: boolean;
+  json?: string;
+  plot?: string;
+}
+
+export async function runContextBenchCommand(opts: ContextBenchCommandOptions): Promise<void> {
+  const modes = opts.modes
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  const unknown = modes.filter((m) => !CONTEXT_MODES.includes(m as ContextMode));
+  if (unknown.length > 0 || modes.length === 0) {
+    throw new DuetError('BAD_OPTION', `--modes: unknown mode "${unknown[0] ?? ''}"; use a comma-separated list of ${CONTEXT_MODES.join(', ')}`);
+  }
+  if (!(opts.minutes > 0)) throw new DuetError('BAD_OPTION', '--minutes must be a positive number');
+  await initTensorBackend();
+  let bar: cliProgress.SingleBar | undefined;
+  const stopBar = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  const result = await runContextBench({
+    modes: modes as ContextMode[],
+    minutes: opts.minutes,
+    latencyConversations: opts.conversations,
+    peer: opts.peer,
+    train: { seed: opts.seed, ...(opts.maxTokens && { maxTokens: opts.maxTokens }) },
+    log: (line) => {
+      stopBar();
+      process.stderr.write(`bench context: ${line}\n`);
+    },
+    onProgress: (mode, p) => {
+      if (!bar) {
+        bar = new cliProgress.SingleBar(
+          { format: `${mode.padEnd(6)} |{bar}| {value}/{total} s | step {step} | {turns} turns | loss {loss}`, stream: process.stderr, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(Math.round(opts.minutes * 60), 0, { step: 0, turns: 0, loss: '-' });
+      }
+      bar.update(Math.min(Math.round(p.elapsedMinutes * 60), Math.round(opts.minutes * 60)), { step: p.step, turns: p.turns, loss: p.loss.toFixed(3) });
+    },
+  });
+  stopBar();
+  process.stdout.write(`${formatContextTable(result)}\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  writeContextResults(result, opts.json, opts.plot);
+}

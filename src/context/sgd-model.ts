@@ -1,0 +1,385 @@
+/**
+ * Train and run the schema-guided SGD network in one context mode, and score it with SGD's
+ * metrics through the rule tracker of src/data/sgd/dst.ts.
+ *
+ * Training per mode (docs/context-modes.md):
+ * - none and concat: shuffled batches of user turns (each turn's input already holds its context);
+ * - memory: batches of whole dialogues advanced turn by turn. A step covers `unroll` consecutive
+ *   turns with gradients flowing through the memory between them; the memory entering the first
+ *   of them is a constant (detached), so the cost of a step never depends on the dialogue's length.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { trackSplit, type TrackerTurnInput } from '../data/sgd/dst.js';
+import { sgdTurnExamples, turnKey, type SgdTurnExample } from '../data/sgd/examples.js';
+import { DONTCARE, NO_INTENT, type SgdSplitData } from '../data/sgd/load-sgd.js';
+import { evaluateSgd, type SgdMetrics, type SgdTurnPrediction } from '../data/sgd/metrics.js';
+import { contextSettings, resolveBackboneConfig, type BackboneConfig, type ContextMode } from '../model/config.js';
+import { ParameterStore } from '../model/params.js';
+import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { AdamW, DEFAULT_ADAMW } from '../train/adamw.js';
+import { createRng, shuffle } from '../util/random.js';
+import type { ContextInputSettings } from './context-input.js';
+import { SgdNetwork, type SgdBatch, type SgdOutputs } from './sgd-network.js';
+import { buildSchemaCatalog, prepareTurn, TokenCache, VALUE_DONTCARE, type PreparedTurn, type SchemaCatalog } from './sgd-task.js';
+
+export interface SgdTrainOptions {
+  mode: ContextMode;
+  /** Backbone size (defaults: 2 layers, width 128, 4 heads, feed-forward 256). */
+  backbone?: Partial<Pick<BackboneConfig, 'dModel' | 'nLayers' | 'nHeads' | 'dFF' | 'dropout' | 'memoryTokens' | 'maxTurnDistance'>>;
+  /** Longest input sequence in tokens (concat mode's history cap). */
+  maxTokens: number;
+  maxUtteranceTokens: number;
+  vocabSize: number;
+  batchSize: number;
+  learningRate: number;
+  warmupSteps: number;
+  /** Stop after this many minutes of training (the learning rate decays over it). */
+  maxMinutes: number;
+  /** Memory mode: consecutive turns per step with gradients through the memory. */
+  unroll: number;
+  seed: number;
+  /** Called every few steps. */
+  onProgress?: (p: { step: number; turns: number; loss: number; elapsedMinutes: number }) => void;
+}
+
+export const DEFAULT_SGD_TRAIN: Readonly<Omit<SgdTrainOptions, 'mode' | 'onProgress'>> = Object.freeze({
+  maxTokens: 128,
+  maxUtteranceTokens: 48,
+  vocabSize: 6000,
+  batchSize: 32,
+  learningRate: 1e-3,
+  warmupSteps: 200,
+  maxMinutes: 10,
+  unroll: 2,
+  seed: 7,
+});
+
+export interface SgdTurnOutput extends TrackerTurnInput {
+  requestedSlots: Record<string, string[]>;
+  spans: { service: string; slot: string; start: number; end: number; value: string }[];
+}
+
+/** A trained model of one mode, with what it needs to read turns. */
+export class SgdModel {
+  readonly tokens: TokenCache;
+  constructor(
+    readonly network: SgdNetwork,
+    readonly tokenizer: WordPieceTokenizer,
+    readonly input: ContextInputSettings,
+    readonly training: { steps: number; turns: number; minutes: number; parameters: number },
+  ) {
+    this.tokens = new TokenCache(tokenizer);
+  }
+
+  get mode(): ContextMode {
+    return this.input.mode;
+  }
+
+  get catalog(): SchemaCatalog {
+    return this.network.catalog;
+  }
+
+  /** Read a batch of turns (memory mode: `memory` is theirs, [B, k, C], or undefined for first turns). */
+  run(turns: PreparedTurn[], memory?: tf.Tensor3D): { outputs: SgdTurnOutput[]; memory?: tf.Tensor3D } {
+    const batch = this.network.makeBatch(turns);
+    try {
+      let outputs: SgdTurnOutput[] = [];
+      const next = tf.tidy(() => {
+        const out = this.network.forward(batch, { training: false, seed: () => 0 }, memory);
+        outputs = decodeOutputs(this.catalog, turns, batch, out);
+        return out.memory;
+      });
+      return { outputs, memory: next };
+    } finally {
+      this.network.disposeBatch(batch);
+    }
+  }
+
+  /** Per-turn outputs for every user turn of a split, keyed by turnKey. Dialogues are read in order. */
+  async predictSplit(data: SgdSplitData, batchDialogues = 32): Promise<Map<string, SgdTurnOutput>> {
+    const results = new Map<string, SgdTurnOutput>();
+    const byDialogue = groupByDialogue(sgdTurnExamples(data.dialogues));
+    const dialogues = [...byDialogue.values()];
+    for (let start = 0; start < dialogues.length; start += batchDialogues) {
+      const group = dialogues.slice(start, start + batchDialogues);
+      const prepared = await Promise.all(group.map((d) => Promise.all(d.map((e) => prepareTurn(e, this.catalog, this.tokens, this.input, false)))));
+      if (this.mode !== 'memory') {
+        const flat = prepared.flat().sort((a, b) => a.tokens.ids.length - b.tokens.ids.length);
+        for (let i = 0; i < flat.length; i += 64) {
+          const chunk = flat.slice(i, i + 64);
+          this.run(chunk).outputs.forEach((o, j) => results.set(chunk[j].key, o));
+        }
+      } else {
+        await this.runDialoguesWithMemory(prepared, (turn, output) => results.set(turn.key, output));
+      }
+      this.tokens.clear();
+    }
+    return results;
+  }
+
+  /** Memory mode: advance dialogues turn by turn, each carrying its own memory. */
+  private async runDialoguesWithMemory(dialogues: PreparedTurn[][], each: (turn: PreparedTurn, output: SgdTurnOutput) => void): Promise<void> {
+    const k = contextSettings(this.network.config).memoryTokens;
+    const C = this.network.config.dModel;
+    const memories: (Float32Array | undefined)[] = dialogues.map(() => undefined);
+    const longest = Math.max(...dialogues.map((d) => d.length));
+    for (let t = 0; t < longest; t++) {
+      const rows = dialogues.map((d, i) => i).filter((i) => t < dialogues[i].length);
+      const turns = rows.map((i) => dialogues[i][t]);
+      const memory = t === 0 ? undefined : stackMemory(rows.map((i) => memories[i]!), k, C);
+      const { outputs, memory: next } = this.run(turns, memory);
+      memory?.dispose();
+      const values = next!.dataSync() as Float32Array;
+      next!.dispose();
+      rows.forEach((i, j) => {
+        memories[i] = values.slice(j * k * C, (j + 1) * k * C);
+        each(turns[j], outputs[j]);
+      });
+    }
+  }
+
+  dispose(): void {
+    this.network.params.dispose();
+  }
+}
+
+/** Memories [k × C] of several conversations as one tensor [B, k, C]. */
+export function stackMemory(memories: Float32Array[], k: number, C: number): tf.Tensor3D {
+  const values = new Float32Array(memories.length * k * C);
+  memories.forEach((m, i) => values.set(m, i * k * C));
+  return tf.tensor3d(values, [memories.length, k, C]);
+}
+
+function groupByDialogue(examples: SgdTurnExample[]): Map<string, SgdTurnExample[]> {
+  const out = new Map<string, SgdTurnExample[]>();
+  for (const e of examples) {
+    const list = out.get(e.dialogueId);
+    if (list) list.push(e);
+    else out.set(e.dialogueId, [e]);
+  }
+  return out;
+}
+
+/** Turn the heads' outputs into labels: argmax intents and values, requested above 0.5, BIO spans. */
+export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], batch: SgdBatch, out: SgdOutputs): SgdTurnOutput[] {
+  const intentLogits = out.intentLogits.arraySync();
+  const requested = out.requestedLogits.arraySync();
+  const valueLogits = out.valueLogits.arraySync();
+  const tags = out.tagLogits.argMax(2).arraySync() as number[][];
+  const results: SgdTurnOutput[] = turns.map((t) => ({ services: t.frames.map((f) => f.service), activeIntents: {}, requestedSlots: {}, spans: [], values: [] }));
+  let slotCursor = 0;
+  batch.frames.row.forEach((b, i) => {
+    const service = turns[b].frames.find((f) => !(f.service in results[b].activeIntents))!.service;
+    const elements = catalog.services.get(service)!;
+    const best = argmax(intentLogits[i].slice(0, elements.intents.length + 1));
+    results[b].activeIntents[service] = best === 0 ? NO_INTENT : elements.intents[best - 1].name;
+    results[b].requestedSlots[service] = [];
+    elements.slots.forEach((slot) => {
+      if (requested[slotCursor] > 0) results[b].requestedSlots[service].push(slot.name);
+      const value = argmax(valueLogits[slotCursor].slice(0, 2 + slot.values.length));
+      if (value === VALUE_DONTCARE) results[b].values!.push({ service, slot: slot.name, value: DONTCARE });
+      else if (value >= 2) results[b].values!.push({ service, slot: slot.name, value: slot.values[value - 2].value });
+      slotCursor++;
+    });
+  });
+  const S = batch.spans.width;
+  turns.forEach((turn, b) => {
+    let open: { slot: number; start: number; end: number } | undefined;
+    const close = () => {
+      if (!open) return;
+      const s = turn.spanSlots[open.slot];
+      results[b].spans.push({ service: s.service, slot: s.slot, start: open.start, end: open.end, value: turn.text.slice(open.start, open.end) });
+      open = undefined;
+    };
+    for (let t = 0; t < turn.tokens.utteranceTokens; t++) {
+      const tag = tags[b][t];
+      const [start, end] = turn.tokens.utteranceOffsets[t];
+      if (tag === 0) close();
+      else if (tag <= S) {
+        close();
+        open = { slot: tag - 1, start, end };
+      } else if (open && open.slot === tag - 1 - S) open.end = end;
+      else {
+        close();
+        open = { slot: tag - 1 - S, start, end };
+      }
+    }
+    close();
+    // A value keeps only spans of slots the turn has (padding columns are masked, but be safe).
+    results[b].spans = results[b].spans.filter((s) => s.slot !== undefined);
+  });
+  return results;
+}
+
+function argmax(values: number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** Score per-turn outputs on a split: SGD's metrics, the state from the rule tracker (partial data). */
+export function scoreSplit(data: SgdSplitData, outputs: ReadonlyMap<string, SgdTurnOutput>): SgdMetrics {
+  const examples = sgdTurnExamples(data.dialogues);
+  const states = trackSplit(data, outputs);
+  const predictions = new Map<string, SgdTurnPrediction>();
+  for (const e of examples) {
+    const key = turnKey(e.dialogueId, e.turnIndex);
+    const o = outputs.get(key);
+    predictions.set(key, { activeIntents: o?.activeIntents, requestedSlots: o?.requestedSlots, spans: o?.spans, state: states.get(key) });
+  }
+  return evaluateSgd(examples, predictions);
+}
+
+/**
+ * Train a model of `options.mode` on the train split. The tokenizer learns from train's text;
+ * the catalog holds the schemas of every split given (a schema is an input, not a label: an
+ * assistant meets a new service through its schema).
+ */
+export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['schema'][], options: SgdTrainOptions): Promise<SgdModel> {
+  const rng = createRng(options.seed);
+  const examples = sgdTurnExamples(train.dialogues);
+  const texts = [...new Set(examples.map((e) => e.utterance).concat(train.dialogues.flatMap((d) => d.turns.map((t) => t.utterance))))];
+  for (const service of train.schema) {
+    texts.push(service.description, ...service.intents.map((i) => i.description), ...service.slots.map((s) => s.description));
+  }
+  const tokenizer = WordPieceTokenizer.train(texts, options.vocabSize);
+  const catalog = await buildSchemaCatalog([train.schema, ...schemas], tokenizer);
+  const mode = options.mode;
+  const memoryTokens = mode === 'memory' ? (options.backbone?.memoryTokens ?? 4) : undefined;
+  const maxTokens = mode === 'memory' ? Math.min(options.maxTokens, 2 * options.maxUtteranceTokens + 3) : options.maxTokens;
+  const config = resolveBackboneConfig({
+    vocabSize: tokenizer.vocabSize,
+    maxPositions: maxTokens,
+    nLayers: 2,
+    dModel: 128,
+    nHeads: 4,
+    dFF: 256,
+    tokenFeatureBuckets: 0,
+    ...options.backbone,
+    contextMode: mode,
+    memoryTokens,
+  });
+  const input: ContextInputSettings = { mode, maxTokens, maxUtteranceTokens: options.maxUtteranceTokens, maxTurnDistance: contextSettings(config).maxTurnDistance };
+  const tokens = new TokenCache(tokenizer);
+  const prepared = await Promise.all(examples.map((e) => prepareTurn(e, catalog, tokens, input)));
+  tokens.clear();
+  const params = new ParameterStore(rng);
+  const network = new SgdNetwork(config, params, catalog);
+  const run = { training: true, seed: () => Math.floor(rng() * 2 ** 31) };
+  // Create every parameter before the optimiser sees them.
+  const probe = network.makeBatch(prepared.slice(0, 4));
+  tf.tidy(() => network.loss(probe, network.forward(probe, { training: false, seed: () => 0 })));
+  network.disposeBatch(probe);
+  const adam = new AdamW(params.variables, DEFAULT_ADAMW, (name) => !name.endsWith('.bias') && !name.includes('norm'));
+  const parameters = [...params.variables.values()].reduce((n, v) => n + v.size, 0);
+
+  const started = performance.now();
+  const elapsedMinutes = () => (performance.now() - started) / 60000;
+  const rate = (step: number) => options.learningRate * Math.min(1, (step + 1) / options.warmupSteps) * Math.max(0.05, 1 - elapsedMinutes() / options.maxMinutes);
+  let step = 0;
+  let turnsSeen = 0;
+  let lossSum = 0;
+  let lossCount = 0;
+  const report = () => {
+    options.onProgress?.({ step, turns: turnsSeen, loss: lossCount > 0 ? lossSum / lossCount : NaN, elapsedMinutes: elapsedMinutes() });
+    lossSum = 0;
+    lossCount = 0;
+  };
+  const applyStep = (lossFn: () => tf.Scalar) => {
+    const { value, grads } = tf.variableGrads(lossFn);
+    adam.apply(grads, rate(step));
+    lossSum += (value.dataSync() as Float32Array)[0];
+    lossCount++;
+    tf.dispose([value, ...Object.values(grads)]);
+    step++;
+    if (step % 25 === 0) report();
+  };
+
+  outer: for (;;) {
+    if (mode !== 'memory') {
+      for (const batchTurns of bucketedBatches(prepared, options.batchSize, rng)) {
+        if (elapsedMinutes() >= options.maxMinutes) break outer;
+        const batch = network.makeBatch(batchTurns);
+        applyStep(() => network.loss(batch, network.forward(batch, run)));
+        network.disposeBatch(batch);
+        turnsSeen += batchTurns.length;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } else {
+      const dialogues = [...groupPrepared(prepared).values()];
+      shuffle(dialogues, rng);
+      const k = memoryTokens!;
+      const C = config.dModel;
+      for (let start = 0; start < dialogues.length; start += options.batchSize) {
+        const group = dialogues.slice(start, start + options.batchSize);
+        const memories: (Float32Array | undefined)[] = group.map(() => undefined);
+        const longest = Math.max(...group.map((d) => d.length));
+        for (let t = 0; t < longest; t += options.unroll) {
+          if (elapsedMinutes() >= options.maxMinutes) break outer;
+          const rows = group.map((_, i) => i).filter((i) => t < group[i].length);
+          const incoming = t === 0 ? undefined : stackMemory(rows.map((i) => memories[i]!), k, C);
+          const batches: { batch: SgdBatch; rows: number[] }[] = [];
+          for (let u = 0; u < options.unroll; u++) {
+            const here = rows.filter((i) => t + u < group[i].length);
+            if (here.length === 0) break;
+            batches.push({ batch: network.makeBatch(here.map((i) => group[i][t + u])), rows: here });
+          }
+          let last: tf.Tensor3D | undefined;
+          let lastRows: number[] = [];
+          applyStep(() => {
+            let memory = incoming;
+            let memoryRows = rows;
+            const losses: tf.Scalar[] = [];
+            for (const { batch, rows: here } of batches) {
+              const picked = memory && here.length < memoryRows.length ? tf.gather(memory, here.map((i) => memoryRows.indexOf(i))) : memory;
+              const out = network.forward(batch, run, picked as tf.Tensor3D | undefined);
+              losses.push(network.loss(batch, out));
+              memory = out.memory;
+              memoryRows = here;
+            }
+            last = tf.keep(memory!.clone());
+            lastRows = memoryRows;
+            return tf.addN(losses) as tf.Scalar;
+          });
+          // Dialogues that ended inside the window keep the memory of their last turn: they are
+          // not read again in this batch, so only the last window's rows matter.
+          const values = last!.dataSync() as Float32Array;
+          lastRows.forEach((i, j) => (memories[i] = values.slice(j * k * C, (j + 1) * k * C)));
+          last!.dispose();
+          incoming?.dispose();
+          for (const { batch, rows: here } of batches) {
+            network.disposeBatch(batch);
+            turnsSeen += here.length;
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    }
+  }
+  report();
+  adam.dispose();
+  return new SgdModel(network, tokenizer, input, { steps: step, turns: turnsSeen, minutes: elapsedMinutes(), parameters });
+}
+
+function groupPrepared(turns: PreparedTurn[]): Map<string, PreparedTurn[]> {
+  const out = new Map<string, PreparedTurn[]>();
+  for (const t of turns) {
+    const dialogue = t.key.slice(0, t.key.lastIndexOf('/'));
+    const list = out.get(dialogue);
+    if (list) list.push(t);
+    else out.set(dialogue, [t]);
+  }
+  return out;
+}
+
+/** Shuffled batches of similar length (less padding), in shuffled order. */
+function* bucketedBatches(turns: PreparedTurn[], batchSize: number, rng: () => number): Generator<PreparedTurn[]> {
+  const order = shuffle(turns.slice(), rng);
+  const pool = batchSize * 16;
+  for (let start = 0; start < order.length; start += pool) {
+    const chunk = order.slice(start, start + pool).sort((a, b) => a.tokens.ids.length - b.tokens.ids.length);
+    const batches: PreparedTurn[][] = [];
+    for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize));
+    yield* shuffle(batches, rng);
+  }
+}

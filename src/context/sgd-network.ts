@@ -1,0 +1,298 @@
+/**
+ * The schema-guided multi-turn network: the shared backbone (in any context mode) and four heads
+ * that compare the turn's encoding with embeddings of schema elements (docs/context-modes.md):
+ *
+ * - active intent: the [CLS] state against each intent of the frame's service, and a learned NONE;
+ * - requested slots: the [CLS] state against each slot (a yes/no per slot);
+ * - spanless values: per slot, the [CLS] state conditioned on the slot against "not stated",
+ *   "dontcare" and each categorical value;
+ * - spans: each current-turn token against the begin and inside vectors of each non-categorical
+ *   slot of the turn's services, and a learned outside score (BIO tags).
+ *
+ * An element's embedding is the mean of its description's token embeddings (the backbone's own
+ * table) through a small MLP: cheap enough to recompute every step, and shared words ("city",
+ * "restaurant", "date") carry what was learned on train's services to unseen ones.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Backbone, type RunOptions } from '../model/backbone.js';
+import { contextSettings, type BackboneConfig } from '../model/config.js';
+import { activate, embed, INIT_STD, linear } from '../model/layers.js';
+import type { ParameterStore } from '../model/params.js';
+import type { SchemaCatalog, PreparedTurn } from './sgd-task.js';
+
+const MASKED = -1e9;
+
+/** Padded tensors of a batch of prepared turns. */
+export interface SgdBatch {
+  size: number;
+  ids: tf.Tensor2D;
+  speakers: tf.Tensor2D;
+  distances: tf.Tensor2D;
+  padMask: tf.Tensor2D;
+  /** Longest current-turn token count (the span head's length). */
+  utteranceLength: number;
+  /** Schema elements used by the batch (catalog indices); local index = position here. */
+  elements: number[];
+  frames: { row: Int32Array; candidates: Int32Array; candidateMask: Float32Array; width: number; count: number; gold?: Int32Array };
+  requested: { row: Int32Array; element: Int32Array; count: number; gold?: Float32Array };
+  values: { row: Int32Array; slot: Int32Array; candidates: Int32Array; candidateMask: Float32Array; width: number; count: number; gold?: Int32Array };
+  spans: { slots: Int32Array; slotMask: Float32Array; width: number; gold?: Int32Array; tokenMask: Float32Array };
+}
+
+export interface SgdOutputs {
+  /** Memory for the next turn [B, k, C] (memory mode only). */
+  memory?: tf.Tensor3D;
+  intentLogits: tf.Tensor2D; // [F, K]
+  requestedLogits: tf.Tensor1D; // [R]
+  valueLogits: tf.Tensor2D; // [V, Kv]
+  tagLogits: tf.Tensor3D; // [B, L, 1 + 2S]
+}
+
+export class SgdNetwork {
+  readonly backbone: Backbone;
+  private readonly memoryTokens: number;
+
+  constructor(
+    readonly config: BackboneConfig,
+    readonly params: ParameterStore,
+    readonly catalog: SchemaCatalog,
+  ) {
+    this.backbone = new Backbone(config, params);
+    this.memoryTokens = contextSettings(config).memoryTokens;
+  }
+
+  /** Pad prepared turns into tensors. Labels are included when every turn has them. */
+  makeBatch(turns: readonly PreparedTurn[]): SgdBatch {
+    const B = turns.length;
+    const T = Math.max(...turns.map((t) => t.tokens.ids.length));
+    const L = Math.max(1, ...turns.map((t) => t.tokens.utteranceTokens));
+    const ids = new Int32Array(B * T);
+    const speakers = new Int32Array(B * T);
+    const distances = new Int32Array(B * T);
+    const padMask = new Float32Array(B * T);
+    turns.forEach((t, b) => {
+      ids.set(t.tokens.ids, b * T);
+      speakers.set(t.tokens.speakers, b * T);
+      distances.set(t.tokens.distances, b * T);
+      padMask.fill(1, b * T, b * T + t.tokens.ids.length);
+    });
+    const labelled = turns.every((t) => t.goldTags !== undefined);
+    const local = new Map<number, number>();
+    const elements: number[] = [];
+    const at = (element: number): number => {
+      let i = local.get(element);
+      if (i === undefined) {
+        i = elements.length;
+        local.set(element, i);
+        elements.push(element);
+      }
+      return i;
+    };
+
+    // Intents: candidate -1 (NONE) maps to the row after the batch's elements, filled in forward().
+    const frameList = turns.flatMap((t, b) => t.frames.map((f) => ({ b, f })));
+    const services = (name: string) => this.catalog.services.get(name)!;
+    const K = Math.max(1, ...frameList.map(({ f }) => f.intentCandidates.length));
+    const frames = {
+      row: new Int32Array(frameList.length),
+      candidates: new Int32Array(frameList.length * K),
+      candidateMask: new Float32Array(frameList.length * K),
+      width: K,
+      count: frameList.length,
+      gold: labelled ? new Int32Array(frameList.length) : undefined,
+    };
+    const requestedRows: number[] = [];
+    const requestedElements: number[] = [];
+    const requestedGold: number[] = [];
+    const valueList: { b: number; slot: number; candidates: number[]; gold: number }[] = [];
+    frameList.forEach(({ b, f }, i) => {
+      frames.row[i] = b;
+      f.intentCandidates.forEach((c, j) => {
+        frames.candidates[i * K + j] = c < 0 ? -1 : at(c);
+        frames.candidateMask[i * K + j] = 1;
+      });
+      if (frames.gold) frames.gold[i] = f.goldIntent ?? -1;
+      services(f.service).slots.forEach((slot, s) => {
+        requestedRows.push(b);
+        requestedElements.push(at(slot.element));
+        requestedGold.push(f.goldRequested?.[s] ? 1 : 0);
+        valueList.push({ b, slot: at(slot.element), candidates: slot.values.map((v) => at(v.element)), gold: f.goldValues?.[s] ?? 0 });
+      });
+    });
+    const Kv = 2 + Math.max(0, ...valueList.map((v) => v.candidates.length));
+    const values = {
+      row: Int32Array.from(valueList.map((v) => v.b)),
+      slot: Int32Array.from(valueList.map((v) => v.slot)),
+      candidates: new Int32Array(valueList.length * Kv),
+      candidateMask: new Float32Array(valueList.length * Kv),
+      width: Kv,
+      count: valueList.length,
+      gold: labelled ? Int32Array.from(valueList.map((v) => v.gold)) : undefined,
+    };
+    valueList.forEach((v, i) => {
+      // 0 and 1 (not stated, dontcare) point at the two learned rows, placed by forward().
+      values.candidates[i * Kv] = -1;
+      values.candidates[i * Kv + 1] = -2;
+      values.candidateMask.fill(1, i * Kv, i * Kv + 2 + v.candidates.length);
+      v.candidates.forEach((c, j) => (values.candidates[i * Kv + 2 + j] = c));
+    });
+
+    const S = Math.max(1, ...turns.map((t) => t.spanSlots.length));
+    const spans = {
+      slots: new Int32Array(B * S),
+      slotMask: new Float32Array(B * S),
+      width: S,
+      gold: labelled ? new Int32Array(B * L) : undefined,
+      tokenMask: new Float32Array(B * L),
+    };
+    turns.forEach((t, b) => {
+      t.spanSlots.forEach((s, j) => {
+        spans.slots[b * S + j] = at(s.element);
+        spans.slotMask[b * S + j] = 1;
+      });
+      spans.tokenMask.fill(1, b * L, b * L + t.tokens.utteranceTokens);
+      if (spans.gold && t.goldTags) {
+        // Tags were numbered against the turn's own slot count; renumber I tags for the batch's S.
+        const own = t.spanSlots.length;
+        t.goldTags.forEach((tag, i) => (spans.gold![b * L + i] = tag > own ? tag - own + S : tag));
+      }
+    });
+
+    return {
+      size: B,
+      ids: tf.tensor2d(ids, [B, T], 'int32'),
+      speakers: tf.tensor2d(speakers, [B, T], 'int32'),
+      distances: tf.tensor2d(distances, [B, T], 'int32'),
+      padMask: tf.tensor2d(padMask, [B, T]),
+      utteranceLength: L,
+      elements,
+      frames,
+      requested: {
+        row: Int32Array.from(requestedRows),
+        element: Int32Array.from(requestedElements),
+        count: requestedRows.length,
+        gold: labelled ? Float32Array.from(requestedGold) : undefined,
+      },
+      values,
+      spans,
+    };
+  }
+
+  disposeBatch(batch: SgdBatch): void {
+    tf.dispose([batch.ids, batch.speakers, batch.distances, batch.padMask]);
+  }
+
+  /** Element embeddings [N, C] of the catalog elements given. */
+  private embedElements(elements: number[]): tf.Tensor2D {
+    const C = this.config.dModel;
+    const N = elements.length;
+    const width = Math.max(1, ...elements.map((e) => this.catalog.ids[e].length));
+    const ids = new Int32Array(N * width);
+    const weights = new Float32Array(N * width);
+    elements.forEach((e, i) => {
+      const tokens = this.catalog.ids[e];
+      ids.set(tokens, i * width);
+      if (tokens.length > 0) weights.fill(1 / tokens.length, i * width, i * width + tokens.length);
+    });
+    const table = this.params.get('embeddings.token', [this.config.vocabSize, C], { kind: 'normal', std: INIT_STD });
+    const tokens = embed(table, tf.tensor2d(ids, [N, width], 'int32')); // [N, W, C]
+    const mean = tokens.mul(tf.tensor3d(weights, [N, width, 1])).sum(1); // [N, C]
+    const hidden = activate('gelu_tanh', linear(this.params, 'sgd.schema.up', mean, 2 * C));
+    return mean.add(linear(this.params, 'sgd.schema.down', hidden, C)) as tf.Tensor2D;
+  }
+
+  forward(batch: SgdBatch, run: RunOptions, memory?: tf.Tensor3D): SgdOutputs {
+    const C = this.config.dModel;
+    const k = this.memoryTokens;
+    const B = batch.size;
+    const all = this.backbone.encode(
+      { ids: batch.ids, speakers: batch.speakers, turnDistances: batch.distances, padMask: batch.padMask, memory },
+      run,
+    ); // [B, k + T, C]
+    const nextMemory = k > 0 ? (all.slice([0, 0, 0], [B, k, C]) as tf.Tensor3D) : undefined;
+    const cls = all.slice([0, k, 0], [B, 1, C]).reshape([B, C]);
+    const L = batch.utteranceLength;
+    const utterance = all.slice([0, k + 1, 0], [B, Math.min(L, all.shape[1] - k - 1), C]);
+    const E = this.embedElements(batch.elements.length > 0 ? batch.elements : [0]); // [N, C]
+    const N = E.shape[0];
+    const p = this.params;
+
+    // Active intent: E plus a learned NONE row at index N.
+    const none = p.get('sgd.intent.none', [1, C], { kind: 'normal', std: INIT_STD });
+    const intentTable = tf.concat([E, none], 0);
+    const { frames } = batch;
+    const intentQuery = tf.gather(linear(p, 'sgd.intent.query', cls, C), tf.tensor1d(frames.row, 'int32')); // [F, C]
+    const intentIds = frames.candidates.map((c) => (c < 0 ? N : c));
+    const intentKeys = tf.gather(intentTable, tf.tensor1d(intentIds, 'int32')).reshape([frames.count, frames.width, C]);
+    const intentLogits = intentKeys
+      .mul(intentQuery.expandDims(1))
+      .sum(2)
+      .add(tf.tensor2d(frames.candidateMask, [frames.count, frames.width]).sub(1).mul(-MASKED)) as tf.Tensor2D;
+
+    // Requested slots.
+    const { requested } = batch;
+    const requestedQuery = tf.gather(linear(p, 'sgd.requested.query', cls, C), tf.tensor1d(requested.row, 'int32'));
+    const requestedBias = p.get('sgd.requested.bias', [1], { kind: 'zeros' });
+    const requestedLogits = requestedQuery
+      .mul(tf.gather(E, tf.tensor1d(requested.element, 'int32')))
+      .sum(1)
+      .add(requestedBias) as tf.Tensor1D;
+
+    // Spanless values: per slot, the [CLS] query conditioned on the slot, against not-stated,
+    // dontcare and the categorical values (rows N and N + 1 are the two learned classes).
+    const { values } = batch;
+    const special = p.get('sgd.value.special', [2, C], { kind: 'normal', std: INIT_STD });
+    const valueTable = tf.concat([E, special], 0);
+    const valueQuery = tf.gather(linear(p, 'sgd.value.query', cls, C), tf.tensor1d(values.row, 'int32')); // [V, C]
+    const slotVectors = tf.gather(E, tf.tensor1d(values.slot, 'int32')); // [V, C]
+    const conditioned = linear(p, 'sgd.value.mix', activate('gelu_tanh', linear(p, 'sgd.value.join', tf.concat([valueQuery, slotVectors], 1), 2 * C)), C);
+    const valueIds = values.candidates.map((c) => (c === -1 ? N : c === -2 ? N + 1 : c));
+    const valueLogits = tf
+      .gather(valueTable, tf.tensor1d(valueIds, 'int32'))
+      .reshape([values.count, values.width, C])
+      .mul(conditioned.expandDims(1))
+      .sum(2)
+      .add(tf.tensor2d(values.candidateMask, [values.count, values.width]).sub(1).mul(-MASKED)) as tf.Tensor2D;
+
+    // Spans: [B, L, 1 + 2S] = outside score, begin scores, inside scores.
+    const { spans } = batch;
+    const S = spans.width;
+    const padded = utterance.shape[1] < L ? tf.pad(utterance, [[0, 0], [0, L - utterance.shape[1]], [0, 0]]) : utterance;
+    const tokenQuery = linear(p, 'sgd.span.token', padded, C); // [B, L, C]
+    const outside = linear(p, 'sgd.span.outside', padded, 1); // [B, L, 1]
+    const slotRows = tf.gather(E, tf.tensor1d(spans.slots, 'int32')); // [B*S, C]
+    const begin = linear(p, 'sgd.span.begin', slotRows, C).reshape([B, S, C]);
+    const inside = linear(p, 'sgd.span.inside', slotRows, C).reshape([B, S, C]);
+    const slotMask = tf.tensor2d(spans.slotMask, [B, S]).sub(1).mul(-MASKED).expandDims(1); // [B, 1, S]
+    const beginLogits = tf.matMul(tokenQuery, begin, false, true).add(slotMask); // [B, L, S]
+    const insideLogits = tf.matMul(tokenQuery, inside, false, true).add(slotMask);
+    const tagLogits = tf.concat([outside, beginLogits, insideLogits], 2) as tf.Tensor3D;
+
+    return { memory: nextMemory, intentLogits, requestedLogits, valueLogits, tagLogits };
+  }
+
+  /** The sum of the four heads' losses over a labelled batch. */
+  loss(batch: SgdBatch, out: SgdOutputs): tf.Scalar {
+    const { frames, requested, values, spans } = batch;
+    const terms: tf.Tensor[] = [];
+    // Frames whose gold intent is missing from the schema (gold -1) are left out of the intent loss.
+    const intentRows = [...frames.gold!.keys()].filter((i) => frames.gold![i] >= 0);
+    if (intentRows.length > 0) {
+      const logits = tf.gather(out.intentLogits, tf.tensor1d(intentRows, 'int32'));
+      const gold = tf.oneHot(tf.tensor1d(intentRows.map((i) => frames.gold![i]), 'int32'), frames.width);
+      terms.push(tf.losses.softmaxCrossEntropy(gold, logits));
+    }
+    if (requested.count > 0) terms.push(tf.losses.sigmoidCrossEntropy(tf.tensor1d(requested.gold!), out.requestedLogits));
+    if (values.count > 0) terms.push(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(values.gold!, 'int32'), values.width), out.valueLogits));
+    const B = batch.size;
+    const L = batch.utteranceLength;
+    const width = out.tagLogits.shape[2];
+    const tagLoss = tf.losses.softmaxCrossEntropy(
+      tf.oneHot(tf.tensor1d(spans.gold!, 'int32'), width),
+      out.tagLogits.reshape([B * L, width]),
+      tf.tensor1d(spans.tokenMask),
+    );
+    terms.push(tagLoss);
+    return tf.addN(terms) as tf.Scalar;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * SGD turns prepared for the schema-guided network: each user turn tokenized in a context mode,
+ * with its labels expressed against the schema of the turn's services. The schema's intents,
+ * slots and categorical values are "elements", embedded from their names and descriptions, so a
+ * service never seen in training (74% of the partial test split's frames) is read from its schema
+ * as the SGD paper intends, instead of needing its own output rows.
+ */
+import type { SgdTurnExample } from '../data/sgd/examples.js';
+import { DONTCARE, NO_INTENT, type SgdService } from '../data/sgd/load-sgd.js';
+import type { WordPieceTokenizer, TokenizedText } from '../tokenizer/wordpiece.js';
+import { buildContextTokens, type ContextInputSettings, type ContextTokens, type TokenizedTurn } from './context-input.js';
+
+/** Longest element description in tokens. */
+export const MAX_ELEMENT_TOKENS = 24;
+
+/** One service's elements. */
+export interface ServiceElements {
+  intents: { name: string; element: number }[];
+  slots: { name: string; element: number; categorical: boolean; values: { value: string; element: number }[] }[];
+}
+
+/** Every schema element of the services the network may see, with their token ids. */
+export interface SchemaCatalog {
+  texts: string[];
+  ids: Int32Array[];
+  services: Map<string, ServiceElements>;
+}
+
+/** "FindRestaurants" → "find restaurants", "number_of_seats" → "number of seats". */
+export function splitName(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/_/g, ' ')
+    .toLowerCase()
+    .trim();
+}
+
+/** Build the catalog of the given schemas (a service listed twice keeps its first definition). */
+export async function buildSchemaCatalog(schemas: readonly (readonly SgdService[])[], tokenizer: WordPieceTokenizer): Promise<SchemaCatalog> {
+  const texts: string[] = [];
+  const index = new Map<string, number>();
+  const element = (text: string): number => {
+    const existing = index.get(text);
+    if (existing !== undefined) return existing;
+    index.set(text, texts.length);
+    texts.push(text);
+    return texts.length - 1;
+  };
+  const services = new Map<string, ServiceElements>();
+  for (const schema of schemas) {
+    for (const service of schema) {
+      if (services.has(service.name)) continue;
+      services.set(service.name, {
+        intents: service.intents.map((i) => ({ name: i.name, element: element(`${splitName(i.name)} : ${i.description}`) })),
+        slots: service.slots.map((s) => ({
+          name: s.name,
+          element: element(`${splitName(s.name)} : ${s.description}`),
+          categorical: s.isCategorical,
+          values: s.isCategorical ? s.possibleValues.map((v) => ({ value: v, element: element(`${splitName(s.name)} = ${splitName(v)}`) })) : [],
+        })),
+      });
+    }
+  }
+  const ids: Int32Array[] = [];
+  for (const text of texts) ids.push(Int32Array.from((await tokenizer.encode(text)).ids.slice(0, MAX_ELEMENT_TOKENS)));
+  return { texts, ids, services };
+}
+
+/** Value classes of a slot: 0 = not stated this turn, 1 = dontcare, 2 + i = the i-th categorical value. */
+export const VALUE_NONE = 0;
+export const VALUE_DONTCARE = 1;
+
+/** One frame (service) of a prepared turn. */
+export interface PreparedFrame {
+  service: string;
+  /** Candidate elements for the active intent: index 0 is NONE (-1), then the service's intents. */
+  intentCandidates: number[];
+  /** Gold candidate index (undefined at prediction time or for an intent not in the schema). */
+  goldIntent?: number;
+  /** Per slot of the service: whether the user requests it. */
+  goldRequested?: boolean[];
+  /** Per slot: the gold value class (VALUE_NONE, VALUE_DONTCARE, 2 + i). */
+  goldValues?: number[];
+}
+
+/** One user turn, tokenized for a mode, with labels when they are known. */
+export interface PreparedTurn {
+  key: string;
+  text: string;
+  tokens: ContextTokens;
+  frames: PreparedFrame[];
+  /** Slots that can have a span in this turn (non-categorical slots of its services). */
+  spanSlots: { service: string; slot: string; element: number }[];
+  /** Gold tag per current-turn token: 0 = O, 1 + s = B of spanSlots[s], 1 + S + s = I. */
+  goldTags?: Int32Array;
+}
+
+/** Tokenize each distinct text once (history turns repeat across a dialogue's examples). */
+export class TokenCache {
+  private readonly cache = new Map<string, Promise<TokenizedText>>();
+  constructor(private readonly tokenizer: WordPieceTokenizer) {}
+  get(text: string): Promise<TokenizedText> {
+    let hit = this.cache.get(text);
+    if (!hit) {
+      hit = this.tokenizer.encode(text);
+      this.cache.set(text, hit);
+    }
+    return hit;
+  }
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
+/** Tokenize a turn in a mode and attach its labels. Frames of services missing from the catalog are skipped. */
+export async function prepareTurn(
+  example: SgdTurnExample,
+  catalog: SchemaCatalog,
+  tokens: TokenCache,
+  settings: ContextInputSettings,
+  withLabels = true,
+): Promise<PreparedTurn> {
+  const current = await tokens.get(example.utterance);
+  const history: TokenizedTurn[] =
+    settings.mode === 'none'
+      ? []
+      : await Promise.all(
+          (settings.mode === 'memory' ? example.history.slice(-1) : example.history).map(async (h) => ({
+            speaker: h.speaker === 'USER' ? ('user' as const) : ('assistant' as const),
+            tokens: await tokens.get(h.text),
+          })),
+        );
+  const contextTokens = buildContextTokens(current, history, settings);
+  const frames: PreparedFrame[] = [];
+  const spanSlots: PreparedTurn['spanSlots'] = [];
+  for (const service of example.services) {
+    const elements = catalog.services.get(service);
+    if (!elements) continue;
+    const frame: PreparedFrame = { service, intentCandidates: [-1, ...elements.intents.map((i) => i.element)] };
+    if (withLabels) {
+      const intent = example.activeIntents[service];
+      const at = intent === NO_INTENT ? 0 : elements.intents.findIndex((i) => i.name === intent) + 1;
+      frame.goldIntent = at > 0 || intent === NO_INTENT ? at : undefined;
+      const requested = new Set(example.requestedSlots[service] ?? []);
+      frame.goldRequested = elements.slots.map((s) => requested.has(s.name));
+      frame.goldValues = elements.slots.map((s) => {
+        const stated = example.values.find((v) => v.service === service && v.slot === s.name);
+        if (!stated) return VALUE_NONE;
+        if (stated.value === DONTCARE) return VALUE_DONTCARE;
+        const i = s.values.findIndex((v) => v.value.toLowerCase() === stated.value.toLowerCase());
+        return i >= 0 ? 2 + i : VALUE_NONE;
+      });
+    }
+    frames.push(frame);
+    for (const slot of elements.slots) if (!slot.categorical) spanSlots.push({ service, slot: slot.name, element: slot.element });
+  }
+  const turn: PreparedTurn = { key: `${example.dialogueId}/${example.turnIndex}`, text: example.utterance, tokens: contextTokens, frames, spanSlots };
+  if (withLabels) turn.goldTags = spanTags(contextTokens, example, spanSlots);
+  return turn;
+}
+
+/** BIO tags over the current turn's tokens from the gold character spans. */
+function spanTags(tokens: ContextTokens, example: SgdTurnExample, spanSlots: PreparedTurn['spanSlots']): Int32Array {
+  const S = spanSlots.length;
+  const tags = new Int32Array(tokens.utteranceTokens);
+  for (const span of example.spans) {
+    const s = spanSlots.findIndex((x) => x.service === span.service && x.slot === span.slot);
+    if (s < 0) continue;
+    let first = true;
+    tokens.utteranceOffsets.forEach(([start, end], t) => {
+      if (end <= span.start || start >= span.end) return;
+      tags[t] = first ? 1 + s : 1 + S + s;
+      first = false;
+    });
+  }
+  return tags;
+}
