@@ -21,8 +21,10 @@ export const LATENCY_TURNS = [1, 5, 10, 20, 40] as const;
 
 export interface ContextBenchOptions {
   modes: ContextMode[];
-  /** Training minutes per mode. */
+  /** Training minutes per mode (a cap when `epochs` is given). */
   minutes: number;
+  /** Passes over train's user turns per mode: the modes then see the same data (default: the time budget alone). */
+  epochs?: number;
   /** Long conversations timed per mode. */
   latencyConversations: number;
   peer: boolean;
@@ -45,7 +47,7 @@ export interface ContextBenchRow {
   peak_rss_mb: number | null;
   /** What the mode keeps per conversation to read the next turn, at turn 40. */
   state_bytes_at_turn_40: number | null;
-  train: { minutes: number; steps: number; turns: number; parameters: number } | null;
+  train: { minutes: number; steps: number; turns: number; epochs: number; parameters: number } | null;
 }
 
 export interface ContextBenchResult {
@@ -101,13 +103,15 @@ async function timeTurns(model: SgdModel, conversations: SgdTurnExample[][]): Pr
   let stateBytes = 0;
   for (const conversation of conversations) {
     let memory: Float32Array | undefined;
+    const intents: Record<string, string> = {};
     conversation.forEach((_, i) => (samples[i] ??= []));
     for (let i = 0; i < conversation.length; i++) {
       const e = conversation[i];
       const started = performance.now();
-      const turn = await prepareTurn(e, model.catalog, model.tokens, model.input, false);
+      const turn = await prepareTurn(e, model.catalog, model.tokens, model.input, false, intents);
       const incoming = memory && stackMemory([memory], k, C);
-      const { memory: next } = model.run([turn], incoming);
+      const { outputs, memory: next } = model.run([turn], incoming);
+      Object.assign(intents, outputs[0].activeIntents);
       incoming?.dispose();
       if (next) {
         memory = next.dataSync() as Float32Array;
@@ -178,12 +182,13 @@ export async function runContextBench(options: ContextBenchOptions): Promise<Con
   const results: ContextBenchRow[] = [];
   for (const mode of options.modes) {
     if (!CONTEXT_MODES.includes(mode)) throw new Error(`unknown context mode "${mode}" (expected ${CONTEXT_MODES.join(', ')})`);
-    log(`${mode}: training for ${options.minutes} min`);
+    log(`${mode}: training for ${options.epochs === undefined ? '' : `${options.epochs} epoch(s), at most `}${options.minutes} min`);
     const model = await trainSgdModel(train, [dev.schema, test.schema], {
       ...DEFAULT_SGD_TRAIN,
       ...options.train,
       mode,
       maxMinutes: options.minutes,
+      maxEpochs: options.epochs,
       onProgress: (p) => options.onProgress?.(mode, p),
     });
     try {
@@ -200,7 +205,13 @@ export async function runContextBench(options: ContextBenchOptions): Promise<Con
         ms_curve: timing.curve.map(round),
         peak_rss_mb: round(timing.peakRssMb),
         state_bytes_at_turn_40: timing.stateBytes,
-        train: { minutes: round(model.training.minutes), steps: model.training.steps, turns: model.training.turns, parameters: model.training.parameters },
+        train: {
+          minutes: round(model.training.minutes),
+          steps: model.training.steps,
+          turns: model.training.turns,
+          epochs: round(model.training.epochs),
+          parameters: model.training.parameters,
+        },
       });
     } finally {
       model.dispose();
@@ -221,7 +232,7 @@ export async function runContextBench(options: ContextBenchOptions): Promise<Con
       ms_curve: [],
       peak_rss_mb: null,
       state_bytes_at_turn_40: null,
-      train: { minutes: round(testPeer.trainSeconds / 60), steps: 0, turns: 0, parameters: 0 },
+      train: { minutes: round(testPeer.trainSeconds / 60), steps: 0, turns: 0, epochs: 1, parameters: 0 },
     });
   }
   return { machine: `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores`, date: new Date().toISOString(), partial_data_note: PARTIAL_NOTE, results };

@@ -9,6 +9,7 @@ import { initTensorBackend } from '../model/backend.js';
 export interface ContextBenchCommandOptions {
   modes: string;
   minutes: number;
+  epochs?: number;
   conversations: number;
   maxTokens?: number;
   seed: number;
@@ -36,6 +37,7 @@ export async function runContextBenchCommand(opts: ContextBenchCommandOptions): 
   const result = await runContextBench({
     modes: modes as ContextMode[],
     minutes: opts.minutes,
+    epochs: opts.epochs ? opts.epochs : undefined,
     latencyConversations: opts.conversations,
     peer: opts.peer,
     train: { seed: opts.seed, ...(opts.maxTokens && { maxTokens: opts.maxTokens }) },

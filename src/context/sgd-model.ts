@@ -35,6 +35,10 @@ export interface SgdTrainOptions {
   warmupSteps: number;
   /** Stop after this many minutes of training (the learning rate decays over it). */
   maxMinutes: number;
+  /** Stop after this many passes over train's user turns as well (default: no limit). */
+  maxEpochs?: number;
+  /** Stop after this many steps as well (tests; default: no limit). */
+  maxSteps?: number;
   /** Memory mode: consecutive turns per step with gradients through the memory. */
   unroll: number;
   seed: number;
@@ -43,7 +47,9 @@ export interface SgdTrainOptions {
 }
 
 export const DEFAULT_SGD_TRAIN: Readonly<Omit<SgdTrainOptions, 'mode' | 'onProgress'>> = Object.freeze({
-  maxTokens: 128,
+  // Concat's history cap: about the message and the three or four turns before it. Its cost per
+  // turn grows with the cap (128 tokens trained at a sixth of mode none's speed here).
+  maxTokens: 64,
   maxUtteranceTokens: 48,
   vocabSize: 6000,
   batchSize: 32,
@@ -66,7 +72,7 @@ export class SgdModel {
     readonly network: SgdNetwork,
     readonly tokenizer: WordPieceTokenizer,
     readonly input: ContextInputSettings,
-    readonly training: { steps: number; turns: number; minutes: number; parameters: number },
+    readonly training: { steps: number; turns: number; epochs: number; minutes: number; parameters: number },
   ) {
     this.tokens = new TokenCache(tokenizer);
   }
@@ -95,45 +101,40 @@ export class SgdModel {
     }
   }
 
-  /** Per-turn outputs for every user turn of a split, keyed by turnKey. Dialogues are read in order. */
-  async predictSplit(data: SgdSplitData, batchDialogues = 32): Promise<Map<string, SgdTurnOutput>> {
+  /**
+   * Per-turn outputs for every user turn of a split, keyed by turnKey. Dialogues are read in
+   * order, a batch of them a turn at a time, as a deployed assistant meets them: each turn gets
+   * the model's own previous answers (its intents; in memory mode its memory), never gold ones.
+   */
+  async predictSplit(data: SgdSplitData, batchDialogues = 64): Promise<Map<string, SgdTurnOutput>> {
     const results = new Map<string, SgdTurnOutput>();
-    const byDialogue = groupByDialogue(sgdTurnExamples(data.dialogues));
-    const dialogues = [...byDialogue.values()];
+    const dialogues = [...groupByDialogue(sgdTurnExamples(data.dialogues)).values()];
     for (let start = 0; start < dialogues.length; start += batchDialogues) {
-      const group = dialogues.slice(start, start + batchDialogues);
-      const prepared = await Promise.all(group.map((d) => Promise.all(d.map((e) => prepareTurn(e, this.catalog, this.tokens, this.input, false)))));
-      if (this.mode !== 'memory') {
-        const flat = prepared.flat().sort((a, b) => a.tokens.ids.length - b.tokens.ids.length);
-        for (let i = 0; i < flat.length; i += 64) {
-          const chunk = flat.slice(i, i + 64);
-          this.run(chunk).outputs.forEach((o, j) => results.set(chunk[j].key, o));
-        }
-      } else {
-        await this.runDialoguesWithMemory(prepared, (turn, output) => results.set(turn.key, output));
-      }
+      await this.readDialogues(dialogues.slice(start, start + batchDialogues), (e, output) => results.set(turnKey(e.dialogueId, e.turnIndex), output));
       this.tokens.clear();
     }
     return results;
   }
 
-  /** Memory mode: advance dialogues turn by turn, each carrying its own memory. */
-  private async runDialoguesWithMemory(dialogues: PreparedTurn[][], each: (turn: PreparedTurn, output: SgdTurnOutput) => void): Promise<void> {
+  /** Advance dialogues turn by turn, each carrying its own intents (and memory, in memory mode). */
+  async readDialogues(dialogues: SgdTurnExample[][], each: (example: SgdTurnExample, output: SgdTurnOutput) => void): Promise<void> {
     const k = contextSettings(this.network.config).memoryTokens;
     const C = this.network.config.dModel;
     const memories: (Float32Array | undefined)[] = dialogues.map(() => undefined);
+    const intents: Record<string, string>[] = dialogues.map(() => ({}));
     const longest = Math.max(...dialogues.map((d) => d.length));
     for (let t = 0; t < longest; t++) {
-      const rows = dialogues.map((d, i) => i).filter((i) => t < dialogues[i].length);
-      const turns = rows.map((i) => dialogues[i][t]);
-      const memory = t === 0 ? undefined : stackMemory(rows.map((i) => memories[i]!), k, C);
+      const rows = dialogues.map((_, i) => i).filter((i) => t < dialogues[i].length);
+      const turns = await Promise.all(rows.map((i) => prepareTurn(dialogues[i][t], this.catalog, this.tokens, this.input, false, intents[i])));
+      const memory = k > 0 && t > 0 ? stackMemory(rows.map((i) => memories[i]!), k, C) : undefined;
       const { outputs, memory: next } = this.run(turns, memory);
       memory?.dispose();
-      const values = next!.dataSync() as Float32Array;
-      next!.dispose();
+      const values = next?.dataSync() as Float32Array | undefined;
+      next?.dispose();
       rows.forEach((i, j) => {
-        memories[i] = values.slice(j * k * C, (j + 1) * k * C);
-        each(turns[j], outputs[j]);
+        if (values) memories[i] = values.slice(j * k * C, (j + 1) * k * C);
+        Object.assign(intents[i], outputs[j].activeIntents);
+        each(dialogues[i][t], outputs[j]);
       });
     }
   }
@@ -261,7 +262,15 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
   });
   const input: ContextInputSettings = { mode, maxTokens, maxUtteranceTokens: options.maxUtteranceTokens, maxTurnDistance: contextSettings(config).maxTurnDistance };
   const tokens = new TokenCache(tokenizer);
-  const prepared = await Promise.all(examples.map((e) => prepareTurn(e, catalog, tokens, input)));
+  // Each turn with the gold intents its services had after their previous frames (examples are in dialogue order).
+  const previous = new Map<string, Record<string, string>>();
+  const prepared = await Promise.all(
+    examples.map((e) => {
+      const before = { ...(previous.get(e.dialogueId) ?? {}) };
+      previous.set(e.dialogueId, { ...before, ...e.activeIntents });
+      return prepareTurn(e, catalog, tokens, input, true, before);
+    }),
+  );
   tokens.clear();
   const params = new ParameterStore(rng);
   const network = new SgdNetwork(config, params, catalog);
@@ -273,11 +282,15 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
   const adam = new AdamW(params.variables, DEFAULT_ADAMW, (name) => !name.endsWith('.bias') && !name.includes('norm'));
   const parameters = [...params.variables.values()].reduce((n, v) => n + v.size, 0);
 
-  const started = performance.now();
-  const elapsedMinutes = () => (performance.now() - started) / 60000;
-  const rate = (step: number) => options.learningRate * Math.min(1, (step + 1) / options.warmupSteps) * Math.max(0.05, 1 - elapsedMinutes() / options.maxMinutes);
   let step = 0;
   let turnsSeen = 0;
+  const started = performance.now();
+  const elapsedMinutes = () => (performance.now() - started) / 60000;
+  const done = () => progress() >= 1 || step >= (options.maxSteps ?? Infinity);
+  const plannedTurns = (options.maxEpochs ?? Infinity) * prepared.length;
+  // Linear decay over whichever budget (time or epochs) runs out first.
+  const progress = () => Math.max(elapsedMinutes() / options.maxMinutes, turnsSeen / plannedTurns, step / (options.maxSteps ?? Infinity));
+  const rate = (step: number) => options.learningRate * Math.min(1, (step + 1) / options.warmupSteps) * Math.max(0.05, 1 - progress());
   let lossSum = 0;
   let lossCount = 0;
   const report = () => {
@@ -298,7 +311,7 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
   outer: for (;;) {
     if (mode !== 'memory') {
       for (const batchTurns of bucketedBatches(prepared, options.batchSize, rng)) {
-        if (elapsedMinutes() >= options.maxMinutes) break outer;
+        if (done()) break outer;
         const batch = network.makeBatch(batchTurns);
         applyStep(() => network.loss(batch, network.forward(batch, run)));
         network.disposeBatch(batch);
@@ -315,7 +328,7 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
         const memories: (Float32Array | undefined)[] = group.map(() => undefined);
         const longest = Math.max(...group.map((d) => d.length));
         for (let t = 0; t < longest; t += options.unroll) {
-          if (elapsedMinutes() >= options.maxMinutes) break outer;
+          if (done()) break outer;
           const rows = group.map((_, i) => i).filter((i) => t < group[i].length);
           const incoming = t === 0 ? undefined : stackMemory(rows.map((i) => memories[i]!), k, C);
           const batches: { batch: SgdBatch; rows: number[] }[] = [];
@@ -356,9 +369,9 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
       }
     }
   }
-  report();
+  if (lossCount > 0) report();
   adam.dispose();
-  return new SgdModel(network, tokenizer, input, { steps: step, turns: turnsSeen, minutes: elapsedMinutes(), parameters });
+  return new SgdModel(network, tokenizer, input, { steps: step, turns: turnsSeen, epochs: turnsSeen / prepared.length, minutes: elapsedMinutes(), parameters });
 }
 
 function groupPrepared(turns: PreparedTurn[]): Map<string, PreparedTurn[]> {

@@ -75,6 +75,12 @@ export interface PreparedFrame {
   service: string;
   /** Candidate elements for the active intent: index 0 is NONE (-1), then the service's intents. */
   intentCandidates: number[];
+  /**
+   * The service's active intent after its previous frame in this conversation, as a candidate
+   * index (0 = NONE); undefined on the service's first frame. Part of the dialogue state the
+   * runtime keeps: the gold one in training, the model's own previous answer when predicting.
+   */
+  previousIntent?: number;
   /** Gold candidate index (undefined at prediction time or for an intent not in the schema). */
   goldIntent?: number;
   /** Per slot of the service: whether the user requests it. */
@@ -119,6 +125,7 @@ export async function prepareTurn(
   tokens: TokenCache,
   settings: ContextInputSettings,
   withLabels = true,
+  previousIntents: Readonly<Record<string, string>> = {},
 ): Promise<PreparedTurn> {
   const current = await tokens.get(example.utterance);
   const history: TokenizedTurn[] =
@@ -137,6 +144,11 @@ export async function prepareTurn(
     const elements = catalog.services.get(service);
     if (!elements) continue;
     const frame: PreparedFrame = { service, intentCandidates: [-1, ...elements.intents.map((i) => i.element)] };
+    const previous = previousIntents[service];
+    if (previous !== undefined) {
+      const at = previous === NO_INTENT ? 0 : elements.intents.findIndex((i) => i.name === previous) + 1;
+      if (at > 0 || previous === NO_INTENT) frame.previousIntent = at;
+    }
     if (withLabels) {
       const intent = example.activeIntents[service];
       const at = intent === NO_INTENT ? 0 : elements.intents.findIndex((i) => i.name === intent) + 1;

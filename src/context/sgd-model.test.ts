@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sgdTurnExamples } from '../data/sgd/examples.js';
+import { loadSgd } from '../data/sgd/load-sgd.js';
+import { initTensorBackend } from '../model/backend.js';
+import type { ContextMode } from '../model/config.js';
+import { DEFAULT_SGD_TRAIN, scoreSplit, stackMemory, trainSgdModel, type SgdModel } from './sgd-model.js';
+import { prepareTurn } from './sgd-task.js';
+
+const data = loadSgd('dev', { dataDir: join(import.meta.dirname, '..', 'data', 'sgd', '__fixtures__', 'data') });
+const examples = sgdTurnExamples(data.dialogues);
+
+/** A tiny model trained on the fixture dialogues until it fits them. */
+async function tinyModel(mode: ContextMode, steps: number, losses: number[] = []): Promise<SgdModel> {
+  return trainSgdModel(data, [], {
+    ...DEFAULT_SGD_TRAIN,
+    mode,
+    backbone: { dModel: 32, nLayers: 1, nHeads: 2, dFF: 64, dropout: 0 },
+    vocabSize: 400,
+    batchSize: 8,
+    learningRate: 5e-3,
+    warmupSteps: 5,
+    maxMinutes: 1e6, // the step count alone ends training: the learning rate then does not depend on the clock
+    maxSteps: steps,
+    unroll: 2,
+    seed: 3,
+    onProgress: (p) => losses.push(p.loss),
+  });
+}
+
+beforeAll(async () => {
+  await initTensorBackend();
+});
+
+describe.each<ContextMode>(['none', 'concat', 'memory'])('the SGD network in mode %s', (mode) => {
+  it('learns the fixture dialogues and reads every user turn of them', async () => {
+    const losses: number[] = [];
+    const model = await tinyModel(mode, 250, losses);
+    try {
+      expect(model.mode).toBe(mode);
+      expect(losses.at(-1)).toBeLessThan(losses[0]);
+      const before = tf.memory().numTensors;
+      const outputs = await model.predictSplit(data);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(outputs.size).toBe(examples.length);
+      for (const e of examples) {
+        const o = outputs.get(`${e.dialogueId}/${e.turnIndex}`)!;
+        expect(Object.keys(o.activeIntents).sort()).toEqual([...e.services].sort());
+        for (const span of o.spans) expect(e.utterance.slice(span.start, span.end)).toBe(span.value);
+      }
+      const metrics = scoreSplit(data, outputs);
+      // Trained on these very turns: a model that learns anything fits them.
+      expect(metrics.activeIntentAccuracy).toBeGreaterThan(0.8);
+      expect(metrics.requestedSlots!.f1).toBeGreaterThan(0.8);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('memory mode', () => {
+  it('carries the memory: the same turn reads differently after another turn than from the start', async () => {
+    const model = await tinyModel('memory', 20);
+    try {
+      const [first, second] = examples;
+      const turn1 = await prepareTurn(first, model.catalog, model.tokens, model.input, false);
+      const turn2 = await prepareTurn(second, model.catalog, model.tokens, model.input, false);
+      const { memory } = model.run([turn1]);
+      expect(memory!.shape).toEqual([1, 4, 32]);
+      const values = memory!.dataSync() as Float32Array;
+      memory!.dispose();
+      const logits = (m?: tf.Tensor3D) => {
+        const batch = model.network.makeBatch([turn2]);
+        const out = tf.tidy(() => model.network.forward(batch, { training: false, seed: () => 0 }, m).intentLogits.arraySync());
+        model.network.disposeBatch(batch);
+        return out;
+      };
+      const carried = stackMemory([values], 4, 32);
+      expect(logits(carried)).not.toEqual(logits(undefined));
+      carried.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+});
