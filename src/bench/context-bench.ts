@@ -28,6 +28,8 @@ export interface ContextBenchOptions {
   /** Long conversations timed per mode. */
   latencyConversations: number;
   peer: boolean;
+  /** Skip scoring dev and test: only latency and memory (e.g. of a concat cap too long to train well here). */
+  latencyOnly?: boolean;
   train?: Partial<SgdTrainOptions>;
   log?: (line: string) => void;
   onProgress?: (mode: ContextMode, p: { step: number; turns: number; loss: number; elapsedMinutes: number }) => void;
@@ -40,6 +42,8 @@ export interface ContextBenchRow {
   slot_f1: number | null;
   joint_goal_acc: number | null;
   dev: { active_intent_acc: number | null; requested_slot_f1: number | null; slot_f1: number | null; joint_goal_acc: number | null };
+  /** Longest input in tokens (concat: the history cap). */
+  max_tokens?: number;
   /** Median milliseconds to read the user turn at each turn index (1-based), over the timed conversations. */
   ms_per_turn: Record<string, number>;
   /** The whole curve, turns 1..40. */
@@ -60,12 +64,12 @@ export interface ContextBenchResult {
 const PARTIAL_NOTE =
   'SGD here is partial (train 7,451 / dev 2,098 / test 2,921 dialogues; 74% of test frames are services never seen in train): not comparable with published SGD figures.';
 
-function figures(m: SgdMetrics): ContextBenchRow['dev'] {
+function figures(m: SgdMetrics | undefined): ContextBenchRow['dev'] {
   return {
-    active_intent_acc: m.activeIntentAccuracy,
-    requested_slot_f1: m.requestedSlots?.f1 ?? null,
-    slot_f1: m.slotF1?.f1 ?? null,
-    joint_goal_acc: m.jointGoalAccuracy,
+    active_intent_acc: m?.activeIntentAccuracy ?? null,
+    requested_slot_f1: m?.requestedSlots?.f1 ?? null,
+    slot_f1: m?.slotF1?.f1 ?? null,
+    joint_goal_acc: m?.jointGoalAccuracy ?? null,
   };
 }
 
@@ -192,15 +196,16 @@ export async function runContextBench(options: ContextBenchOptions): Promise<Con
       onProgress: (p) => options.onProgress?.(mode, p),
     });
     try {
-      log(`${mode}: ${model.training.steps} steps, ${model.training.turns} turns; scoring dev and test`);
-      const devMetrics = scoreSplit(dev, await model.predictSplit(dev));
-      const testMetrics = scoreSplit(test, await model.predictSplit(test));
+      log(`${mode}: ${model.training.steps} steps, ${model.training.turns} turns${options.latencyOnly ? '' : '; scoring dev and test'}`);
+      const devMetrics = options.latencyOnly ? undefined : scoreSplit(dev, await model.predictSplit(dev));
+      const testMetrics = options.latencyOnly ? undefined : scoreSplit(test, await model.predictSplit(test));
       log(`${mode}: timing ${conversations.length} conversations of ${conversations[0]?.length ?? 0} turns`);
       const timing = await timeTurns(model, conversations);
       results.push({
         mode,
         ...figures(testMetrics),
         dev: figures(devMetrics),
+        max_tokens: model.input.maxTokens,
         ms_per_turn: Object.fromEntries(LATENCY_TURNS.map((t) => [String(t), round(timing.curve[t - 1])])),
         ms_curve: timing.curve.map(round),
         peak_rss_mb: round(timing.peakRssMb),
@@ -218,7 +223,7 @@ export async function runContextBench(options: ContextBenchOptions): Promise<Con
     }
     log(`${mode}: tensors still allocated ${tf.memory().numTensors}`);
   }
-  if (options.peer) {
+  if (options.peer && !options.latencyOnly) {
     log('nlp.js: training on train user turns (intent names), predicting dev and test');
     const devPeer = await nlpjsActiveIntents(train, dev);
     const testPeer = await nlpjsActiveIntents(train, test);

@@ -14,6 +14,7 @@ export interface ContextBenchCommandOptions {
   maxTokens?: number;
   seed: number;
   peer: boolean;
+  latencyOnly?: boolean;
   json?: string;
   plot?: string;
 }
@@ -30,6 +31,7 @@ export async function runContextBenchCommand(opts: ContextBenchCommandOptions): 
   if (!(opts.minutes > 0)) throw new DuetError('BAD_OPTION', '--minutes must be a positive number');
   await initTensorBackend();
   let bar: cliProgress.SingleBar | undefined;
+  let lastLine = 0;
   const stopBar = () => {
     bar?.stop();
     bar = undefined;
@@ -40,12 +42,21 @@ export async function runContextBenchCommand(opts: ContextBenchCommandOptions): 
     epochs: opts.epochs ? opts.epochs : undefined,
     latencyConversations: opts.conversations,
     peer: opts.peer,
+    latencyOnly: opts.latencyOnly,
     train: { seed: opts.seed, ...(opts.maxTokens && { maxTokens: opts.maxTokens }) },
     log: (line) => {
       stopBar();
       process.stderr.write(`bench context: ${line}\n`);
     },
     onProgress: (mode, p) => {
+      if (!process.stderr.isTTY) {
+        // No terminal (a log file, CI): a plain line every 30 s instead of a bar.
+        if (performance.now() - lastLine > 30_000) {
+          process.stderr.write(`bench context: ${mode} step ${p.step}, ${p.turns} turns, loss ${p.loss.toFixed(3)}, ${p.elapsedMinutes.toFixed(1)} min\n`);
+          lastLine = performance.now();
+        }
+        return;
+      }
       if (!bar) {
         bar = new cliProgress.SingleBar(
           { format: `${mode.padEnd(6)} |{bar}| {value}/{total} s | step {step} | {turns} turns | loss {loss}`, stream: process.stderr, hideCursor: true },

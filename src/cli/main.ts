@@ -405,10 +405,11 @@ export function buildProgram(): Command {
     .option('--modes <list>', 'comma-separated: none, concat, memory', 'none,concat,memory')
     .option('--epochs <n>', 'passes over the train turns per mode, so every mode sees the same data (0: the time budget alone)', number, 1)
     .option('--minutes <n>', 'most training minutes per mode', number, 40)
-    .option('--conversations <n>', 'long conversations (40 turns, chained test dialogues) timed per mode', integer, 5)
+    .option('--conversations <n>', 'long conversations (40 turns, chained test dialogues) timed per mode', integer, 20)
     .option('--max-tokens <n>', 'longest concat input in tokens (the history cap)', integer)
     .option('--seed <n>', 'random seed', integer, 7)
     .option('--no-peer', 'skip nlp.js')
+    .option('--latency-only', 'skip scoring dev and test (and nlp.js): latency and memory only, e.g. of a long --max-tokens')
     .option('--json <file>', 'write the results as JSON')
     .option('--plot <file.svg>', 'write latency against turn index as SVG')
     .action(async (opts) => {
