@@ -225,6 +225,16 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('transcripts')
+    .description('play the scripted conversations of src/docs/transcripts.ts with the assistant, on a fixed clock, as Markdown (docs/transcripts.md)')
+    .option('-o, --out <file>', 'Markdown file to write (default: print it)')
+    .option('--model <dir>', 'model folder (default: the bundled demo)')
+    .action(async (opts) => {
+      const { runTranscriptsCommand } = await import('./transcripts-command.js');
+      await runTranscriptsCommand(opts);
+    });
+
+  program
     .command('serve')
     .description('serve the assistant over HTTP: OpenAI-compatible /v1/chat/completions, a Rasa REST webhook, an events feed (docs/serving.md)')
     .option('--model <dir>', 'a trained model folder to load (default: the bundled demo)')
