@@ -30,6 +30,15 @@ function updateHelpline(answer: string): string {
     .replace(/www\.suicidepreventionlifeline\.org/g, '988lifeline.org');
 }
 
+/**
+ * Answers that the demo's persona (`persona:` in assistant.yml) makes untrue, replaced: every
+ * personality of the source says it has no name, and the demo has one. The runtime fills in
+ * `{persona.name}` (docs/assistant-definition.md).
+ */
+const PERSONA_ANSWERS: Record<string, string[]> = {
+  your_name: ["I'm {persona.name}.", 'My name is {persona.name}.', "I'm {persona.name}, your assistant on this computer."],
+};
+
 /** The friendly personality gives the questions and the first answer; the others add answers. */
 const PRIMARY_FILE = 'qna_chitchat_friendly.qna';
 const OTHER_FILES = ['qna_chitchat_caring.qna', 'qna_chitchat_enthusiastic.qna', 'qna_chitchat_professional.qna', 'qna_chitchat_witty.qna'];
@@ -288,7 +297,11 @@ async function main(): Promise<void> {
     if (examples.length === 0) throw new Error(`pair '${pair.primary}' has no phrasing left after filtering`);
     total += examples.length;
     intents[`chitchat.${slug}`] = { response: `utter_chitchat_${slug}`, examples };
-    responses[`utter_chitchat_${slug}`] = answers.map(updateHelpline);
+    responses[`utter_chitchat_${slug}`] = PERSONA_ANSWERS[slug] ?? answers.map(updateHelpline);
+  }
+
+  for (const slug of Object.keys(PERSONA_ANSWERS)) {
+    if (!kept.some((k) => k.slug === slug)) throw new Error(`PERSONA_ANSWERS names '${slug}', which is not a kept pair`);
   }
 
   const doc = new Document({ intents, responses });
@@ -302,7 +315,8 @@ async function main(): Promise<void> {
     ' Licence: MIT, Copyright (c) Microsoft Corporation.',
     '',
     ` ${kept.length} pairs kept, ${skipped.length} skipped (a dialogue intent or out_of_scope covers them),`,
-    ` at most ${MAX_PHRASINGS} question phrasings each; the first response is the friendly answer.`,
+    ` at most ${MAX_PHRASINGS} question phrasings each; the first response is the friendly answer, except`,
+    ` where the persona (assistant.yml) answers instead: ${Object.keys(PERSONA_ANSWERS).map((slug) => `utter_chitchat_${slug}`).join(', ')}.`,
   ].join('\n');
   writeFileSync(OUTPUT, doc.toString({ lineWidth: 0 }));
 

@@ -5,6 +5,7 @@ import { loadTrainingData, type TrainingData } from '../nlu/training-data.js';
 import type { DuetModel } from '../model/duet-model.js';
 import type { ContextMode } from '../model/config.js';
 import type { AssistantDefinition } from '../data/types.js';
+import { fillPersona } from '../data/definition/persona.js';
 import { ConfigError } from '../errors.js';
 import { planFineTuning } from '../train/fine-tune-plan.js';
 import { trainingProgressBar } from './progress.js';
@@ -96,9 +97,12 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
   };
 }
 
-/** A definition's response texts as the assistant says them, placeholders reduced to their slot names ("Added {item}" → "Added item"). */
+/**
+ * A definition's response texts as the assistant says them: the persona's name filled in, slot
+ * placeholders reduced to their slot names ("Added {item}" → "Added item").
+ */
 function responseTexts(definition: AssistantDefinition): string[] {
-  return Object.values(definition.responses).flatMap((texts) => texts.map((t) => t.replace(/\{(\w+)\}/g, '$1')));
+  return Object.values(definition.responses).flatMap((texts) => texts.map((t) => fillPersona(t, definition.persona).replace(/\{(\w+)\}/g, '$1')));
 }
 
 /** Train on a dataset or definition and save the model folder; returns the trained model. */

@@ -63,6 +63,21 @@ export interface IntentDefinition {
   response?: string;
 }
 
+/**
+ * The voices a persona may speak in: the five personalities of Microsoft's QnA Maker chit-chat
+ * data, which the demo's small talk comes from (tools/build-chitchat.mts), so that its answers
+ * can be tagged with the voice they were written in.
+ */
+export type PersonaStyle = 'friendly' | 'caring' | 'enthusiastic' | 'professional' | 'witty';
+
+/** Who the assistant is: its name, a few first-person facts, and the style of its replies. */
+export interface Persona {
+  name: string;
+  /** Short first-person sentences ("I live on your computer."), `{persona.name}` already filled. */
+  facts: string[];
+  style: PersonaStyle;
+}
+
 /** A parsed, validated assistant definition. */
 export interface AssistantDefinition {
   name: string;
@@ -71,6 +86,13 @@ export interface AssistantDefinition {
   slots: SlotDefinition[];
   /** Response key → alternative texts (may contain `{slot}` placeholders). */
   responses: Record<string, string[]>;
+  /**
+   * Response key → the styles of each text in `responses[key]` (parallel; `[]`: every style).
+   * Present only for responses with at least one tagged text, so untagged definitions read as before.
+   */
+  responseStyles?: Record<string, PersonaStyle[][]>;
+  /** Who the assistant is (optional `persona:` block). */
+  persona?: Persona;
   /** Intent used for out-of-scope examples, when the definition declares one. */
   outOfScopeIntent?: string;
   /** Non-fatal problems found while reading (e.g. unsupported Rasa parts). */

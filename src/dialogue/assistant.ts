@@ -5,6 +5,7 @@
  * persists the turn as conversation events. The state of a conversation is the replay of its
  * events (src/dialogue/events.ts).
  */
+import { fillPersona } from '../data/definition/persona.js';
 import type { AssistantDefinition } from '../data/types.js';
 import type { Skill, SkillContext, SkillSlot } from '../skills/types.js';
 import type { DueNotice, Store } from '../store/types.js';
@@ -12,6 +13,7 @@ import { readRequestSlots, readSlotsFromSpans, slotTexts } from './slot-spans.js
 import type { ContextMode } from '../model/config.js';
 import type { UnderstandContext } from '../model/context-encoding.js';
 import { restoreMemory, storeMemory } from './conversation-memory.js';
+import { textsForStyle, type ChatPersona } from './persona.js';
 import { applyEvent, replay, type ConversationEvent, type ConversationState, type FinishedTask, type TaskState, type TurnSlot } from './events.js';
 
 /**
@@ -44,18 +46,24 @@ export interface Understander {
   readonly fingerprint?: string;
 }
 
-/** A small-talk reply from a `Chatter`: retrieved from an index or generated. */
+/** A small-talk reply from a `Chatter`: a persona fact, retrieved from an index, or generated. */
 export interface ChatReply {
   text: string;
-  source: 'retrieval' | 'generation';
-  /** The ranker's cosine of the best candidate (for a generated reply: of the best one it passed over). */
+  source: 'persona' | 'retrieval' | 'generation';
+  /**
+   * The ranker's cosine of the best candidate (for a generated reply: of the best one it passed
+   * over); for a persona fact, the share of the message's content words it contains.
+   */
   score: number;
 }
 
 /** Replies for turns that are not tasks (src/dialogue/chatter.ts). */
 export interface Chatter {
-  /** A reply to `text` after `context` (earlier messages, oldest first), none of `exclude`; null when none fits. */
-  reply(input: { context: string[]; text: string; exclude: ReadonlySet<string> }): Promise<ChatReply | null>;
+  /**
+   * A reply to `text` after `context` (earlier messages, oldest first), none of `exclude`; null
+   * when none fits. `persona`: who the assistant is, when the definition says.
+   */
+  reply(input: { context: string[]; text: string; exclude: ReadonlySet<string>; persona?: ChatPersona }): Promise<ChatReply | null>;
 }
 
 export type ActionStatus = 'done' | 'needs_slot' | 'needs_confirmation' | 'cancelled' | 'failed';
@@ -236,6 +244,7 @@ export class Assistant {
         context: recent.map((t) => t.text),
         text,
         exclude: new Set(recent.filter((t) => t.speaker === 'bot').map((t) => t.text)),
+        ...(this.definition.persona && { persona: this.definition.persona }),
       });
     }
     turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots, ...this.memoryAfter(read?.memory, reading.reset) });
@@ -791,10 +800,14 @@ export class Assistant {
 
   private responseFor(intent: string, turn: TurnBuilder, slots: TurnSlot[]): string | undefined {
     const key = this.definition.intents.find((i) => i.name === intent)?.response;
-    const alternatives = key ? this.definition.responses[key] : undefined;
-    if (!alternatives || alternatives.length === 0) return undefined;
+    const all = key ? this.definition.responses[key] : undefined;
+    if (!key || !all || all.length === 0) return undefined;
+    // The persona's style picks among the texts; untagged ones suit every style, and without any
+    // tags (every definition written before styles) this is the whole list, rotated as before.
+    const alternatives = textsForStyle(all, this.definition.responseStyles?.[key], this.definition.persona?.style);
     const text = alternatives[turn.state.turns % alternatives.length];
-    return text.replace(/\{(\w+)\}/g, (match, name: string) => slots.find((s) => s.slot === name)?.value ?? match);
+    // Persona first: a slot value the user typed is never read as a placeholder.
+    return fillPersona(text, this.definition.persona).replace(/\{(\w+)\}/g, (match, name: string) => slots.find((s) => s.slot === name)?.value ?? match);
   }
 
   /** What the assistant's skills can do, in one sentence. */

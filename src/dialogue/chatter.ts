@@ -4,6 +4,11 @@
  * when nothing in the index fits well enough, a generated one (if a generator is given). The
  * assistant asks for one only on a turn that is not a task (see `Assistant`), so small talk never
  * runs a skill.
+ *
+ * With a persona (`persona:` in the definition), its facts come first: a question about the
+ * assistant that a fact answers gets that fact, and otherwise the facts are read as earlier turns
+ * of the conversation, as persona-conditioned dialogue models (PersonaChat and its successors)
+ * read theirs, so that ranking and generation are conditioned on who is speaking.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +16,7 @@ import { ModelLoadError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
 import { writeFileAtomically } from '../train/pretrain-checkpoint.js';
 import type { ChatReply, Chatter } from './assistant.js';
+import { factAnswering, factsFor, personaFacts, type ChatPersona } from './persona.js';
 
 /** What the chatter needs from a model: unit vectors of contexts and of responses (a `ResponseEncoder`). */
 export interface TextEncoder {
@@ -47,6 +53,10 @@ export interface RetrievalChatterOptions {
   /** Turns of context read (default 3, as the ranker was trained). */
   contextTurns?: number;
   generator?: ReplyWriter;
+  /** Persona facts read before the conversation (default 3): the ones the message is most about. */
+  personaFacts?: number;
+  /** Least share of a question's content words a fact must contain to be the answer (default 0.5). */
+  factMinScore?: number;
 }
 
 export class RetrievalChatter implements Chatter {
@@ -58,12 +68,25 @@ export class RetrievalChatter implements Chatter {
     private readonly options: RetrievalChatterOptions,
   ) {}
 
-  async reply(input: { context: string[]; text: string; exclude: ReadonlySet<string> }): Promise<ChatReply | null> {
-    const turns = [...input.context, input.text].slice(-(this.options.contextTurns ?? 3));
-    const [query] = await this.encoder.encodeContexts([turns]);
+  async reply(input: { context: string[]; text: string; exclude: ReadonlySet<string>; persona?: ChatPersona }): Promise<ChatReply | null> {
+    const facts = input.persona ? personaFacts(input.persona) : [];
+    // A fact is the true answer to a question about the assistant, better than anything a corpus
+    // of strangers' replies holds; it may be said again (asked twice, it is still the answer).
+    const known = factAnswering(facts, input.text, this.options.factMinScore ?? 0.5);
+    if (known) return { text: known.fact, source: 'persona', score: known.score };
+    const window = this.options.contextTurns ?? 3;
+    const conversation = [...input.context, input.text];
+    const read = factsFor(facts, input.text, this.options.personaFacts ?? 3);
+    // The ranker reads `window` turns (it was trained on 3): the facts, joined, take the oldest
+    // place, so they condition the query without pushing the message itself out.
+    const rankTurns = read.length > 0 ? [read.join(' '), ...conversation.slice(-Math.max(1, window - 1))] : conversation.slice(-window);
+    const [query] = await this.encoder.encodeContexts([rankTurns]);
     const best = this.bestUnsaid(query, input.exclude);
     if (best && best.score >= this.options.minScore) return { text: best.text, source: 'retrieval', score: best.score };
     if (this.options.generator) {
+      // Each fact is a turn before the conversation; a prompt too long for the model loses its
+      // oldest tokens first (ReplyGenerator.reply), so the facts give way before the dialogue does.
+      const turns = [...read, ...conversation.slice(-window)];
       const generated = (await this.options.generator.reply(turns, { seed: this.turnsAnswered++ })).text.trim();
       if (generated && !input.exclude.has(generated)) return { text: generated, source: 'generation', score: best?.score ?? 0 };
     }

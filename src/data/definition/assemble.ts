@@ -3,7 +3,7 @@
  * need every file at once: undeclared slots, enum values, duplicate names, dangling references.
  */
 import { DefinitionError, type SourceLocation } from '../../errors.js';
-import type { AssistantDefinition, EnumValue, IntentDefinition, SlotDefinition, SlotSpan } from '../types.js';
+import type { AssistantDefinition, EnumValue, IntentDefinition, Persona, PersonaStyle, SlotDefinition, SlotSpan } from '../types.js';
 import {
   formatLocation,
   warningAt,
@@ -12,6 +12,7 @@ import {
   type Located,
   type LocatedExample,
 } from './fragment.js';
+import { fillPersona } from './persona.js';
 import { inferRasaSlots } from './rasa-slots.js';
 import { didYouMean } from './suggest.js';
 
@@ -24,6 +25,25 @@ export interface LocatedSlot {
 interface MergedIntent {
   fragment: IntentFragment;
   format: DefinitionFragment['format'];
+}
+
+/**
+ * The persona, defined in one file at most; facts get `{persona.name}` filled here, once. Texts
+ * that use a persona placeholder need one to be defined somewhere.
+ */
+function mergePersona(fragments: DefinitionFragment[]): Persona | undefined {
+  let first: Located<Persona> | undefined;
+  for (const persona of fragments.flatMap((fragment) => (fragment.persona ? [fragment.persona] : []))) {
+    if (first) throw new DefinitionError(persona.loc, `persona is already defined at ${formatLocation(first.loc)}`);
+    first = persona;
+  }
+  const use = fragments.flatMap((fragment) => fragment.personaUses)[0];
+  if (!first) {
+    if (use) throw new DefinitionError(use.loc, `'${use.value}' needs a 'persona' with a name, and no file defines one`);
+    return undefined;
+  }
+  const persona = first.value;
+  return { name: persona.name, facts: persona.facts.map((fact) => fillPersona(fact, persona)), style: persona.style };
 }
 
 /** Merge fragments (in file order) into a validated definition. */
@@ -40,6 +60,7 @@ export function assembleDefinition(fragments: DefinitionFragment[], defaultName:
   checkResponseReferences(merged, responses);
   warnUndeclaredDomainIntents(fragments, merged, warnings);
   warnDuplicateExamples(merged, warnings);
+  const persona = mergePersona(fragments);
   const definition: AssistantDefinition = {
     name: name?.value ?? defaultName,
     language: language?.value ?? 'en',
@@ -48,6 +69,10 @@ export function assembleDefinition(fragments: DefinitionFragment[], defaultName:
     responses: Object.fromEntries([...responses].map(([key, value]) => [key, value.value])),
     warnings,
   };
+  // Added only when used, so that a definition without styles or persona reads as it always did.
+  const styles = Object.fromEntries(fragments.flatMap((f) => f.responses.flatMap((r) => (r.styles ? [[r.name, r.styles]] : []))));
+  if (Object.keys(styles).length > 0) definition.responseStyles = styles as Record<string, PersonaStyle[][]>;
+  if (persona) definition.persona = persona;
   const outOfScope = resolveOutOfScope(fragments, merged);
   if (outOfScope !== undefined) definition.outOfScopeIntent = outOfScope;
   return definition;

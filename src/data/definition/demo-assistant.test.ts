@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { AssistantDefinition } from '../types.js';
 import { definitionToExamples, loadDefinition } from './index.js';
+import { trainedPartsDiffer } from './trained-parts.js';
 
 const exampleDir = fileURLToPath(new URL('../../../examples/assistant', import.meta.url));
 
@@ -107,5 +110,25 @@ describe('the demo assistant in examples/assistant', () => {
   it('has no sentence under two intents', () => {
     const texts = definitionToExamples(example).map((e) => e.text.toLowerCase().replace(/\s+/g, ' ').trim());
     expect(new Set(texts).size).toBe(texts.length);
+  });
+
+  it('has a persona with a name and facts, which two responses use', () => {
+    expect(example.persona).toMatchObject({ name: 'Duet', style: 'friendly' });
+    expect(example.persona?.facts).toContain('My name is Duet.');
+    expect(example.persona?.facts).toContain('I only speak English.');
+    const using = Object.entries(example.responses).filter(([, texts]) => texts.some((t) => t.includes('{persona.name}')));
+    expect(using.map(([key]) => key).sort()).toEqual(['utter_chitchat_your_name', 'utter_greet']);
+  });
+
+  it('ships a model trained on this definition, which answers with its current responses and persona', () => {
+    const modelDir = `${exampleDir}/model`;
+    const stored = JSON.parse(readFileSync(`${modelDir}/assistant.json`, 'utf8')) as AssistantDefinition;
+    // Intents, examples and slots are what the model learnt: the persona must not change them.
+    expect(trainedPartsDiffer(stored, example)).toBeUndefined();
+    const config = JSON.parse(readFileSync(`${modelDir}/config.json`, 'utf8')) as { config: { heads: { intentLabels: string[] } } };
+    expect([...config.config.heads.intentLabels].sort()).toEqual(example.intents.map((i) => i.name).sort());
+    // The runtime answers from assistant.json: refreshed by tools/refresh-model-definition.mts.
+    expect(stored.persona).toEqual(example.persona);
+    expect(stored.responses).toEqual(example.responses);
   });
 });

@@ -94,6 +94,18 @@ export function scalarExample(source: YamlSource, node: Scalar): ExampleSource {
 }
 
 /**
+ * Where character `offset` of a string scalar's value is in the file: exact where `lineStart` is,
+ * else the scalar's own start.
+ */
+export function locateInScalar(source: YamlSource, node: Scalar, offset: number): SourceLocation {
+  const value = String(node.value);
+  const before = value.slice(0, offset).split('\n');
+  const index = before.length - 1;
+  const anchor = lineStart(source, node, index, value.split('\n')[index]);
+  return columnOf(anchor, before[index].length + 1);
+}
+
+/**
  * Where line `index` of a scalar's value begins in the file. Exact for `|` blocks and single-line
  * plain or quoted strings; otherwise (folded or escaped text) the scalar's own start.
  */

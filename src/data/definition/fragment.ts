@@ -4,7 +4,7 @@
  * can still point at the right line.
  */
 import type { SourceLocation } from '../../errors.js';
-import type { EnumValue, SlotDefinition, SlotSpan } from '../types.js';
+import type { EnumValue, Persona, PersonaStyle, SlotDefinition, SlotSpan } from '../types.js';
 
 /** A value and where it was written. */
 export interface Located<T> {
@@ -40,6 +40,8 @@ export interface ResponseFragment {
   name: string;
   loc: SourceLocation;
   texts: string[];
+  /** Parallel to `texts` when any text is tagged: its styles (`[]`: every style). */
+  styles?: PersonaStyle[][];
 }
 
 /** Rasa `synonym:` item: a canonical value and the texts that mean it. */
@@ -80,6 +82,10 @@ export interface DefinitionFragment {
   /** Rasa domain `intents:` (checked against the intents that have examples). */
   declaredIntents: Located<string>[];
   ruleResponses: RuleResponseFragment[];
+  /** `persona:` (Duet files only); facts as written, placeholders not yet filled. */
+  persona?: Located<Persona>;
+  /** Where response texts use `{persona.<key>}`: they need a persona in some file. */
+  personaUses: Located<string>[];
   warnings: string[];
 }
 
@@ -96,6 +102,7 @@ export function emptyFragment(file: string, format: DefinitionFragment['format']
     entities: [],
     declaredIntents: [],
     ruleResponses: [],
+    personaUses: [],
     warnings: [],
   };
 }

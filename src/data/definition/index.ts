@@ -15,3 +15,4 @@ export {
 } from './load-definition.js';
 export { importRasa, isRasaDocument } from './rasa-import.js';
 export { SLOT_TYPES, definitionFileSchema, type DefinitionFile } from './schema.js';
+export { PERSONA_STYLES, DEFAULT_PERSONA_STYLE, MAX_PERSONA_FACTS, fillPersona } from './persona.js';

@@ -172,7 +172,7 @@ describe('parseDefinition: errors point at file:line:column', () => {
     [
       'an unknown top-level key',
       yaml('assistant: demo', 'intent:', '  greet: {}'),
-      "a.yml:2:1: unknown key 'intent' at the top level (did you mean 'intents'?) (allowed: assistant, language, out_of_scope, slots, intents, responses)",
+      "a.yml:2:1: unknown key 'intent' at the top level (did you mean 'intents'?) (allowed: assistant, language, out_of_scope, slots, intents, responses, persona)",
     ],
     [
       'an unknown key in an intent',

@@ -2,20 +2,23 @@
  * Reads one file in Duet's own format into a fragment: schema validation first (zod), then the
  * checks that need positions of individual values (slot names, enum values, empty intents).
  */
-import { isMap } from 'yaml';
-import { DefinitionError } from '../../errors.js';
-import type { EnumValue } from '../types.js';
+import { isMap, isScalar } from 'yaml';
+import { DefinitionError, type SourceLocation } from '../../errors.js';
+import type { EnumValue, PersonaStyle } from '../types.js';
 import { SLOT_NAME_PATTERN } from './annotations.js';
-import { examplesFrom, parseLocatedExample, throwProblem } from './example-source.js';
+import { examplesFrom, locateInScalar, parseLocatedExample, throwProblem } from './example-source.js';
 import {
   emptyFragment,
   warningAt,
   type DefinitionFragment,
   type IntentFragment,
   type Located,
+  type ResponseFragment,
   type SlotFragment,
 } from './fragment.js';
+import { DEFAULT_PERSONA_STYLE, PERSONA_PLACEHOLDER_KEYS, personaPlaceholders } from './persona.js';
 import { validateDefinitionFile, type DefinitionFile } from './schema.js';
+import { didYouMean } from './suggest.js';
 import {
   checkDuplicateKeys,
   deref,
@@ -27,6 +30,7 @@ import {
 
 type SlotSpec = NonNullable<DefinitionFile['slots']>[string];
 type IntentSpec = NonNullable<DefinitionFile['intents']>[string];
+type ResponseSpec = NonNullable<DefinitionFile['responses']>[string];
 
 const SECTION_NOUNS: Record<string, string> = { intents: 'intent', slots: 'slot', responses: 'response' };
 
@@ -54,10 +58,63 @@ export function readDuetFragment(source: YamlSource): DefinitionFragment {
   for (const [name, spec] of Object.entries(file.intents ?? {})) {
     fragment.intents.push(readIntent(source, name, spec, fragment.warnings));
   }
-  for (const [name, texts] of Object.entries(file.responses ?? {})) {
-    fragment.responses.push({ name, loc: keyLocation(source, ['responses', name]), texts });
+  for (const [name, spec] of Object.entries(file.responses ?? {})) {
+    fragment.responses.push(readResponse(source, name, spec, fragment.personaUses));
+  }
+  if (file.persona) {
+    const facts = file.persona.facts ?? [];
+    facts.forEach((fact, i) => checkPersonaPlaceholders(source, ['persona', 'facts', i], fact, []));
+    fragment.persona = {
+      value: { name: file.persona.name, facts, style: file.persona.style ?? DEFAULT_PERSONA_STYLE },
+      loc: keyLocation(source, ['persona']),
+    };
   }
   return fragment;
+}
+
+/**
+ * A response's texts, and their styles when any is tagged (a list parallel to the texts, `[]` for
+ * an untagged one), so that untagged responses are read exactly as before.
+ */
+function readResponse(source: YamlSource, name: string, spec: ResponseSpec, personaUses: Located<string>[]): ResponseFragment {
+  const single = resolvePath(source, ['responses', name]);
+  const texts: string[] = [];
+  const styles: PersonaStyle[][] = [];
+  spec.forEach((variant, i) => {
+    const text = typeof variant === 'string' ? variant : variant.text;
+    // `utter_bye: Bye!` is one text with no list around it.
+    const path = isScalar(single.node) ? ['responses', name] : typeof variant === 'string' ? ['responses', name, i] : ['responses', name, i, 'text'];
+    checkPersonaPlaceholders(source, path, text, personaUses);
+    texts.push(text);
+    const style = typeof variant === 'string' ? undefined : variant.style;
+    styles.push(style === undefined ? [] : typeof style === 'string' ? [style] : [...new Set(style)]);
+  });
+  const response: ResponseFragment = { name, loc: keyLocation(source, ['responses', name]), texts };
+  if (styles.some((s) => s.length > 0)) response.styles = styles;
+  return response;
+}
+
+/**
+ * `{persona.<key>}` must name a key the runtime fills (a typo would otherwise reach users as
+ * written); each use is recorded, since the persona it needs may be defined in another file.
+ */
+function checkPersonaPlaceholders(source: YamlSource, path: (string | number)[], text: string, uses: Located<string>[]): void {
+  const keys: readonly string[] = PERSONA_PLACEHOLDER_KEYS;
+  for (const { key, index, match } of personaPlaceholders(text)) {
+    const loc = placeholderLocation(source, path, index);
+    if (!keys.includes(key)) {
+      const allowed = keys.map((k) => `{persona.${k}}`);
+      const hint = didYouMean(key, keys).replace(/'([^']*)'/, "'{persona.$1}'");
+      throw new DefinitionError(loc, `unknown placeholder '${match}'${hint} (allowed: ${allowed.join(', ')})`);
+    }
+    uses.push({ value: match, loc });
+  }
+}
+
+/** The column of a placeholder inside the string at `path`. */
+function placeholderLocation(source: YamlSource, path: (string | number)[], index: number): SourceLocation {
+  const node = resolvePath(source, path).node;
+  return isScalar(node) ? locateInScalar(source, node, index) : nodeLocation(source, node);
 }
 
 /** A top-level string with the location of its value. */

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DefinitionError } from '../../errors.js';
+import { MAX_FACT_CHARS, MAX_PERSONA_FACTS, PERSONA_STYLES } from './persona.js';
 import { didYouMean } from './suggest.js';
 import { resolvePath, nodeLocation, valueLocation, type YamlSource } from './yaml-source.js';
 
@@ -33,8 +34,27 @@ export const intentObject = z.strictObject({
   response: nonEmpty.optional(),
 });
 
-/** One response: a text or a list of alternative texts. */
-const response = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(nonEmpty).min(1));
+const styleName = z.enum(PERSONA_STYLES);
+
+/** A response text written as a mapping, to tag it with the style(s) it suits. */
+export const responseVariantObject = z.strictObject({
+  text: nonEmpty,
+  // The list first: a string then fails it by type, and the error reported is the style name's.
+  style: z.union([z.array(styleName).min(1), styleName]).optional(),
+});
+
+/** One response: a text or a list of alternative texts, each a string or `{ text, style }`. */
+const response = z.preprocess(
+  (v) => (typeof v === 'string' ? [v] : v),
+  z.array(z.union([nonEmpty, responseVariantObject])).min(1),
+);
+
+/** `persona:`: who the assistant is. */
+export const personaObject = z.strictObject({
+  name: nonEmpty,
+  facts: z.array(nonEmpty.max(MAX_FACT_CHARS)).max(MAX_PERSONA_FACTS).optional(),
+  style: styleName.optional(),
+});
 
 /** A whole Duet definition file; every section is optional so that files can be split and merged. */
 export const definitionFileSchema = z.strictObject({
@@ -44,6 +64,7 @@ export const definitionFileSchema = z.strictObject({
   slots: z.record(z.string(), slot).nullish(),
   intents: z.record(z.string(), intentObject).nullish(),
   responses: z.record(z.string(), response).nullish(),
+  persona: personaObject.optional(),
 });
 
 /** A Duet definition file after validation. */
@@ -96,7 +117,8 @@ function unwrapUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue {
     (branch) => branch.length > 0 && !(branch[0].code === 'invalid_type' && branch[0].path.length === 0),
   );
   if (!meant) return issue;
-  const inner = meant[0];
+  // An unknown key explains a missing one ("did you mean 'text'?"): report it first.
+  const inner = meant.find((branchIssue) => branchIssue.code === 'unrecognized_keys') ?? meant[0];
   return unwrapUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
 }
 
@@ -114,13 +136,27 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
         const value = String(valueAt(data, path) ?? valueAt(data, path.slice(0, -1)));
         return `unknown slot type '${value}'${didYouMean(value, SLOT_TYPES)} (allowed: ${SLOT_TYPES.join(', ')})`;
       }
+      if (path.includes('style')) {
+        const value = String(valueAt(data, path));
+        return `unknown style '${value}'${didYouMean(value, PERSONA_STYLES)} (allowed: ${PERSONA_STYLES.join(', ')})`;
+      }
       return `${field} must be one of ${issue.values.map(String).join(', ')}`;
     case 'too_small':
       return `${field} must not be empty`;
+    case 'too_big':
+      return issue.origin === 'array'
+        ? `${field} has ${listLength(valueAt(data, path))} items, at most ${String(issue.maximum)} are allowed`
+        : `${field} is longer than ${String(issue.maximum)} characters`;
     case 'invalid_union':
-      return path[path.length - 1] === 'examples'
-        ? `${field} must be a list of strings or a block string of '- ' lines, not ${got}`
-        : `${field} has the wrong shape`;
+      if (path[path.length - 1] === 'examples') return `${field} must be a list of strings or a block string of '- ' lines, not ${got}`;
+      if (path[0] === 'responses' && typeof path[path.length - 1] === 'number') {
+        // Before texts could be mappings this was a plain string check: keep its message for scalars.
+        const value = valueAt(data, path);
+        return typeof value === 'object' && value !== null
+          ? `${field} must be a string or a mapping with 'text' and 'style', not ${got}`
+          : `${field} must be a string, not ${got} (quote it)`;
+      }
+      return `${field} has the wrong shape`;
     default:
       return `${field}: ${issue.message}`;
   }
@@ -137,6 +173,10 @@ function expectedName(expected: string): string {
   return `a ${expected}`;
 }
 
+function listLength(value: unknown): number {
+  return Array.isArray(value) ? value.length : 0;
+}
+
 function typeName(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
@@ -150,6 +190,8 @@ function allowedKeys(path: Path): string[] {
   if (path[0] === 'intents') return Object.keys(intentObject.shape);
   if (path[0] === 'slots' && path.length === 2) return Object.keys(slotObject.shape);
   if (path[0] === 'slots') return Object.keys(enumValueObject.shape);
+  if (path[0] === 'responses') return Object.keys(responseVariantObject.shape);
+  if (path[0] === 'persona') return Object.keys(personaObject.shape);
   return [];
 }
 
@@ -158,11 +200,17 @@ export function describePath(path: Path): string {
   const [section, name, sub, index] = path;
   if (path.length === 0) return 'the top level';
   if (path.length === 1) return `'${String(section)}'`;
+  if (section === 'persona') {
+    if (name === 'facts' && typeof sub === 'number') return `fact ${sub + 1} of the persona`;
+    if (path.length === 2) return `'${String(name)}' of the persona`;
+  }
   const noun = section === 'intents' ? 'intent' : section === 'slots' ? 'slot' : section === 'responses' ? 'response' : '';
   if (!noun) return `'${path.map(String).join('.')}'`;
   const owner = `${noun} '${String(name)}'`;
   if (path.length === 2) return owner;
-  if (section === 'responses' && typeof sub === 'number') return `text ${sub + 1} of ${owner}`;
+  if (section === 'responses' && typeof sub === 'number') {
+    return path.length === 3 ? `text ${sub + 1} of ${owner}` : `'${String(path[3])}' of text ${sub + 1} of ${owner}`;
+  }
   if (sub === 'examples' && typeof index === 'number') return `example ${index + 1} of ${owner}`;
   if (sub === 'values' && typeof index === 'number') {
     return path.length === 4 ? `value ${index + 1} of ${owner}` : `'${String(path[4])}' of value ${index + 1} of ${owner}`;

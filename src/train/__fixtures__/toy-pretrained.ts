@@ -32,3 +32,23 @@ export async function pretrainToy(corpus: PretrainingCorpus, options: Partial<Pr
   });
   return dir;
 }
+
+/** Two personas a toy assistant may have, each with its own answer to the same questions. */
+export const TOY_PERSONAS = [
+  { fact: 'i am a weather bot .', answer: 'i can tell you the weather .' },
+  { fact: 'i am a travel agent .', answer: 'i can book your flights .' },
+] as const;
+export const TOY_PERSONA_QUESTIONS = ['what can you do ?', 'how can you help ?', 'what do you do ?'];
+
+/**
+ * Persona-conditioned dialogues, as PersonaChat lays them out: the persona's fact, then the
+ * exchange. The questions alone do not tell the answers apart; only the fact before them does.
+ */
+export function toyPersonaCorpus(): PretrainingCorpus {
+  const dialogues = TOY_PERSONAS.flatMap((p) => TOY_PERSONA_QUESTIONS.flatMap((q) => [p.fact, q, p.answer]));
+  return {
+    texts: Array.from({ length: 4 }, () => dialogues).flat(),
+    pairs: TOY_PERSONAS.flatMap((p) => TOY_PERSONA_QUESTIONS.map((q) => ({ context: [p.fact, q], response: p.answer, source: 'toy' }))),
+    sources: [{ name: 'toy', licence: 'test data', texts: dialogues.length, pairs: TOY_PERSONAS.length * TOY_PERSONA_QUESTIONS.length }],
+  };
+}
