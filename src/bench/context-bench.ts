@@ -13,7 +13,7 @@ import { sgdTurnExamples, turnKey, type SgdTurnExample } from '../data/sgd/examp
 import { NO_INTENT, loadSgd, type SgdSplitData } from '../data/sgd/load-sgd.js';
 import { evaluateSgd, type SgdMetrics, type SgdTurnPrediction } from '../data/sgd/metrics.js';
 import { CONTEXT_MODES, contextSettings, type ContextMode } from '../model/config.js';
-import { DEFAULT_SGD_TRAIN, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTrainOptions } from '../context/sgd-model.js';
+import { DEFAULT_SGD_TRAIN, groupByDialogue, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTrainOptions } from '../context/sgd-model.js';
 import { prepareTurn } from '../context/sgd-task.js';
 import { trainNlpjs } from './peer-nlpjs.js';
 
@@ -75,9 +75,7 @@ function figures(m: SgdMetrics | undefined): ContextBenchRow['dev'] {
 
 /** Long conversations: test dialogues chained until each has `turns` user turns. */
 export function chainedConversations(examples: readonly SgdTurnExample[], count: number, turns: number): SgdTurnExample[][] {
-  const byDialogue = new Map<string, SgdTurnExample[]>();
-  for (const e of examples) byDialogue.set(e.dialogueId, [...(byDialogue.get(e.dialogueId) ?? []), e]);
-  const dialogues = [...byDialogue.values()];
+  const dialogues = [...groupByDialogue(examples).values()];
   const out: SgdTurnExample[][] = [];
   let next = 0;
   for (let c = 0; c < count; c++) {

@@ -151,7 +151,8 @@ export function stackMemory(memories: Float32Array[], k: number, C: number): tf.
   return tf.tensor3d(values, [memories.length, k, C]);
 }
 
-function groupByDialogue(examples: SgdTurnExample[]): Map<string, SgdTurnExample[]> {
+/** User turns by dialogue, each in turn order (examples come in dialogue order). */
+export function groupByDialogue(examples: readonly SgdTurnExample[]): Map<string, SgdTurnExample[]> {
   const out = new Map<string, SgdTurnExample[]>();
   for (const e of examples) {
     const list = out.get(e.dialogueId);
@@ -168,20 +169,23 @@ export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], bat
   const valueLogits = out.valueLogits.arraySync();
   const tags = out.tagLogits.argMax(2).arraySync() as number[][];
   const results: SgdTurnOutput[] = turns.map((t) => ({ services: t.frames.map((f) => f.service), activeIntents: {}, requestedSlots: {}, spans: [], values: [] }));
+  // Frames, slots and value rows were laid out by makeBatch in this same order.
+  let frame = 0;
   let slotCursor = 0;
-  batch.frames.row.forEach((b, i) => {
-    const service = turns[b].frames.find((f) => !(f.service in results[b].activeIntents))!.service;
-    const elements = catalog.services.get(service)!;
-    const best = argmax(intentLogits[i].slice(0, elements.intents.length + 1));
-    results[b].activeIntents[service] = best === 0 ? NO_INTENT : elements.intents[best - 1].name;
-    results[b].requestedSlots[service] = [];
-    elements.slots.forEach((slot) => {
-      if (requested[slotCursor] > 0) results[b].requestedSlots[service].push(slot.name);
-      const value = argmax(valueLogits[slotCursor].slice(0, 2 + slot.values.length));
-      if (value === VALUE_DONTCARE) results[b].values!.push({ service, slot: slot.name, value: DONTCARE });
-      else if (value >= 2) results[b].values!.push({ service, slot: slot.name, value: slot.values[value - 2].value });
-      slotCursor++;
-    });
+  turns.forEach((turn, b) => {
+    for (const { service } of turn.frames) {
+      const elements = catalog.services.get(service)!;
+      const best = argmax(intentLogits[frame++].slice(0, elements.intents.length + 1));
+      results[b].activeIntents[service] = best === 0 ? NO_INTENT : elements.intents[best - 1].name;
+      results[b].requestedSlots[service] = [];
+      for (const slot of elements.slots) {
+        if (requested[slotCursor] > 0) results[b].requestedSlots[service].push(slot.name);
+        const value = argmax(valueLogits[slotCursor].slice(0, 2 + slot.values.length));
+        if (value === VALUE_DONTCARE) results[b].values!.push({ service, slot: slot.name, value: DONTCARE });
+        else if (value >= 2) results[b].values!.push({ service, slot: slot.name, value: slot.values[value - 2].value });
+        slotCursor++;
+      }
+    }
   });
   const S = batch.spans.width;
   turns.forEach((turn, b) => {
@@ -206,8 +210,6 @@ export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], bat
       }
     }
     close();
-    // A value keeps only spans of slots the turn has (padding columns are masked, but be safe).
-    results[b].spans = results[b].spans.filter((s) => s.slot !== undefined);
   });
   return results;
 }

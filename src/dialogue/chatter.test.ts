@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { AssistantDefinition } from '../data/types.js';
-import type { Skill } from '../skills/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
+import { noteSkill } from './__fixtures__/note-skill.js';
 import { Assistant, type Chatter, type Understander } from './assistant.js';
 import { buildResponseIndex, RetrievalChatter, type TextEncoder } from './chatter.js';
 
@@ -47,13 +46,7 @@ describe('RetrievalChatter', () => {
 });
 
 describe('Assistant with a chatter', () => {
-  const note: Skill<{ text: string }> = {
-    name: 'notes.add',
-    description: 'take notes',
-    slots: [{ name: 'text', required: true, prompt: 'What should the note say?', example: 'buy milk', parse: (t) => ({ ok: true, value: t }) }],
-    args: z.object({ text: z.string().min(1) }),
-    run: (args) => ({ reply: `Noted: ${args.text}.` }),
-  };
+  const note = noteSkill;
   const definition: AssistantDefinition = {
     name: 'test',
     language: 'en',

@@ -1,12 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { parseDefinition } from '../data/definition/index.js';
 import type { AssistantDefinition } from '../data/types.js';
 import { ResponseEncoder } from '../model/response-encoder.js';
-import type { Skill } from '../skills/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { pretrainToy, TOY_PERSONA_QUESTIONS, TOY_PERSONAS, toyPersonaCorpus } from '../train/__fixtures__/toy-pretrained.js';
+import { noteSkill } from './__fixtures__/note-skill.js';
 import { Assistant, type Understander } from './assistant.js';
 import { buildResponseIndex, RetrievalChatter, type ReplyWriter, type TextEncoder } from './chatter.js';
 import { factAnswering, factsFor, personaFacts, textsForStyle } from './persona.js';
@@ -73,13 +72,7 @@ const understander: Understander = {
     return { intent: 'out_of_scope', confidence: 0.9, slots: [] };
   },
 };
-const note: Skill<{ text: string }> = {
-  name: 'notes.add',
-  description: 'take notes',
-  slots: [{ name: 'text', required: true, prompt: 'What should the note say?', example: 'buy milk', parse: (t) => ({ ok: true, value: t }) }],
-  args: z.object({ text: z.string().min(1) }),
-  run: (args) => ({ reply: `Noted: ${args.text}.` }),
-};
+const note = noteSkill;
 
 function definitionWith(...lines: string[]): AssistantDefinition {
   return parseDefinition({

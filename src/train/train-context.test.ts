@@ -8,28 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AssistantDefinition, NluExample, SlotSpan } from '../data/types.js';
+import type { AssistantDefinition, NluExample } from '../data/types.js';
 import { Assistant, type Understander } from '../dialogue/assistant.js';
 import { ModelInputError } from '../errors.js';
 import type { ContextMode } from '../model/config.js';
 import { loadModel, type ConversationTurn, type DuetModel, type UnderstandContext, type Understanding } from '../model/duet-model.js';
 import { roundToHalfInPlace } from '../model/half-precision.js';
 import { openSqliteStore } from '../store/index.js';
+import { ex } from './__fixtures__/markup.js';
 import { trainNluModel, type TrainOptions, type TrainReport } from './train-nlu.js';
 
-/** `weather in [Paris](city)` → text and spans. */
-function ex(intent: string, markup: string): NluExample {
-  const slots: SlotSpan[] = [];
-  let text = '';
-  let rest = markup;
-  for (let m = /\[([^\]]+)\]\(([^)]+)\)/.exec(rest); m; m = /\[([^\]]+)\]\(([^)]+)\)/.exec(rest)) {
-    text += rest.slice(0, m.index);
-    slots.push({ slot: m[2], start: text.length, end: text.length + m[1].length });
-    text += m[1];
-    rest = rest.slice(m.index + m[0].length);
-  }
-  return { text: text + rest, intent, slots };
-}
 
 const CITIES = ['Paris', 'London', 'Tokyo', 'Berlin', 'Oslo', 'Madrid'];
 const TIMES = ['7 am', 'noon', '6:30', 'nine pm', 'midnight', '10 am'];

@@ -3,23 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NluExample, SlotSpan } from '../data/types.js';
+import type { NluExample } from '../data/types.js';
 import { loadModel, type DuetModel, type Understanding } from '../model/duet-model.js';
+import { ex } from './__fixtures__/markup.js';
 import { trainNluModel, type TrainOptions, type TrainProgress, type TrainReport } from './train-nlu.js';
 
-/** An example from markup: `wake me at [7 am](time)`. */
-function ex(intent: string, markup: string): NluExample {
-  const slots: SlotSpan[] = [];
-  let text = '';
-  let rest = markup;
-  for (let m = /\[([^\]]+)\]\(([^)]+)\)/.exec(rest); m; m = /\[([^\]]+)\]\(([^)]+)\)/.exec(rest)) {
-    text += rest.slice(0, m.index);
-    slots.push({ slot: m[2], start: text.length, end: text.length + m[1].length });
-    text += m[1];
-    rest = rest.slice(m.index + m[0].length);
-  }
-  return { text: text + rest, intent, slots };
-}
 
 const ALARM_TEMPLATES = [
   'set an alarm for {}',

@@ -1,25 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { errorOf, yaml } from './__fixtures__/parse-errors.js';
 import { DefinitionError, DuetError } from '../../errors.js';
 import { definitionToExamples, loadDefinition, parseDefinition } from './index.js';
 
 const fixtures = fileURLToPath(new URL('./__fixtures__/', import.meta.url));
 
-/** YAML from lines, so that line numbers in assertions can be read off the test. */
-function yaml(...lines: string[]): string {
-  return `${lines.join('\n')}\n`;
-}
-
-/** The message of the DefinitionError that parsing `text` as `a.yml` throws. */
-function errorOf(text: string | { file: string; text: string }[]): string {
-  try {
-    parseDefinition(typeof text === 'string' ? { file: 'a.yml', text } : text);
-  } catch (error) {
-    if (error instanceof DefinitionError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a DefinitionError');
-}
 
 const GREET = ['  greet:', '    examples: |', '      - hi', '      - hello'];
 

@@ -1,24 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DefinitionError } from '../../errors.js';
+import { errorOf, yaml } from './__fixtures__/parse-errors.js';
 import { parseDefinition } from './index.js';
 import { PERSONA_STYLES } from './persona.js';
 
-/** YAML from lines, so that line numbers in assertions can be read off the test. */
-function yaml(...lines: string[]): string {
-  return `${lines.join('\n')}\n`;
-}
-
-/** The message of the DefinitionError that parsing `text` as `a.yml` throws. */
-function errorOf(text: string | { file: string; text: string }[]): string {
-  try {
-    parseDefinition(typeof text === 'string' ? { file: 'a.yml', text } : text);
-  } catch (error) {
-    if (error instanceof DefinitionError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a DefinitionError');
-}
 
 /** Lines 1–5: one intent answered by utter_greet. */
 const GREET = ['intents:', '  greet:', '    response: utter_greet', '    examples: |', '      - hi'];
