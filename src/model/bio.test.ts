@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildTagSet, decodeBio, decodeBioRequiring, isAllowedTransition, tagsToSpans } from './bio.js';
+import { buildTagSet, countTagTransitions, decodeBio, decodeBioRequiring, isAllowedTransition, tagsToSpans, type TagTransitionPrior } from './bio.js';
 
 /** Whether a tag sequence is valid BIO: every I-x continues a B-x or I-x. */
 function isValidBio(sequence: string[]): boolean {
@@ -135,6 +135,64 @@ describe('decodeBio', () => {
     const tags = ['O', 'B-city', 'I-city'];
     const row = (i: number) => tags.map((_, j) => (j === i ? Math.log(0.8) : Math.log(0.1)));
     expect(decodeBio([row(0), row(1), row(2), row(2), row(0)], tags).map((t) => tags[t])).toEqual(['O', 'B-city', 'I-city', 'I-city', 'O']);
+  });
+});
+
+describe('tag-transition prior', () => {
+  const tags = ['O', 'B-artist', 'I-artist'];
+  const ln = Math.log;
+  // "add kasey chambers": the tagger alone is unsure about "chambers" and leans to O.
+  const logProbs = [
+    [ln(0.9), ln(0.05), ln(0.05)],
+    [ln(0.1), ln(0.85), ln(0.05)],
+    [ln(0.55), ln(0.05), ln(0.4)],
+  ];
+  // Training data where a B-artist is nearly always followed by I-artist.
+  const sequences = [
+    [0, 1, 2],
+    [0, 1, 2, 0],
+    [1, 2, 2],
+    [0, 0, 1, 2],
+  ];
+
+  it('counts sentence starts (previous -1) and bigrams', () => {
+    const counts = countTagTransitions(sequences, tags.length);
+    const get = (prev: number, next: number) => counts.find(([p, n]) => p === prev && n === next)?.[2] ?? 0;
+    expect(get(-1, 0)).toBe(3);
+    expect(get(-1, 1)).toBe(1);
+    expect(get(1, 2)).toBe(4);
+    expect(get(2, 2)).toBe(1);
+    expect(get(0, 2)).toBe(0);
+    expect(counts.reduce((sum, [, , c]) => sum + c, 0)).toBe(sequences.flat().length);
+  });
+
+  it('extends a name the tagger alone cuts short, in both decoders', () => {
+    const prior: TagTransitionPrior = { weight: 1, counts: countTagTransitions(sequences, tags.length) };
+    expect(decodeBio(logProbs, tags)).toEqual([0, 1, 0]);
+    expect(decodeBio(logProbs, tags, prior)).toEqual([0, 1, 2]);
+    expect(decodeBioRequiring(logProbs, tags, 'artist', prior)?.path).toEqual([0, 1, 2]);
+  });
+
+  it('changes nothing at weight 0, and follows a weight changed in place', () => {
+    const prior: TagTransitionPrior = { weight: 0, counts: countTagTransitions(sequences, tags.length) };
+    expect(decodeBio(logProbs, tags, prior)).toEqual(decodeBio(logProbs, tags));
+    prior.weight = 1;
+    expect(decodeBio(logProbs, tags, prior)).toEqual([0, 1, 2]);
+  });
+
+  it('keeps every path valid BIO whatever the prior', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.double({ min: -10, max: 0, noNaN: true }), { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.tuple(fc.integer({ min: -1, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 50 }))),
+        fc.double({ min: 0, max: 3, noNaN: true }),
+        (lp, counts, weight) => {
+          const five = ['O', 'B-a', 'I-a', 'B-b', 'I-b'];
+          const path = decodeBio(lp, five, { weight, counts });
+          expect(isValidBio(path.map((t) => five[t]))).toBe(true);
+        },
+      ),
+    );
   });
 });
 

@@ -15,15 +15,65 @@ export function isAllowedTransition(prev: string | undefined, next: string): boo
 }
 
 /**
- * Viterbi decoding over per-word log-probabilities [words][tags] with hard BIO constraints.
- * Returns one tag index per word.
+ * Tag bigram counts of the training data, kept with a model: the tagger scores each word on its
+ * own, and names of several words ("kasey chambers") were cut short until the decoder also knew
+ * how often an I-x follows a B-x. `counts` holds [previous, next, count] for the pairs seen, with
+ * previous = -1 for the sentence start; `weight` scales the log-probabilities (chosen on validation).
  */
-export function decodeBio(logProbs: number[][], tags: string[]): number[] {
+export interface TagTransitionPrior {
+  weight: number;
+  counts: [number, number, number][];
+}
+
+/** Add-this-much smoothing of every tag pair's count. */
+const TRANSITION_SMOOTHING = 0.1;
+
+/** Count tag bigrams (and sentence-initial tags) over word tag sequences. */
+export function countTagTransitions(sequences: readonly number[][], tagCount: number): [number, number, number][] {
+  const counts = new Map<number, number>();
+  for (const sequence of sequences) {
+    let prev = -1;
+    for (const tag of sequence) {
+      const key = (prev + 1) * tagCount + tag;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      prev = tag;
+    }
+  }
+  return [...counts].sort((a, b) => a[0] - b[0]).map(([key, count]) => [Math.floor(key / tagCount) - 1, key % tagCount, count]);
+}
+
+const scoreTables = new WeakMap<TagTransitionPrior, { weight: number; k: number; table: Float64Array }>();
+
+/**
+ * Weighted log P(next | previous) as a table [(previous + 1) * K + next] (row 0 = sentence start).
+ * Cached per prior and weight: decoding runs once per utterance.
+ */
+function transitionScores(prior: TagTransitionPrior, k: number): Float64Array {
+  const cached = scoreTables.get(prior);
+  if (cached && cached.weight === prior.weight && cached.k === k) return cached.table;
+  const counts = new Float64Array((k + 1) * k).fill(TRANSITION_SMOOTHING);
+  for (const [prev, next, count] of prior.counts) counts[(prev + 1) * k + next] += count;
+  const table = new Float64Array((k + 1) * k);
+  for (let row = 0; row <= k; row++) {
+    let total = 0;
+    for (let j = 0; j < k; j++) total += counts[row * k + j];
+    for (let j = 0; j < k; j++) table[row * k + j] = prior.weight * Math.log(counts[row * k + j] / total);
+  }
+  scoreTables.set(prior, { weight: prior.weight, k, table });
+  return table;
+}
+
+/**
+ * Viterbi decoding over per-word log-probabilities [words][tags] with hard BIO constraints, plus
+ * the weighted tag-transition prior when the model has one. Returns one tag index per word.
+ */
+export function decodeBio(logProbs: number[][], tags: string[], prior?: TagTransitionPrior): number[] {
   const n = logProbs.length;
   if (n === 0) return [];
   const k = tags.length;
   const { predecessors, canStart } = transitionTable(tags);
-  let score = tags.map((_, j) => (canStart[j] ? logProbs[0][j] : -Infinity));
+  const scores = prior && prior.weight !== 0 ? transitionScores(prior, k) : undefined;
+  let score = tags.map((_, j) => (canStart[j] ? logProbs[0][j] + (scores ? scores[j] : 0) : -Infinity));
   const back: Int32Array[] = [];
   for (let i = 1; i < n; i++) {
     const next = new Array<number>(k).fill(-Infinity);
@@ -32,8 +82,9 @@ export function decodeBio(logProbs: number[][], tags: string[]): number[] {
       let best = -Infinity;
       let arg = 0;
       for (const p of predecessors[j]) {
-        if (score[p] > best) {
-          best = score[p];
+        const candidate = score[p] + (scores ? scores[(p + 1) * k + j] : 0);
+        if (candidate > best) {
+          best = candidate;
           arg = p;
         }
       }
@@ -101,15 +152,22 @@ export function tagsToSpans(tagSequence: string[]): WordSpan[] {
  * with its score and the unconstrained best score, or null when no such path exists. For a value
  * a request cannot go without ("add beer to my list"), when the plain best path tags none.
  */
-export function decodeBioRequiring(logProbs: number[][], tags: string[], slot: string): { path: number[]; score: number; best: number } | null {
+export function decodeBioRequiring(
+  logProbs: number[][],
+  tags: string[],
+  slot: string,
+  prior?: TagTransitionPrior,
+): { path: number[]; score: number; best: number } | null {
   const n = logProbs.length;
   const k = tags.length;
   const begin = tags.indexOf(`B-${slot}`);
   if (n === 0 || begin < 0) return null;
   const { predecessors, canStart } = transitionTable(tags);
+  const scores = prior && prior.weight !== 0 ? transitionScores(prior, k) : undefined;
+  const transition = (p: number, j: number) => (scores ? scores[(p + 1) * k + j] : 0);
   // State f * k + j: tag j, with f = 1 once a B-slot has been emitted.
   let score = new Array<number>(2 * k).fill(-Infinity);
-  for (let j = 0; j < k; j++) if (canStart[j]) score[(j === begin ? k : 0) + j] = logProbs[0][j];
+  for (let j = 0; j < k; j++) if (canStart[j]) score[(j === begin ? k : 0) + j] = logProbs[0][j] + transition(-1, j);
   const back: Int32Array[] = [];
   for (let i = 1; i < n; i++) {
     const next = new Array<number>(2 * k).fill(-Infinity);
@@ -118,7 +176,7 @@ export function decodeBioRequiring(logProbs: number[][], tags: string[], slot: s
       for (let j = 0; j < k; j++) {
         const to = (f === 1 || j === begin ? k : 0) + j;
         for (const p of predecessors[j]) {
-          const candidate = score[f * k + p] + logProbs[i][j];
+          const candidate = score[f * k + p] + transition(p, j) + logProbs[i][j];
           if (candidate > next[to]) {
             next[to] = candidate;
             pointers[to] = f * k + p;
@@ -135,7 +193,7 @@ export function decodeBioRequiring(logProbs: number[][], tags: string[], slot: s
   const states = [last];
   for (let i = n - 2; i >= 0; i--) states.push(back[i][states[states.length - 1]]);
   const path = states.reverse().map((s) => s % k);
-  const plain = decodeBio(logProbs, tags);
-  const best = plain.reduce((sum, tag, i) => sum + logProbs[i][tag], 0);
+  const plain = decodeBio(logProbs, tags, prior);
+  const best = plain.reduce((sum, tag, i) => sum + logProbs[i][tag] + transition(i === 0 ? -1 : plain[i - 1], tag), 0);
   return { path, score: score[last], best };
 }

@@ -1,4 +1,5 @@
 /** Typed configuration of a Duet model: the shared backbone and the task heads on top of it. */
+import type { TagTransitionPrior } from './bio.js';
 import { ConfigError } from '../errors.js';
 
 /** The BERT-style encoder shared by every head. */
@@ -62,6 +63,8 @@ export interface HeadConfig {
   sentenceFeatureBuckets: number;
   /** Width of the sparse sentence embedding. */
   sentenceFeatureDim: number;
+  /** Tag bigram prior of the slot decoder (see bio.ts); absent in models trained before it. */
+  slotTransitions?: TagTransitionPrior;
 }
 
 export interface ModelConfig {

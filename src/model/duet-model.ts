@@ -232,7 +232,7 @@ export class DuetModel {
 
   /** Apply the out-of-scope threshold and BIO decoding to raw outputs. */
   interpret(u: EncodedUtterance, raw: RawPrediction): Understanding {
-    const { intentLabels, slotTags, outOfScopeIntent } = this.config.heads;
+    const { intentLabels, slotTags, outOfScopeIntent, slotTransitions } = this.config.heads;
     const order = Array.from(raw.probs.keys()).sort((a, b) => raw.probs[b] - raw.probs[a]);
     const ranking = order.slice(0, 10).map((i) => ({ intent: intentLabels[i], confidence: raw.probs[i] }));
     const best = ranking[0];
@@ -242,7 +242,7 @@ export class DuetModel {
       // A rejection's confidence is how far the best in-scope guess fell short of certainty.
       return { intent, confidence: rejected ? 1 - best.confidence : best.confidence, ranking, slots: [] };
     }
-    const slots = this.spansOf(u, decodeBio(raw.wordTagLogProbs, slotTags));
+    const slots = this.spansOf(u, decodeBio(raw.wordTagLogProbs, slotTags, slotTransitions));
     return { intent, confidence: best.confidence, ranking, slots };
   }
 
@@ -255,7 +255,8 @@ export class DuetModel {
     const encoded = await this.encode(text, context);
     if (encoded.truncated) return null;
     const [raw] = this.predictEncoded([encoded]);
-    const forced = decodeBioRequiring(raw.wordTagLogProbs, this.config.heads.slotTags, slot);
+    const { slotTags, slotTransitions } = this.config.heads;
+    const forced = decodeBioRequiring(raw.wordTagLogProbs, slotTags, slot, slotTransitions);
     if (!forced || forced.best - forced.score > maxCost) return null;
     return this.spansOf(encoded, forced.path);
   }

@@ -7,7 +7,7 @@ import { stratifiedHoldout } from '../data/datasets/holdout.js';
 import type { NluExample, SlotSpan } from '../data/types.js';
 import { countSlotMatches, precisionRecallF1 } from '../eval/metrics.js';
 import { initTensorBackend } from '../model/backend.js';
-import { buildTagSet, decodeBio, tagsToSpans } from '../model/bio.js';
+import { buildTagSet, countTagTransitions, decodeBio, tagsToSpans, type TagTransitionPrior } from '../model/bio.js';
 import {
   contextSettings,
   MODEL_FORMAT_VERSION,
@@ -127,6 +127,8 @@ export interface TrainReport {
   trainSeconds: number;
   validation: ValidationScores;
   oosThreshold: number;
+  /** Weight of the slot decoder's tag-transition prior, chosen on validation (data with slots). */
+  slotTransitionWeight?: number;
   history: { epoch: number; loss: number; validation: ValidationScores }[];
   trainExamples: number;
   validationExamples: number;
@@ -190,6 +192,9 @@ export async function trainNluModel(
   };
   const trainSet = await Promise.all(train.map(label));
   const validationSet = await Promise.all(validation.map(label));
+  // The decoder's tag-bigram prior comes from training tags; its weight is settled on validation
+  // after training (epochs are scored with a middling one).
+  if (slotTags.length > 1) config.heads.slotTransitions = { weight: 0.5, counts: countTagTransitions(trainSet.map((l) => l.wordTags), slotTags.length) };
 
   // With a base, the backbone's parameters are created with its weights; only the heads are initialised.
   const params = new ParameterStore(rng, base?.weights);
@@ -313,6 +318,8 @@ export async function trainNluModel(
   model.roundToHalfPrecision();
 
   const raw = model.predictEncoded(validationSet.map((v) => v.utterance));
+  const transitions = config.heads.slotTransitions;
+  if (transitions) transitions.weight = chooseTransitionWeight(raw, validationSet, slotTags, transitions);
   model.metadata.oosThreshold =
     options.oosThreshold ??
     (outOfScopeIntent
@@ -329,8 +336,10 @@ export async function trainNluModel(
     epochs: Math.min(epoch, plannedEpochs),
     bestEpoch: best?.epoch ?? 0,
     trainSeconds,
-    validation: (options.keepBestEpoch ? best?.scores : history[history.length - 1]?.validation) ?? { intentAccuracy: 0, slotF1: 0, score: 0 },
+    // Scored again as saved: half-precision weights and the chosen transition weight.
+    validation: validationSet.length > 0 ? scoreValidation(model, validationSet) : { intentAccuracy: 0, slotF1: 0, score: 0 },
     oosThreshold: model.metadata.oosThreshold,
+    ...(transitions && { slotTransitionWeight: transitions.weight }),
     history,
     trainExamples: trainSet.length,
     validationExamples: validationSet.length,
@@ -427,30 +436,50 @@ function trainStep(
 /** Intent accuracy and word-span slot F1 on validation (argmax, no threshold). */
 function scoreValidation(model: DuetModel, items: Labeled[]): ValidationScores {
   const raw: RawPrediction[] = model.predictEncoded(items.map((i) => i.utterance));
-  const tags = model.config.heads.slotTags;
-  // Spans in word indices: the metrics' exact-span matching works on any consistent offsets.
-  const toSpans = (tagIds: number[]): SlotSpan[] =>
-    tagsToSpans(tagIds.map((t) => tags[t])).map((s) => ({ slot: s.slot, start: s.firstWord, end: s.lastWord }));
   let correct = 0;
-  let matched = 0;
-  let predicted = 0;
-  let gold = 0;
   raw.forEach((r, i) => {
     let arg = 0;
     for (let j = 1; j < r.probs.length; j++) if (r.probs[j] > r.probs[arg]) arg = j;
     if (arg === items[i].intent) correct++;
-    const p = toSpans(decodeBio(r.wordTagLogProbs, tags));
+  });
+  const intentAccuracy = items.length ? correct / items.length : 0;
+  const { slotTags, slotTransitions } = model.config.heads;
+  const slotF1 = wordSpanF1(raw, items, slotTags, slotTransitions);
+  const hasSlots = slotTags.length > 1;
+  return { intentAccuracy, slotF1, score: hasSlots ? (intentAccuracy + slotF1) / 2 : intentAccuracy };
+}
+
+/** Slot F1 over word-index spans of raw predictions decoded with `prior`. */
+function wordSpanF1(raw: RawPrediction[], items: Labeled[], tags: string[], prior: TagTransitionPrior | undefined): number {
+  // Spans in word indices: the metrics' exact-span matching works on any consistent offsets.
+  const toSpans = (tagIds: number[]): SlotSpan[] =>
+    tagsToSpans(tagIds.map((t) => tags[t])).map((s) => ({ slot: s.slot, start: s.firstWord, end: s.lastWord }));
+  let matched = 0;
+  let predicted = 0;
+  let gold = 0;
+  raw.forEach((r, i) => {
+    const p = toSpans(decodeBio(r.wordTagLogProbs, tags, prior));
     const g = toSpans(items[i].wordTags);
     matched += countSlotMatches(g, p);
     predicted += p.length;
     gold += g.length;
   });
-  const intentAccuracy = items.length ? correct / items.length : 0;
   // No span to find and none predicted is a perfect score here, not conlleval's 0: it must not
   // drag down the early-stopping score of data whose validation split happens to have no slots.
-  const slotF1 = predicted + gold > 0 ? precisionRecallF1(matched, predicted, gold).f1 : 1;
-  const hasSlots = tags.length > 1;
-  return { intentAccuracy, slotF1, score: hasSlots ? (intentAccuracy + slotF1) / 2 : intentAccuracy };
+  return predicted + gold > 0 ? precisionRecallF1(matched, predicted, gold).f1 : 1;
+}
+
+/** Weights of the tag-transition prior tried on validation (0 = the tagger alone). */
+const TRANSITION_WEIGHTS = [0, 0.25, 0.5, 0.75, 1, 1.5];
+
+/** The transition-prior weight with the best validation slot F1 (the smallest among ties). */
+function chooseTransitionWeight(raw: RawPrediction[], items: Labeled[], tags: string[], prior: TagTransitionPrior): number {
+  let best = { weight: 0, f1: -1 };
+  for (const weight of TRANSITION_WEIGHTS) {
+    const f1 = wordSpanF1(raw, items, tags, { ...prior, weight });
+    if (f1 > best.f1 + 1e-9) best = { weight, f1 };
+  }
+  return best.weight;
 }
 
 interface Snapshot {
