@@ -17,6 +17,12 @@ export interface BackboneConfig {
   dropout: number;
   /** Hashed character n-gram features added to each token embedding (DIET-style sparse features). */
   tokenFeatureBuckets: number;
+  /**
+   * The token features also name the words just before and after the token's word: a small
+   * encoder trained from scratch confused "from montreal to las vegas" (which city is which) until
+   * each word said what stood next to it. Absent (models from before it): the word alone.
+   */
+  tokenNeighbourFeatures?: boolean;
   // The optional fields below describe imported checkpoints (src/import/). Models trained before
   // they existed have none of them, and the defaults are exactly what those models were built with.
   /** MLP non-linearity: GELU's tanh approximation (default; GPT-2's "gelu_new") or the exact erf form (BERT's "gelu"). */

@@ -134,6 +134,7 @@ export class DuetModel {
     return {
       maxTokens: utteranceTokenLimit(this.config.backbone),
       tokenFeatureBuckets: this.config.backbone.tokenFeatureBuckets,
+      neighbourFeatures: this.config.backbone.tokenNeighbourFeatures,
       idf: this.idf,
       frame: this.metadata.specialTokens,
     };

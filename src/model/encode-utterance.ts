@@ -30,6 +30,8 @@ export interface EncodedUtterance {
 export interface FeatureSettings {
   maxTokens: number;
   tokenFeatureBuckets: number;
+  /** Token features also name the neighbouring words (BackboneConfig.tokenNeighbourFeatures). */
+  neighbourFeatures?: boolean;
   idf: Float32Array;
   /** Start (and end) token of an imported tokenizer; default Duet's own [CLS] and no end token. */
   frame?: { start: number; end?: number };
@@ -59,8 +61,9 @@ export async function encodeUtterance(text: string, tokenizer: WordPieceTokenize
     if (settings.tokenFeatureBuckets > 0) {
       let features = featureCache.get(word);
       if (!features) {
-        const [start, end] = tokenized.words[word];
-        features = wordFeatures(text.slice(start, end), settings.tokenFeatureBuckets);
+        const wordText = (w: number) => (w >= 0 && w < tokenized.words.length ? text.slice(...tokenized.words[w]) : undefined);
+        const neighbours = settings.neighbourFeatures ? { previous: wordText(word - 1), next: wordText(word + 1) } : undefined;
+        features = wordFeatures(wordText(word) as string, settings.tokenFeatureBuckets, neighbours);
         featureCache.set(word, features);
       }
       tokenFeatures.push(features);

@@ -120,6 +120,18 @@ describe('wordFeatures', () => {
     expect(Array.from(wordFeatures('Alarm', 1024).ids)).toEqual([425, 308, 277, 890, 43, 326, 460, 42, 134, 438, 409, 274, 649]);
   });
 
+  it('names the neighbouring words when asked, the sentence edge where there is none', () => {
+    const alone = wordFeatures('boston', BUCKETS);
+    const v = wordFeatures('Boston', BUCKETS, { previous: 'From', next: undefined });
+    expect(v.ids).toContain(hashString('p:from') % BUCKETS);
+    expect(v.ids).toContain(hashString('n:<edge>') % BUCKETS);
+    expect(v.ids.length).toBe(alone.ids.length + 2);
+    expect(norm(v)).toBeCloseTo(1, 6);
+    // "from boston" and "to boston" differ only in the neighbour feature.
+    const other = wordFeatures('boston', BUCKETS, { previous: 'to' });
+    expect(Array.from(other.ids).filter((id) => !v.ids.includes(id))).toEqual([hashString('p:to') % BUCKETS]);
+  });
+
   it('shares character n-grams between related words', () => {
     const a = new Set(wordFeatures('alarms', BUCKETS).ids);
     const shared = Array.from(wordFeatures('alarm', BUCKETS).ids).filter((id) => a.has(id));

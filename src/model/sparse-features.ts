@@ -82,11 +82,23 @@ export function sentenceFeatures(text: string, idf: Float32Array): SparseVector 
   return { ids, weights };
 }
 
-/** Features of one word, shared by all of its word pieces: the word itself and its character 3–5-grams. */
-export function wordFeatures(word: string, buckets: number): SparseVector {
+/** Marks the sentence edge in neighbour features. */
+const SENTENCE_EDGE = '<edge>';
+
+/**
+ * Features of one word, shared by all of its word pieces: the word itself and its character
+ * 3–5-grams, and with `neighbours` the words right before and after it (the sentence edge when none).
+ */
+export function wordFeatures(word: string, buckets: number, neighbours?: { previous?: string; next?: string }): SparseVector {
   const counts = new Map<number, number>();
   counts.set(hashString(`w:${word.toLowerCase()}`) % buckets, 1);
   addCharNgrams(counts, word.toLowerCase(), 3, 5, buckets);
+  if (neighbours) {
+    for (const key of [`p:${neighbours.previous?.toLowerCase() ?? SENTENCE_EDGE}`, `n:${neighbours.next?.toLowerCase() ?? SENTENCE_EDGE}`]) {
+      const bucket = hashString(key) % buckets;
+      counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+    }
+  }
   const ids = Int32Array.from(counts.keys());
   const scale = 1 / Math.sqrt(ids.length);
   const weights = new Float32Array(ids.length).fill(scale);

@@ -175,7 +175,7 @@ export async function trainNluModel(
   const outOfScopeIntent = options.outOfScopeIntent && intentLabels.includes(options.outOfScopeIntent) ? options.outOfScopeIntent : undefined;
   const config: ModelConfig = {
     formatVersion: MODEL_FORMAT_VERSION,
-    backbone: base ? base.backbone : resolveBackboneConfig({ ...options.backbone, vocabSize: tokenizer.vocabSize }),
+    backbone: base ? base.backbone : resolveBackboneConfig({ tokenNeighbourFeatures: true, ...options.backbone, vocabSize: tokenizer.vocabSize }),
     heads: resolveHeadConfig({ ...options.heads, intentLabels, slotTags, outOfScopeIntent }),
   };
   const idf = computeIdf(
@@ -183,7 +183,13 @@ export async function trainNluModel(
     config.heads.sentenceFeatureBuckets,
   );
   const contextMode = contextSettings(config.backbone).mode;
-  const featureSettings = { maxTokens: utteranceTokenLimit(config.backbone), tokenFeatureBuckets: config.backbone.tokenFeatureBuckets, idf, frame: base?.specialTokens };
+  const featureSettings = {
+    maxTokens: utteranceTokenLimit(config.backbone),
+    tokenFeatureBuckets: config.backbone.tokenFeatureBuckets,
+    neighbourFeatures: config.backbone.tokenNeighbourFeatures,
+    idf,
+    frame: base?.specialTokens,
+  };
   const intentIndex = new Map(intentLabels.map((l, i) => [l, i]));
   const tagIndex = new Map(slotTags.map((t, i) => [t, i]));
   const label = async (e: NluExample): Promise<Labeled> => {
