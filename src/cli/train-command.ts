@@ -26,6 +26,7 @@ export interface TrainCommandOptions {
   tokenBuckets?: number;
   sentenceBuckets?: number;
   augment?: number;
+  wordDropout?: number;
   base?: string;
   freezeBackbone?: boolean;
   backboneLearningRate?: number;
@@ -89,6 +90,7 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
     ...(flags.oosThreshold !== undefined && { oosThreshold: flags.oosThreshold }),
     ...(flags.vocabSize !== undefined && { vocabSize: flags.vocabSize }),
     ...(flags.augment !== undefined && { augmentPerIntent: flags.augment }),
+    ...(flags.wordDropout !== undefined && { wordDropout: flags.wordDropout }),
     ...(contextMode !== 'none' && data.definition && { assistantTexts: responseTexts(data.definition) }),
     backbone,
     heads,
@@ -143,6 +145,7 @@ export async function trainToFolder(
     bestEpoch: report.bestEpoch,
     validation: report.validation,
     oosThreshold: report.oosThreshold,
+    ...(report.slotTransitionWeight !== undefined && { slotTransitionWeight: report.slotTransitionWeight }),
     history: report.history,
   };
   const extraFiles: Record<string, string> = { 'metrics.json': JSON.stringify(metrics, null, 2) };

@@ -18,7 +18,7 @@ export interface BackboneConfig {
   /** Hashed character n-gram features added to each token embedding (DIET-style sparse features). */
   tokenFeatureBuckets: number;
   /**
-   * The token features also name the words just before and after the token's word: a small
+   * The token features also name the two words before and the two after the token's word: a small
    * encoder trained from scratch confused "from montreal to las vegas" (which city is which) until
    * each word said what stood next to it. Absent (models from before it): the word alone.
    */

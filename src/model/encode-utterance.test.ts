@@ -20,7 +20,7 @@ describe('encodeUtterance token features', () => {
     const u = await encodeUtterance('from montreal to las vegas', tokenizer, { ...settings, neighbourFeatures: true });
     const featuresOf = (w: number) => u.tokenFeatures[u.firstTokenOfWord[w]];
     expect(featuresOf(0)?.ids).toContain(hashString('p:<edge>') % BUCKETS);
-    expect(featuresOf(1)).toEqual(wordFeatures('montreal', BUCKETS, { previous: 'from', next: 'to' }));
+    expect(featuresOf(1)).toEqual(wordFeatures('montreal', BUCKETS, { previous: 'from', next: 'to', afterNext: 'las' }));
     expect(featuresOf(4)?.ids).toContain(hashString('n:<edge>') % BUCKETS);
     // Every piece of "montreal" carries the same features as its first piece.
     const end = u.firstTokenOfWord[2];

@@ -62,7 +62,7 @@ export async function encodeUtterance(text: string, tokenizer: WordPieceTokenize
       let features = featureCache.get(word);
       if (!features) {
         const wordText = (w: number) => (w >= 0 && w < tokenized.words.length ? text.slice(...tokenized.words[w]) : undefined);
-        const neighbours = settings.neighbourFeatures ? { previous: wordText(word - 1), next: wordText(word + 1) } : undefined;
+        const neighbours = settings.neighbourFeatures ? { previous: wordText(word - 1), next: wordText(word + 1), beforePrevious: wordText(word - 2), afterNext: wordText(word + 2) } : undefined;
         features = wordFeatures(wordText(word) as string, settings.tokenFeatureBuckets, neighbours);
         featureCache.set(word, features);
       }

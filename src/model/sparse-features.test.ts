@@ -122,13 +122,15 @@ describe('wordFeatures', () => {
 
   it('names the neighbouring words when asked, the sentence edge where there is none', () => {
     const alone = wordFeatures('boston', BUCKETS);
-    const v = wordFeatures('Boston', BUCKETS, { previous: 'From', next: undefined });
+    const v = wordFeatures('Boston', BUCKETS, { previous: 'From', next: undefined, beforePrevious: 'fly' });
     expect(v.ids).toContain(hashString('p:from') % BUCKETS);
     expect(v.ids).toContain(hashString('n:<edge>') % BUCKETS);
-    expect(v.ids.length).toBe(alone.ids.length + 2);
+    expect(v.ids).toContain(hashString('p2:fly') % BUCKETS);
+    expect(v.ids).toContain(hashString('n2:<edge>') % BUCKETS);
+    expect(v.ids.length).toBe(alone.ids.length + 4);
     expect(norm(v)).toBeCloseTo(1, 6);
     // "from boston" and "to boston" differ only in the neighbour feature.
-    const other = wordFeatures('boston', BUCKETS, { previous: 'to' });
+    const other = wordFeatures('boston', BUCKETS, { previous: 'to', beforePrevious: 'fly' });
     expect(Array.from(other.ids).filter((id) => !v.ids.includes(id))).toEqual([hashString('p:to') % BUCKETS]);
   });
 

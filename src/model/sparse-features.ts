@@ -87,14 +87,21 @@ const SENTENCE_EDGE = '<edge>';
 
 /**
  * Features of one word, shared by all of its word pieces: the word itself and its character
- * 3–5-grams, and with `neighbours` the words right before and after it (the sentence edge when none).
+ * 3–5-grams, and with `neighbours` the two words before and the two after it (the sentence edge
+ * where there is none).
  */
-export function wordFeatures(word: string, buckets: number, neighbours?: { previous?: string; next?: string }): SparseVector {
+export function wordFeatures(
+  word: string,
+  buckets: number,
+  neighbours?: { previous?: string; next?: string; beforePrevious?: string; afterNext?: string },
+): SparseVector {
   const counts = new Map<number, number>();
   counts.set(hashString(`w:${word.toLowerCase()}`) % buckets, 1);
   addCharNgrams(counts, word.toLowerCase(), 3, 5, buckets);
   if (neighbours) {
-    for (const key of [`p:${neighbours.previous?.toLowerCase() ?? SENTENCE_EDGE}`, `n:${neighbours.next?.toLowerCase() ?? SENTENCE_EDGE}`]) {
+    const near = (word: string | undefined) => word?.toLowerCase() ?? SENTENCE_EDGE;
+    const keys = [`p:${near(neighbours.previous)}`, `n:${near(neighbours.next)}`, `p2:${near(neighbours.beforePrevious)}`, `n2:${near(neighbours.afterNext)}`];
+    for (const key of keys) {
       const bucket = hashString(key) % buckets;
       counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
     }

@@ -29,7 +29,7 @@ import { augmentBySlotSwap } from './augment.js';
 import { createRng, shuffle } from '../util/random.js';
 import type { AdamSettings } from '../model/sparse-embedding.js';
 import { computeIdf } from '../model/sparse-features.js';
-import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import { MASK_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { chooseOosThreshold } from './calibration.js';
 import { isFineTuned, planFineTuning } from './fine-tune-plan.js';
 
@@ -71,6 +71,11 @@ export interface TrainOptions {
   slotValues: Record<string, Record<string, string>>;
   /** Extra examples per intent made by slot-value substitution (see augment.ts); 0 = none. */
   augmentPerIntent: number;
+  /**
+   * Share of words hidden from the encoder in each training step ([MASK] pieces, no word
+   * features; labels kept), so that a word is also recognised from its context; 0 = none.
+   */
+  wordDropout: number;
   /** Start from an imported checkpoint: its backbone weights and shape, and its tokenizer. */
   base?: BaseCheckpoint;
   /**
@@ -104,6 +109,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   heads: {},
   slotValues: {},
   augmentPerIntent: 0,
+  wordDropout: 0,
   freezeBackbone: false,
   backboneLearningRate: 5e-5,
 });
@@ -135,7 +141,7 @@ export interface TrainReport {
   options: Omit<TrainOptions, 'onProgress' | 'slotValues' | 'base' | 'assistantTexts'> & { base?: string };
 }
 
-interface Labeled {
+export interface Labeled {
   utterance: EncodedUtterance;
   intent: number;
   wordTags: number[];
@@ -158,6 +164,7 @@ export async function trainNluModel(
   train = [...train, ...augmentBySlotSwap(train, options.augmentPerIntent, options.seed)];
 
   const base = options.base;
+  if (!(options.wordDropout >= 0 && options.wordDropout < 1)) throw new ConfigError(`word dropout must be at least 0 and below 1 (got ${options.wordDropout})`);
   if (options.freezeBackbone && !base) throw new ConfigError('freezing the backbone needs a pretrained one: add --base <imported-dir>');
   // An imported checkpoint fixes the backbone (no speaker, turn-distance or memory embeddings) and its own framing tokens.
   if (base && (options.backbone.contextMode ?? 'none') !== 'none') throw new ConfigError('--context cannot be combined with --base yet: train a context mode from scratch');
@@ -268,6 +275,8 @@ export async function trainNluModel(
     hasSlots: slotTags.length > 1,
   });
 
+  // Its own generator, so that every other draw stays as it is without word dropout.
+  const maskRng = createRng(options.seed ^ 0x3a5c);
   const history: TrainReport['history'] = [];
   let best: { epoch: number; scores: ValidationScores; snapshot: Snapshot } | undefined;
   let globalStep = 0;
@@ -282,7 +291,9 @@ export async function trainNluModel(
       // tfjs reads the rate on every apply but declares it protected; the schedule needs to set it.
       for (const group of groups) (group.optimizer as unknown as { learningRate: number }).learningRate = group.peak * factor;
       adam.learningRate = options.learningRate * factor * options.sparseLearningRateScale;
-      const items = contexts ? inContext(batches[s], contexts) : batches[s];
+      const read = contexts ? inContext(batches[s], contexts) : batches[s];
+      // A frozen backbone's outputs are cached per utterance: nothing to hide from it.
+      const items = options.wordDropout > 0 && !network.frozenHidden ? withWordDropout(read, options.wordDropout, maskRng) : read;
       const loss = trainStep(network, items, groups, adam, run, options, config);
       lossSum += loss;
       options.onProgress?.({ kind: 'step', epoch, step: s + 1, loss });
@@ -353,6 +364,28 @@ export async function trainNluModel(
   };
   model.metadata.training = { ...report, history: undefined };
   return { model, report };
+}
+
+/** Copies of the items with each word of the current turn hidden with probability `rate`. */
+export function withWordDropout(items: Labeled[], rate: number, rng: () => number): Labeled[] {
+  return items.map((item) => {
+    const u = item.utterance;
+    const starts = u.firstTokenOfWord;
+    let ids: Int32Array | undefined;
+    let features: EncodedUtterance['tokenFeatures'] | undefined;
+    starts.forEach((first, w) => {
+      if (rng() >= rate) return;
+      ids ??= Int32Array.from(u.ids);
+      features ??= [...u.tokenFeatures];
+      // A word's pieces run to the next word; the last word's pieces share its features object.
+      const end = w + 1 < starts.length ? starts[w + 1] : first + 1;
+      for (let t = first; t < end || (t < u.ids.length && u.tokenFeatures[t] !== undefined && u.tokenFeatures[t] === u.tokenFeatures[first]); t++) {
+        ids[t] = MASK_ID;
+        features[t] = undefined;
+      }
+    });
+    return ids ? { ...item, utterance: { ...u, ids, tokenFeatures: features ?? u.tokenFeatures } } : item;
+  });
 }
 
 /** A batch read in context (context modes): same labels, the current turn at the same positions. */
