@@ -74,7 +74,7 @@ export function buildProgram(): Command {
     .option('--token-buckets <n>', 'hashed word n-gram feature buckets of the backbone (model size)', integer)
     .option('--sentence-buckets <n>', 'hashed sentence feature buckets of the sparse intent head (model size)', integer)
     .option('--augment <n>', 'extra examples per intent made by swapping slot values between examples', integer)
-    .option('--word-dropout <p>', 'share of words hidden from the encoder in each training step (0 ≤ p < 1)', number)
+    .option('--word-dropout <p>', 'share of words hidden from the encoder in each training step (0 ≤ p < 1; default 0.1)', number)
     .option('--base <dir>', 'start from an imported checkpoint (duet import): its backbone, tokenizer and shape')
     .option('--freeze-backbone', 'with --base: train only the heads; the backbone runs once per example (fast)')
     .option('--backbone-learning-rate <x>', 'with --base: peak learning rate of the backbone (default 5e-5)', number)

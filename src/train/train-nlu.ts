@@ -109,7 +109,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   heads: {},
   slotValues: {},
   augmentPerIntent: 0,
-  wordDropout: 0,
+  wordDropout: 0.1,
   freezeBackbone: false,
   backboneLearningRate: 5e-5,
 });
