@@ -269,8 +269,13 @@ export class SgdNetwork {
     const { spans } = batch;
     const S = spans.width;
     const padded = utterance.shape[1] < L ? tf.pad(utterance, [[0, 0], [0, L - utterance.shape[1]], [0, 0]]) : utterance;
-    const tokenQuery = linear(p, 'sgd.span.token', padded, C); // [B, L, C]
-    const outside = linear(p, 'sgd.span.outside', padded, 1); // [B, L, 1]
+    // Each token is read with its neighbours' states: a 2-layer encoder trained from scratch
+    // barely tells which word stands next to which ("from X to Y"), see docs/architecture.md.
+    const before = tf.pad(padded, [[0, 0], [1, 0], [0, 0]]).slice([0, 0, 0], [B, L, C]);
+    const after = tf.pad(padded, [[0, 0], [0, 1], [0, 0]]).slice([0, 1, 0], [B, L, C]);
+    const local = tf.concat([before, padded, after], 2); // [B, L, 3C]
+    const tokenQuery = linear(p, 'sgd.span.token', local, C); // [B, L, C]
+    const outside = linear(p, 'sgd.span.outside', local, 1); // [B, L, 1]
     const slotRows = tf.gather(E, tf.tensor1d(spans.slots, 'int32')); // [B*S, C]
     const begin = linear(p, 'sgd.span.begin', slotRows, C).reshape([B, S, C]);
     const inside = linear(p, 'sgd.span.inside', slotRows, C).reshape([B, S, C]);
