@@ -13,6 +13,7 @@ import { trackSplit, type TrackerTurnInput } from '../data/sgd/dst.js';
 import { sgdTurnExamples, turnKey, type SgdTurnExample } from '../data/sgd/examples.js';
 import { DONTCARE, NO_INTENT, type SgdSplitData } from '../data/sgd/load-sgd.js';
 import { evaluateSgd, type SgdMetrics, type SgdTurnPrediction } from '../data/sgd/metrics.js';
+import { initTensorBackend } from '../model/backend.js';
 import { contextSettings, resolveBackboneConfig, type BackboneConfig, type ContextMode } from '../model/config.js';
 import { ParameterStore } from '../model/params.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
@@ -239,6 +240,8 @@ export function scoreSplit(data: SgdSplitData, outputs: ReadonlyMap<string, SgdT
  * assistant meets a new service through its schema).
  */
 export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['schema'][], options: SgdTrainOptions): Promise<SgdModel> {
+  // Without it tfjs falls back to its plain-JavaScript backend, many times slower.
+  await initTensorBackend();
   const rng = createRng(options.seed);
   const examples = sgdTurnExamples(train.dialogues);
   const texts = [...new Set(examples.map((e) => e.utterance).concat(train.dialogues.flatMap((d) => d.turns.map((t) => t.utterance))))];
