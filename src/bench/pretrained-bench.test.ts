@@ -23,7 +23,8 @@ describe('duet bench pretrained', () => {
     expect(r.model).toBe('gpt2-small-shaped');
     expect(r.new_tokens).toBe(6);
     expect(r.per_token_ms).toBeGreaterThan(0);
-    expect(r.tokens_per_s).toBeCloseTo(1000 / (r.per_token_ms as number), -1);
+    // Both from the same measurement; per_token_ms is rounded to 0.01 ms, so compare relatively.
+    expect(Math.abs(((r.tokens_per_s as number) * (r.per_token_ms as number)) / 1000 - 1)).toBeLessThan(0.1);
   });
 
   it('measures both engines on the same model: onnx latency and generation, and no tfjs tensors', async () => {

@@ -24,6 +24,9 @@ export const PRETRAINED_BENCH_MODELS: PretrainedBenchModel[] = ['bert', 'gpt2', 
 export type InferenceEngine = 'tfjs' | 'onnx';
 export const INFERENCE_ENGINES: InferenceEngine[] = ['tfjs', 'onnx'];
 
+/** Timed generation runs per length, of which the median counts. */
+const GENERATION_REPEATS = 5;
+
 export interface PretrainedBenchOptions {
   model: PretrainedBenchModel;
   /** Utterance length for encoder latency. */
@@ -175,13 +178,19 @@ export async function measurePretrainedModel(prepared: PreparedBenchModel, optio
       return performance.now() - t0;
     };
     await generate(2); // warm-up (also builds the transposed output table, or the onnx engine's cached graph)
-    const first = await generate(1);
-    const all = await generate(options.newTokens + 1);
+    // Medians of a few runs: one run each let a busy machine make the difference negative.
+    const medianOf = async (n: number) => {
+      const runs: number[] = [];
+      for (let i = 0; i < GENERATION_REPEATS; i++) runs.push(await generate(n));
+      return median(runs);
+    };
+    const first = await medianOf(1);
+    const all = await medianOf(options.newTokens + 1);
     const perToken = (all - first) / options.newTokens;
     Object.assign(result, {
       new_tokens: options.newTokens,
       prefill_ms: round(first, 1),
-      per_token_ms: round(perToken, 1),
+      per_token_ms: round(perToken, 2),
       tokens_per_s: round(1000 / perToken, 1),
     });
   }
