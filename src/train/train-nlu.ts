@@ -354,7 +354,7 @@ export async function trainNluModel(
     bestEpoch: best?.epoch ?? 0,
     trainSeconds,
     // Scored again as saved: half-precision weights and the chosen transition weight.
-    validation: validationSet.length > 0 ? scoreValidation(model, validationSet) : { intentAccuracy: 0, slotF1: 0, score: 0 },
+    validation: validationSet.length > 0 ? scoreValidation(model, validationSet, raw) : { intentAccuracy: 0, slotF1: 0, score: 0 },
     oosThreshold: model.metadata.oosThreshold,
     ...(transitions && { slotTransitionWeight: transitions.weight }),
     history,
@@ -378,8 +378,11 @@ export function withWordDropout(items: Labeled[], rate: number, rng: () => numbe
       ids ??= Int32Array.from(u.ids);
       features ??= [...u.tokenFeatures];
       // A word's pieces run to the next word; the last word's pieces share its features object.
-      const end = w + 1 < starts.length ? starts[w + 1] : first + 1;
-      for (let t = first; t < end || (t < u.ids.length && u.tokenFeatures[t] !== undefined && u.tokenFeatures[t] === u.tokenFeatures[first]); t++) {
+      let end = w + 1 < starts.length ? starts[w + 1] : first + 1;
+      if (w + 1 === starts.length && u.tokenFeatures[first] !== undefined) {
+        while (end < u.ids.length && u.tokenFeatures[end] === u.tokenFeatures[first]) end++;
+      }
+      for (let t = first; t < end; t++) {
         ids[t] = MASK_ID;
         features[t] = undefined;
       }
@@ -473,8 +476,7 @@ function trainStep(
 }
 
 /** Intent accuracy and word-span slot F1 on validation (argmax, no threshold). */
-function scoreValidation(model: DuetModel, items: Labeled[]): ValidationScores {
-  const raw: RawPrediction[] = model.predictEncoded(items.map((i) => i.utterance));
+function scoreValidation(model: DuetModel, items: Labeled[], raw: RawPrediction[] = model.predictEncoded(items.map((i) => i.utterance))): ValidationScores {
   let correct = 0;
   raw.forEach((r, i) => {
     let arg = 0;
