@@ -42,6 +42,8 @@ export interface SgdTrainOptions {
   maxSteps?: number;
   /** Memory mode: consecutive turns per step with gradients through the memory. */
   unroll: number;
+  /** Hashed sparse word features of the current turn (0: none). */
+  featureBuckets: number;
   seed: number;
   /** Called every few steps. */
   onProgress?: (p: { step: number; turns: number; loss: number; elapsedMinutes: number }) => void;
@@ -58,6 +60,8 @@ export const DEFAULT_SGD_TRAIN: Readonly<Omit<SgdTrainOptions, 'mode' | 'onProgr
   warmupSteps: 200,
   maxMinutes: 10,
   unroll: 2,
+  // The NLU model's table size; on dev (1,200 steps) the features lifted span F1 (docs/context-modes.md).
+  featureBuckets: 16384,
   seed: 7,
 });
 
@@ -126,7 +130,8 @@ export class SgdModel {
     const longest = Math.max(...dialogues.map((d) => d.length));
     for (let t = 0; t < longest; t++) {
       const rows = dialogues.map((_, i) => i).filter((i) => t < dialogues[i].length);
-      const turns = await Promise.all(rows.map((i) => prepareTurn(dialogues[i][t], this.catalog, this.tokens, this.input, false, intents[i])));
+      const buckets = this.network.tokenBag?.buckets ?? 0;
+      const turns = await Promise.all(rows.map((i) => prepareTurn(dialogues[i][t], this.catalog, this.tokens, this.input, false, intents[i], buckets)));
       const memory = k > 0 && t > 0 ? stackMemory(rows.map((i) => memories[i]!), k, C) : undefined;
       const { outputs, memory: next } = this.run(turns, memory);
       memory?.dispose();
@@ -260,7 +265,8 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
     dModel: 128,
     nHeads: 4,
     dFF: 256,
-    tokenFeatureBuckets: 0,
+    tokenFeatureBuckets: options.featureBuckets,
+    tokenNeighbourFeatures: options.featureBuckets > 0,
     ...options.backbone,
     contextMode: mode,
     memoryTokens,
@@ -273,12 +279,12 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
     examples.map((e) => {
       const before = { ...(previous.get(e.dialogueId) ?? {}) };
       previous.set(e.dialogueId, { ...before, ...e.activeIntents });
-      return prepareTurn(e, catalog, tokens, input, true, before);
+      return prepareTurn(e, catalog, tokens, input, true, before, config.tokenFeatureBuckets);
     }),
   );
   tokens.clear();
   const params = new ParameterStore(rng);
-  const network = new SgdNetwork(config, params, catalog);
+  const network = new SgdNetwork(config, params, catalog, rng);
   const run = { training: true, seed: () => Math.floor(rng() * 2 ** 31) };
   // Create every parameter before the optimiser sees them.
   const probe = network.makeBatch(prepared.slice(0, 4));
@@ -303,9 +309,13 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
     lossSum = 0;
     lossCount = 0;
   };
-  const applyStep = (lossFn: () => tf.Scalar) => {
+  const applyStep = (lossFn: () => tf.Scalar, batches: SgdBatch[]) => {
+    for (const batch of batches) network.trainableFeatures(batch);
     const { value, grads } = tf.variableGrads(lossFn);
-    adam.apply(grads, rate(step));
+    const learningRate = rate(step);
+    adam.apply(grads, learningRate);
+    const sparseAdam = { learningRate, beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, epsilon: 1e-8, weightDecay: 0 };
+    for (const batch of batches) network.updateFeatures(batch, grads, sparseAdam);
     lossSum += (value.dataSync() as Float32Array)[0];
     lossCount++;
     tf.dispose([value, ...Object.values(grads)]);
@@ -318,7 +328,7 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
       for (const batchTurns of bucketedBatches(prepared, options.batchSize, rng)) {
         if (done()) break outer;
         const batch = network.makeBatch(batchTurns);
-        applyStep(() => network.loss(batch, network.forward(batch, run)));
+        applyStep(() => network.loss(batch, network.forward(batch, run)), [batch]);
         network.disposeBatch(batch);
         turnsSeen += batchTurns.length;
         await new Promise((resolve) => setImmediate(resolve));
@@ -358,7 +368,7 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
             last = tf.keep(memory!.clone());
             lastRows = memoryRows;
             return tf.addN(losses) as tf.Scalar;
-          });
+          }, batches.map((b) => b.batch));
           // Dialogues that ended inside the window keep the memory of their last turn: they are
           // not read again in this batch, so only the last window's rows matter.
           const values = last!.dataSync() as Float32Array;

@@ -18,6 +18,8 @@ import { Backbone, type RunOptions } from '../model/backbone.js';
 import { contextSettings, type BackboneConfig } from '../model/config.js';
 import { activate, embed, INIT_STD, linear } from '../model/layers.js';
 import type { ParameterStore } from '../model/params.js';
+import { SparseEmbeddingBag, type AdamSettings } from '../model/sparse-embedding.js';
+import type { SparseVector } from '../model/sparse-features.js';
 import type { SchemaCatalog, PreparedTurn } from './sgd-task.js';
 
 const MASKED = -1e9;
@@ -29,13 +31,29 @@ export interface SgdBatch {
   speakers: tf.Tensor2D;
   distances: tf.Tensor2D;
   padMask: tf.Tensor2D;
+  /** The sparse word features of every token [B, T, C] (models with a feature table). */
+  tokenSparse?: tf.Tensor3D;
+  /** The feature vectors behind `tokenSparse`, row-major [B × T]. */
+  tokenRows?: (SparseVector | undefined)[];
   /** Longest current-turn token count (the span head's length). */
   utteranceLength: number;
   /** Schema elements used by the batch (catalog indices); local index = position here. */
   elements: number[];
   frames: { row: Int32Array; candidates: Int32Array; candidateMask: Float32Array; previous: Float32Array; width: number; count: number; gold?: Int32Array };
   requested: { row: Int32Array; element: Int32Array; count: number; gold?: Float32Array };
-  values: { row: Int32Array; slot: Int32Array; candidates: Int32Array; candidateMask: Float32Array; width: number; count: number; gold?: Int32Array };
+  values: {
+    row: Int32Array;
+    slot: Int32Array;
+    candidates: Int32Array;
+    candidateMask: Float32Array;
+    /** 1 where the message names the candidate value [V × width]. */
+    mentions: Float32Array;
+    /** 1 where the message names some value of the slot [V]. */
+    anyMention: Float32Array;
+    width: number;
+    count: number;
+    gold?: Int32Array;
+  };
   spans: { slots: Int32Array; slotMask: Float32Array; width: number; gold?: Int32Array; tokenMask: Float32Array };
 }
 
@@ -50,15 +68,36 @@ export interface SgdOutputs {
 
 export class SgdNetwork {
   readonly backbone: Backbone;
+  /** Table of the current turn's sparse word features (DIET), when `config.tokenFeatureBuckets` > 0. */
+  readonly tokenBag?: SparseEmbeddingBag;
   private readonly memoryTokens: number;
 
   constructor(
     readonly config: BackboneConfig,
     readonly params: ParameterStore,
     readonly catalog: SchemaCatalog,
+    rng: () => number = Math.random,
   ) {
     this.backbone = new Backbone(config, params);
     this.memoryTokens = contextSettings(config).memoryTokens;
+    if (config.tokenFeatureBuckets > 0) this.tokenBag = new SparseEmbeddingBag(config.tokenFeatureBuckets, config.dModel, rng);
+  }
+
+  /** In training: make a batch's feature input a variable, so that its gradient reaches the table. */
+  trainableFeatures(batch: SgdBatch): void {
+    if (!batch.tokenSparse) return;
+    const input = batch.tokenSparse;
+    // The variable shares the tensor's data (reference-counted): disposing the tensor keeps it.
+    batch.tokenSparse = tf.variable(input, true) as unknown as tf.Tensor3D;
+    input.dispose();
+  }
+
+  /** A lazy Adam step on the feature rows a batch used, from the gradients of a step. */
+  updateFeatures(batch: SgdBatch, grads: Record<string, tf.Tensor>, adam: AdamSettings): void {
+    const variable = batch.tokenSparse as unknown as tf.Variable | undefined;
+    const grad = variable && grads[variable.name];
+    if (!grad || !this.tokenBag || !batch.tokenRows) return;
+    this.tokenBag.backward(batch.tokenRows, grad.dataSync() as Float32Array, adam);
   }
 
   /** Pad prepared turns into tensors. Labels are included when every turn has them. */
@@ -105,7 +144,7 @@ export class SgdNetwork {
     const requestedRows: number[] = [];
     const requestedElements: number[] = [];
     const requestedGold: number[] = [];
-    const valueList: { b: number; slot: number; candidates: number[]; gold: number }[] = [];
+    const valueList: { b: number; slot: number; candidates: number[]; mentions: number[]; gold: number }[] = [];
     frameList.forEach(({ b, f }, i) => {
       frames.row[i] = b;
       f.intentCandidates.forEach((c, j) => {
@@ -118,7 +157,13 @@ export class SgdNetwork {
         requestedRows.push(b);
         requestedElements.push(at(slot.element));
         requestedGold.push(f.goldRequested?.[s] ? 1 : 0);
-        valueList.push({ b, slot: at(slot.element), candidates: slot.values.map((v) => at(v.element)), gold: f.goldValues?.[s] ?? 0 });
+        valueList.push({
+          b,
+          slot: at(slot.element),
+          candidates: slot.values.map((v) => at(v.element)),
+          mentions: f.valueMentions[s] ?? [],
+          gold: f.goldValues?.[s] ?? 0,
+        });
       });
     });
     const Kv = 2 + Math.max(0, ...valueList.map((v) => v.candidates.length));
@@ -127,6 +172,8 @@ export class SgdNetwork {
       slot: Int32Array.from(valueList.map((v) => v.slot)),
       candidates: new Int32Array(valueList.length * Kv),
       candidateMask: new Float32Array(valueList.length * Kv),
+      mentions: new Float32Array(valueList.length * Kv),
+      anyMention: new Float32Array(valueList.length),
       width: Kv,
       count: valueList.length,
       gold: labelled ? Int32Array.from(valueList.map((v) => v.gold)) : undefined,
@@ -137,6 +184,10 @@ export class SgdNetwork {
       values.candidates[i * Kv + 1] = -2;
       values.candidateMask.fill(1, i * Kv, i * Kv + 2 + v.candidates.length);
       v.candidates.forEach((c, j) => (values.candidates[i * Kv + 2 + j] = c));
+      v.mentions.forEach((m, j) => {
+        values.mentions[i * Kv + 2 + j] = m;
+        if (m > 0) values.anyMention[i] = 1;
+      });
     });
 
     const S = Math.max(1, ...turns.map((t) => t.spanSlots.length));
@@ -160,8 +211,17 @@ export class SgdNetwork {
       }
     });
 
+    let tokenRows: (SparseVector | undefined)[] | undefined;
+    let tokenSparse: tf.Tensor3D | undefined;
+    if (this.tokenBag) {
+      tokenRows = turns.flatMap((t) => Array.from({ length: T }, (_, i) => t.tokenFeatures?.[i]));
+      tokenSparse = tf.tensor3d(this.tokenBag.forward(tokenRows), [B, T, this.tokenBag.dim]);
+    }
+
     return {
       size: B,
+      tokenSparse,
+      tokenRows,
       ids: tf.tensor2d(ids, [B, T], 'int32'),
       speakers: tf.tensor2d(speakers, [B, T], 'int32'),
       distances: tf.tensor2d(distances, [B, T], 'int32'),
@@ -181,7 +241,7 @@ export class SgdNetwork {
   }
 
   disposeBatch(batch: SgdBatch): void {
-    tf.dispose([batch.ids, batch.speakers, batch.distances, batch.padMask]);
+    tf.dispose([batch.ids, batch.speakers, batch.distances, batch.padMask, batch.tokenSparse ?? []]);
   }
 
   /** Element embeddings [N, C] of the catalog elements given. */
@@ -208,7 +268,7 @@ export class SgdNetwork {
     const k = this.memoryTokens;
     const B = batch.size;
     const all = this.backbone.encode(
-      { ids: batch.ids, speakers: batch.speakers, turnDistances: batch.distances, padMask: batch.padMask, memory },
+      { ids: batch.ids, speakers: batch.speakers, turnDistances: batch.distances, padMask: batch.padMask, memory, extraEmbeddings: batch.tokenSparse },
       run,
     ); // [B, k + T, C]
     const nextMemory = k > 0 ? (all.slice([0, 0, 0], [B, k, C]) as tf.Tensor3D) : undefined;
@@ -249,26 +309,44 @@ export class SgdNetwork {
       .sum(1)
       .add(requestedBias) as tf.Tensor1D;
 
-    // Spanless values: per slot, the [CLS] query conditioned on the slot, against not-stated,
-    // dontcare and the categorical values (rows N and N + 1 are the two learned classes).
+    const { spans } = batch;
+    const padded = utterance.shape[1] < L ? tf.pad(utterance, [[0, 0], [0, L - utterance.shape[1]], [0, 0]]) : utterance; // [B, L, C]
+    const tokenMask = tf.tensor2d(spans.tokenMask, [B, L]);
+
+    // Spanless values: per slot, the [CLS] query and the message's tokens attended by the slot,
+    // against not-stated, dontcare and the categorical values (rows N and N + 1 are the two
+    // learned classes). [CLS] alone missed nearly every value users state: the slot must look
+    // for its value in the message, and a value the message names word for word says so directly.
     const { values } = batch;
     const special = p.get('sgd.value.special', [2, C], { kind: 'normal', std: INIT_STD });
     const valueTable = tf.concat([E, special], 0);
-    const valueQuery = tf.gather(linear(p, 'sgd.value.query', cls, C), tf.tensor1d(values.row, 'int32')); // [V, C]
+    const valueRows = tf.tensor1d(values.row, 'int32');
+    const valueQuery = tf.gather(linear(p, 'sgd.value.query', cls, C), valueRows); // [V, C]
     const slotVectors = tf.gather(E, tf.tensor1d(values.slot, 'int32')); // [V, C]
-    const conditioned = linear(p, 'sgd.value.mix', activate('gelu_tanh', linear(p, 'sgd.value.join', tf.concat([valueQuery, slotVectors], 1), 2 * C)), C);
+    const rowTokens = tf.gather(padded, valueRows); // [V, L, C]
+    const attention = rowTokens
+      .mul(linear(p, 'sgd.value.attend', slotVectors, C).expandDims(1))
+      .sum(2)
+      .div(Math.sqrt(C))
+      .add(tf.gather(tokenMask, valueRows).sub(1).mul(-MASKED))
+      .softmax(); // [V, L]
+    const attended = rowTokens.mul(attention.expandDims(2)).sum(1); // [V, C]
+    const conditioned = linear(p, 'sgd.value.mix', activate('gelu_tanh', linear(p, 'sgd.value.join', tf.concat([valueQuery, slotVectors, attended], 1), 2 * C)), C);
     const valueIds = values.candidates.map((c) => (c === -1 ? N : c === -2 ? N + 1 : c));
+    const mentionWeight = p.get('sgd.value.mention', [1], { kind: 'zeros' });
+    const mentionedSlot = p.get('sgd.value.mentioned_slot', [1], { kind: 'zeros' });
+    const notStated = tf.oneHot(tf.zeros([values.count], 'int32'), values.width); // [V, Kv]: column 0
     const valueLogits = tf
       .gather(valueTable, tf.tensor1d(valueIds, 'int32'))
       .reshape([values.count, values.width, C])
       .mul(conditioned.expandDims(1))
       .sum(2)
+      .add(tf.tensor2d(values.mentions, [values.count, values.width]).mul(mentionWeight))
+      .add(notStated.mul(tf.tensor2d(values.anyMention, [values.count, 1])).mul(mentionedSlot))
       .add(tf.tensor2d(values.candidateMask, [values.count, values.width]).sub(1).mul(-MASKED)) as tf.Tensor2D;
 
     // Spans: [B, L, 1 + 2S] = outside score, begin scores, inside scores.
-    const { spans } = batch;
     const S = spans.width;
-    const padded = utterance.shape[1] < L ? tf.pad(utterance, [[0, 0], [0, L - utterance.shape[1]], [0, 0]]) : utterance;
     // Each token is read with its neighbours' states: a 2-layer encoder trained from scratch
     // barely tells which word stands next to which ("from X to Y"), see docs/architecture.md.
     const before = tf.pad(padded, [[0, 0], [1, 0], [0, 0]]).slice([0, 0, 0], [B, L, C]);

@@ -7,6 +7,7 @@
  */
 import type { SgdTurnExample } from '../data/sgd/examples.js';
 import { DONTCARE, NO_INTENT, type SgdService } from '../data/sgd/load-sgd.js';
+import { wordFeatures, type SparseVector } from '../model/sparse-features.js';
 import type { WordPieceTokenizer, TokenizedText } from '../tokenizer/wordpiece.js';
 import { buildContextTokens, type ContextInputSettings, type ContextTokens, type TokenizedTurn } from './context-input.js';
 
@@ -87,6 +88,8 @@ export interface PreparedFrame {
   goldRequested?: boolean[];
   /** Per slot: the gold value class (VALUE_NONE, VALUE_DONTCARE, 2 + i). */
   goldValues?: number[];
+  /** Per slot, per categorical value: 1 when the user's message names the value (`mentionsValue`). */
+  valueMentions: number[][];
 }
 
 /** One user turn, tokenized for a mode, with labels when they are known. */
@@ -99,6 +102,32 @@ export interface PreparedTurn {
   spanSlots: { service: string; slot: string; element: number }[];
   /** Gold tag per current-turn token: 0 = O, 1 + s = B of spanSlots[s], 1 + S + s = I. */
   goldTags?: Int32Array;
+  /**
+   * Sparse features of the word each current-turn token belongs to, aligned with `tokens.ids`
+   * (undefined elsewhere); absent when the model has no feature table.
+   */
+  tokenFeatures?: (SparseVector | undefined)[];
+}
+
+/**
+ * DIET-style features of the current turn's tokens: the word each piece belongs to, its character
+ * 3–5-grams and the two words on each side (as the NLU model's, src/model/sparse-features.ts).
+ * Pieces of one word share one vector.
+ */
+export function utteranceTokenFeatures(text: string, tokenized: TokenizedText, tokens: ContextTokens, buckets: number): (SparseVector | undefined)[] {
+  const out: (SparseVector | undefined)[] = new Array(tokens.ids.length).fill(undefined);
+  const wordText = (w: number) => (w >= 0 && w < tokenized.words.length ? text.slice(...tokenized.words[w]) : undefined);
+  const byWord = new Map<number, SparseVector>();
+  for (let t = 0; t < tokens.utteranceTokens; t++) {
+    const word = tokenized.wordIds[t];
+    let features = byWord.get(word);
+    if (!features) {
+      features = wordFeatures(wordText(word) ?? '', buckets, { previous: wordText(word - 1), next: wordText(word + 1), beforePrevious: wordText(word - 2), afterNext: wordText(word + 2) });
+      byWord.set(word, features);
+    }
+    out[t + 1] = features;
+  }
+  return out;
 }
 
 /** Tokenize each distinct text once (history turns repeat across a dialogue's examples). */
@@ -126,6 +155,7 @@ export async function prepareTurn(
   settings: ContextInputSettings,
   withLabels = true,
   previousIntents: Readonly<Record<string, string>> = {},
+  featureBuckets = 0,
 ): Promise<PreparedTurn> {
   const current = await tokens.get(example.utterance);
   const history: TokenizedTurn[] =
@@ -143,7 +173,11 @@ export async function prepareTurn(
   for (const service of example.services) {
     const elements = catalog.services.get(service);
     if (!elements) continue;
-    const frame: PreparedFrame = { service, intentCandidates: [-1, ...elements.intents.map((i) => i.element)] };
+    const frame: PreparedFrame = {
+      service,
+      intentCandidates: [-1, ...elements.intents.map((i) => i.element)],
+      valueMentions: elements.slots.map((slot) => slot.values.map((v) => (mentionsValue(example.utterance, v.value) ? 1 : 0))),
+    };
     const previous = previousIntents[service];
     if (previous !== undefined) {
       const at = previous === NO_INTENT ? 0 : elements.intents.findIndex((i) => i.name === previous) + 1;
@@ -167,8 +201,46 @@ export async function prepareTurn(
     for (const slot of elements.slots) if (!slot.categorical) spanSlots.push({ service, slot: slot.name, element: slot.element });
   }
   const turn: PreparedTurn = { key: `${example.dialogueId}/${example.turnIndex}`, text: example.utterance, tokens: contextTokens, frames, spanSlots };
+  if (featureBuckets > 0) turn.tokenFeatures = utteranceTokenFeatures(example.utterance, current, contextTokens, featureBuckets);
   if (withLabels) turn.goldTags = spanTags(contextTokens, example, spanSlots);
   return turn;
+}
+
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+
+/** Lower-case words of a text, space-separated and space-padded, for whole-word containment. */
+function wordString(text: string): string {
+  return ` ${text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;
+}
+
+/**
+ * Whether a message names a categorical value as whole words ("my savings account" names
+ * `savings`; "for three people" names `3`). The dev split showed the value head, reading only
+ * [CLS], missing 96% of the values users state, most of them written out in the message; this
+ * tells the head directly. True/False never match: a yes/no value is read from the message.
+ */
+export function mentionsValue(text: string, value: string): boolean {
+  const lower = value.toLowerCase().trim();
+  if (lower === 'true' || lower === 'false' || lower === '') return false;
+  if (/^\d+$/.test(lower)) return mentionsCount(text.toLowerCase(), Number(lower));
+  return wordString(text).includes(wordString(value));
+}
+
+/**
+ * Whether a message names the count `n` (digits, or a word up to ten) other than as part of a
+ * time, date, price or ordinal: "at 2 pm", "march 2", "$2" and "2nd" are not two of something.
+ * On dev, times alone made `number_of_seats = 2` the value head's most frequent false answer.
+ */
+function mentionsCount(text: string, n: number): boolean {
+  const forms = [String(n), ...(n < NUMBER_WORDS.length ? [NUMBER_WORDS[n]] : [])];
+  const months = 'jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec';
+  return forms.some((form) => {
+    const pattern = new RegExp(
+      `(?<![\\p{L}\\p{N}$]|\\p{N}[:./,-])(?<!(?:${months})[a-z]*\\s)${form}(?![\\p{L}\\p{N}%]|[:./,-]\\p{N})(?!\\s*(?:am|pm|a\\.m|p\\.m|o'?clock|in the (?:morning|evening|afternoon)|dollars|bucks|percent)\\b)`,
+      'u',
+    );
+    return pattern.test(text);
+  });
 }
 
 /** BIO tags over the current turn's tokens from the gold character spans. */
