@@ -171,16 +171,18 @@ export function groupByDialogue(examples: readonly SgdTurnExample[]): Map<string
 /** Turn the heads' outputs into labels: argmax intents and values, requested above 0.5, BIO spans. */
 export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], batch: SgdBatch, out: SgdOutputs): SgdTurnOutput[] {
   const intentLogits = out.intentLogits.arraySync();
+  const selectLogits = out.selectLogits.arraySync();
   const requested = out.requestedLogits.arraySync();
   const valueLogits = out.valueLogits.arraySync();
   const tags = out.tagLogits.argMax(2).arraySync() as number[][];
-  const results: SgdTurnOutput[] = turns.map((t) => ({ services: t.frames.map((f) => f.service), activeIntents: {}, requestedSlots: {}, spans: [], values: [] }));
+  const results: SgdTurnOutput[] = turns.map((t) => ({ services: t.frames.map((f) => f.service), activeIntents: {}, requestedSlots: {}, spans: [], values: [], selected: [] }));
   // Frames, slots and value rows were laid out by makeBatch in this same order.
   let frame = 0;
   let slotCursor = 0;
   turns.forEach((turn, b) => {
     for (const { service } of turn.frames) {
       const elements = catalog.services.get(service)!;
+      if (selectLogits[frame] > 0) results[b].selected!.push(service);
       const best = argmax(intentLogits[frame++].slice(0, elements.intents.length + 1));
       results[b].activeIntents[service] = best === 0 ? NO_INTENT : elements.intents[best - 1].name;
       results[b].requestedSlots[service] = [];

@@ -1,11 +1,13 @@
 /**
- * The schema-guided multi-turn network: the shared backbone (in any context mode) and four heads
- * that compare the turn's encoding with embeddings of schema elements (docs/context-modes.md):
+ * The schema-guided multi-turn network: the shared backbone (in any context mode) and heads that
+ * compare the turn's encoding with embeddings of schema elements (docs/context-modes.md):
  *
  * - active intent: the [CLS] state against each intent of the frame's service, and a learned NONE;
+ * - taking an offer: a yes/no per frame from [CLS] (SGD's SELECT act, which the tracker acts on);
  * - requested slots: the [CLS] state against each slot (a yes/no per slot);
- * - spanless values: per slot, the [CLS] state conditioned on the slot against "not stated",
- *   "dontcare" and each categorical value;
+ * - spanless values: per slot, the [CLS] state and the message's tokens attended by the slot,
+ *   against "not stated", "dontcare" and each categorical value, plus a feature for values the
+ *   message names word for word;
  * - spans: each current-turn token against the begin and inside vectors of each non-categorical
  *   slot of the turn's services, and a learned outside score (BIO tags).
  *
@@ -39,7 +41,17 @@ export interface SgdBatch {
   utteranceLength: number;
   /** Schema elements used by the batch (catalog indices); local index = position here. */
   elements: number[];
-  frames: { row: Int32Array; candidates: Int32Array; candidateMask: Float32Array; previous: Float32Array; width: number; count: number; gold?: Int32Array };
+  frames: {
+    row: Int32Array;
+    candidates: Int32Array;
+    candidateMask: Float32Array;
+    previous: Float32Array;
+    width: number;
+    count: number;
+    gold?: Int32Array;
+    /** 1 where the user takes the service's offer [F]. */
+    goldSelected?: Float32Array;
+  };
   requested: { row: Int32Array; element: Int32Array; count: number; gold?: Float32Array };
   values: {
     row: Int32Array;
@@ -61,6 +73,8 @@ export interface SgdOutputs {
   /** Memory for the next turn [B, k, C] (memory mode only). */
   memory?: tf.Tensor3D;
   intentLogits: tf.Tensor2D; // [F, K]
+  /** Whether the user takes the frame's pending offer [F]. */
+  selectLogits: tf.Tensor1D;
   requestedLogits: tf.Tensor1D; // [R]
   valueLogits: tf.Tensor2D; // [V, Kv]
   tagLogits: tf.Tensor3D; // [B, L, 1 + 2S]
@@ -140,6 +154,7 @@ export class SgdNetwork {
       width: K,
       count: frameList.length,
       gold: labelled ? new Int32Array(frameList.length) : undefined,
+      goldSelected: labelled ? new Float32Array(frameList.length) : undefined,
     };
     const requestedRows: number[] = [];
     const requestedElements: number[] = [];
@@ -153,6 +168,7 @@ export class SgdNetwork {
       });
       if (f.previousIntent !== undefined) frames.previous[i * K + f.previousIntent] = 1;
       if (frames.gold) frames.gold[i] = f.goldIntent ?? -1;
+      if (frames.goldSelected) frames.goldSelected[i] = f.goldSelected ? 1 : 0;
       services(f.service).slots.forEach((slot, s) => {
         requestedRows.push(b);
         requestedElements.push(at(slot.element));
@@ -300,6 +316,9 @@ export class SgdNetwork {
       .add(previous.squeeze([2]).mul(previousBias))
       .add(tf.tensor2d(frames.candidateMask, [frames.count, frames.width]).sub(1).mul(-MASKED)) as tf.Tensor2D;
 
+    // Taking an offer ("that one works"): the tracker then moves the offered values into the state.
+    const selectLogits = tf.gather(linear(p, 'sgd.select', cls, 1).reshape([B]), tf.tensor1d(frames.row, 'int32')) as tf.Tensor1D;
+
     // Requested slots.
     const { requested } = batch;
     const requestedQuery = tf.gather(linear(p, 'sgd.requested.query', cls, C), tf.tensor1d(requested.row, 'int32'));
@@ -362,10 +381,10 @@ export class SgdNetwork {
     const insideLogits = tf.matMul(tokenQuery, inside, false, true).add(slotMask);
     const tagLogits = tf.concat([outside, beginLogits, insideLogits], 2) as tf.Tensor3D;
 
-    return { memory: nextMemory, intentLogits, requestedLogits, valueLogits, tagLogits };
+    return { memory: nextMemory, intentLogits, selectLogits, requestedLogits, valueLogits, tagLogits };
   }
 
-  /** The sum of the four heads' losses over a labelled batch. */
+  /** The sum of the heads' losses over a labelled batch. */
   loss(batch: SgdBatch, out: SgdOutputs): tf.Scalar {
     const { frames, requested, values, spans } = batch;
     const terms: tf.Tensor[] = [];
@@ -376,6 +395,7 @@ export class SgdNetwork {
       const gold = tf.oneHot(tf.tensor1d(intentRows.map((i) => frames.gold![i]), 'int32'), frames.width);
       terms.push(tf.losses.softmaxCrossEntropy(gold, logits));
     }
+    if (frames.count > 0) terms.push(tf.losses.sigmoidCrossEntropy(tf.tensor1d(frames.goldSelected!), out.selectLogits));
     if (requested.count > 0) terms.push(tf.losses.sigmoidCrossEntropy(tf.tensor1d(requested.gold!), out.requestedLogits));
     if (values.count > 0) terms.push(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(values.gold!, 'int32'), values.width), out.valueLogits));
     const B = batch.size;

@@ -88,6 +88,8 @@ export interface PreparedFrame {
   goldRequested?: boolean[];
   /** Per slot: the gold value class (VALUE_NONE, VALUE_DONTCARE, 2 + i). */
   goldValues?: number[];
+  /** Whether the user takes the service's pending offer in this turn (SGD's SELECT). */
+  goldSelected?: boolean;
   /** Per slot, per categorical value: 1 when the user's message names the value (`mentionsValue`). */
   valueMentions: number[][];
 }
@@ -187,6 +189,7 @@ export async function prepareTurn(
       const intent = example.activeIntents[service];
       const at = intent === NO_INTENT ? 0 : elements.intents.findIndex((i) => i.name === intent) + 1;
       frame.goldIntent = at > 0 || intent === NO_INTENT ? at : undefined;
+      frame.goldSelected = example.selected.includes(service);
       const requested = new Set(example.requestedSlots[service] ?? []);
       frame.goldRequested = elements.slots.map((s) => requested.has(s.name));
       frame.goldValues = elements.slots.map((s) => {

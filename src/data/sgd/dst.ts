@@ -39,6 +39,8 @@ export interface TrackerTurnInput {
   spans: Pick<SgdServiceSpan, 'service' | 'slot' | 'value'>[];
   /** Spanless values (categorical slots, `dontcare`); leave out if the model does not predict them. */
   values?: SgdSlotValue[];
+  /** Services whose pending offer the user takes in this turn (SGD's SELECT); leave out if not predicted. */
+  selected?: string[];
 }
 
 /** The tracked state: service → slot → one value. */
@@ -117,10 +119,51 @@ export function learnSlotTransfers(dialogues: readonly SgdAnnotatedDialogue[], m
   return [...counts.values()].filter((t) => t.count >= minCount).sort((a, b) => b.count - a.count || (order(a) < order(b) ? -1 : 1));
 }
 
+/**
+ * Offered slots that SGD's state does NOT take when the user selects an offer, learned by
+ * `learnSelectExclusions` on the partial train split (offered in at least 20 SELECT turns, in the
+ * state after fewer than 90% of them; a test checks they still match the data). "That one works"
+ * takes the offered restaurant, song or flight's airline, but the song's album or the hotel's star
+ * rating enter the state only if the user asked for them. A slot name not listed is taken.
+ */
+export const SGD_SELECT_EXCLUSIONS: readonly string[] = Object.freeze(['album', 'artist', 'category', 'number_of_baths', 'rating', 'star_rating', 'theater_name']);
+
+/**
+ * From gold annotations (train only): informable slot names that SELECT turns leave out of the
+ * state in at least `1 - minRate` of the times they were offered (`minCount` offers at least).
+ */
+export function learnSelectExclusions(data: SgdSplitData, minCount = 20, minRate = 0.9): string[] {
+  const schema = indexSchema(data.schema);
+  const counts = new Map<string, { offered: number; taken: number }>();
+  for (const dialogue of data.dialogues) {
+    dialogue.turns.forEach((turn, i) => {
+      const system = dialogue.turns[i - 1];
+      if (turn.speaker !== 'USER' || system?.speaker !== 'SYSTEM') return;
+      for (const frame of turn.frames) {
+        if (!frame.actions.some((a) => a.act === 'SELECT')) continue;
+        const informable = schema.informableSlots(frame.service);
+        for (const a of system.frames.find((f) => f.service === frame.service)?.actions ?? []) {
+          if (a.act !== 'OFFER' || a.values.length !== 1 || !informable.has(a.slot)) continue;
+          const seen = counts.get(a.slot) ?? { offered: 0, taken: 0 };
+          seen.offered += 1;
+          if ((frame.slotValues[a.slot] ?? []).includes(a.values[0])) seen.taken += 1;
+          counts.set(a.slot, seen);
+        }
+      }
+    });
+  }
+  return [...counts]
+    .filter(([, c]) => c.offered >= minCount && c.taken / c.offered < minRate)
+    .map(([slot]) => slot)
+    .sort();
+}
+
 /** How the tracker is configured. */
 export interface TrackerOptions {
   /** Slot-name transfers for a service's first frame; default `SGD_SLOT_TRANSFERS`, `[]` for none. */
   transfers?: readonly SlotTransfer[];
+  /** Offered slots a selected offer leaves out of the state; default `SGD_SELECT_EXCLUSIONS`. */
+  selectExclusions?: readonly string[];
 }
 
 /** What the tracker remembers between turns. */
@@ -166,8 +209,10 @@ export function observeUserTurn(memory: TrackerMemory, input: TrackerTurnInput, 
     }
     const intent = input.activeIntents[service];
     const previousIntent = intents[service];
-    if (previousIntent !== undefined && intent !== undefined && intent !== previousIntent && offers[service]) {
-      Object.assign(slots, offers[service]);
+    const intentChanged = previousIntent !== undefined && intent !== undefined && intent !== previousIntent;
+    if ((intentChanged || input.selected?.includes(service)) && offers[service]) {
+      const excluded = new Set(options.selectExclusions ?? SGD_SELECT_EXCLUSIONS);
+      for (const [slot, value] of Object.entries(offers[service])) if (!excluded.has(slot)) slots[slot] = value;
       delete offers[service];
     }
     for (const span of input.spans) if (span.service === service) slots[span.slot] = span.value;
@@ -232,6 +277,7 @@ export function goldTrackerInput(example: SgdTurnExample, options: { values?: bo
     activeIntents: example.activeIntents,
     spans: example.spans,
     values: options.values === false ? undefined : example.values,
+    selected: example.selected,
   };
 }
 

@@ -63,6 +63,8 @@ export interface SgdTurnExample {
   values: SgdSlotValue[];
   /** The gold state of this turn's services after the turn (SGD gives it for the turn's frames only). */
   state: SgdGoldState;
+  /** Services whose offer the user takes in this turn ("that works for me": SGD's SELECT act). */
+  selected: string[];
 }
 
 /** The key of a user turn in prediction maps: `dialogueId/turnIndex`. */
@@ -98,6 +100,7 @@ export function sgdTurnExamples(dialogues: readonly SgdAnnotatedDialogue[]): Sgd
               .map((a) => ({ service: f.service, slot: a.slot, value: a.values[0] })),
           ),
           state: Object.fromEntries(turn.frames.map((f) => [f.service, Object.fromEntries(Object.entries(f.slotValues).map(([k, v]) => [k, [...v]]))])),
+          selected: turn.frames.filter((f) => f.actions.some((a) => a.act === 'SELECT')).map((f) => f.service),
         });
       }
       seen.push({ speaker: turn.speaker, text: turn.utterance });

@@ -20,6 +20,7 @@ function turn(id: string, frames: Record<string, { intent?: string; requested?: 
     spans,
     values: [],
     state: Object.fromEntries(services.map((s) => [s, frames[s].state ?? {}])),
+    selected: [],
   };
 }
 const span = (service: string, slot: string, start: number, end: number) => ({ service, slot, start, end, value: '' });
