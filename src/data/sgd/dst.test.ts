@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  SGD_SELECT_EXCLUSIONS,
   SGD_SLOT_TRANSFERS,
   emptyTrackerMemory,
   goldTrackerInput,
+  learnSelectExclusions,
   learnSlotTransfers,
   observeSystemTurn,
   observeUserTurn,
@@ -68,6 +70,20 @@ describe('the tracker rule', () => {
     expect(m.offers[R]).toBeUndefined();
   });
 
+  it('takes an offer the user selects without a new intent, leaving out the slots SGD leaves out', () => {
+    let m = observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'Oakland']]), schema);
+    m = observeSystemTurn(m, system([['OFFER', 'restaurant_name', ['Sino']], ['OFFER', 'city', ['Oakland']]]), schema);
+    const taken = observeUserTurn(m, { ...say('FindRestaurants'), selected: [R] }, schema);
+    expect(taken.state[R]).toEqual({ city: 'Oakland', restaurant_name: 'Sino' });
+    expect(taken.offers[R]).toBeUndefined();
+    const excluded = observeUserTurn(m, { ...say('FindRestaurants'), selected: [R] }, schema, { selectExclusions: ['restaurant_name'] });
+    expect(excluded.state[R]).toEqual({ city: 'Oakland' });
+    // Not selected (another service's offer, or none): the offer waits.
+    const waiting = observeUserTurn(m, { ...say('FindRestaurants'), selected: [C] }, schema);
+    expect(waiting.state[R]).toEqual({ city: 'Oakland' });
+    expect(waiting.offers[R]).toEqual({ restaurant_name: 'Sino', city: 'Oakland' });
+  });
+
   it('takes a counter-proposal for a slot already in the state', () => {
     let m = observeUserTurn(emptyTrackerMemory(), say('ReserveRestaurant', [['time', '6:45 pm']]), schema);
     m = observeSystemTurn(m, system([['OFFER', 'time', ['6:30 pm']], ['OFFER', 'restaurant_name', ['Sino']]]), schema);
@@ -90,11 +106,13 @@ describe('the tracker rule', () => {
 describe('tracking the fixture dialogues on gold turn outputs', () => {
   const inputs = new Map(examples.map((e) => [turnKey(e.dialogueId, e.turnIndex), goldTrackerInput(e)]));
 
-  it('follows the first dialogue turn by turn (missing the offer the user takes without a new intent)', () => {
+  it('follows the first dialogue turn by turn, the offer the user selects included', () => {
     const states = trackDialogue(data.dialogues[0], (t) => inputs.get(turnKey('1_00000', t)), schema);
     expect([...states.keys()]).toEqual([0, 2, 4, 6, 8]);
     expect(states.get(0)).toEqual({ [R]: { city: 'San Jose' } });
-    expect(states.get(2)).toEqual({ [R]: { city: 'San Jose' } }); // SGD: restaurant_name Sino too (SELECT)
+    expect(states.get(2)).toEqual({ [R]: { city: 'San Jose', restaurant_name: 'Sino' } });
+    const unselected = trackDialogue(data.dialogues[0], (t) => ({ ...inputs.get(turnKey('1_00000', t))!, selected: [] }), schema);
+    expect(unselected.get(2)).toEqual({ [R]: { city: 'San Jose' } });
     expect(states.get(4)).toEqual({ [R]: { city: 'San Jose', restaurant_name: 'Sino', time: '7 pm', party_size: '2' } });
     expect(states.get(6)).toEqual({ [R]: { city: 'San Jose', restaurant_name: 'Sino', time: '7:30 pm', party_size: '2', date: 'today' } });
     expect(states.get(8)).toEqual(states.get(6));
@@ -102,16 +120,18 @@ describe('tracking the fixture dialogues on gold turn outputs', () => {
 
   it('reports the state of the services of each turn only', () => {
     const states = trackSplit(data, inputs);
-    expect(states.get('2_00000/2')).toEqual({ [R]: { city: 'Oakland' }, [C]: { destination: 'Oakland', number_of_riders: '2' } });
+    expect(states.get('2_00000/2')).toEqual({ [R]: { city: 'Oakland', restaurant_name: 'Sino' }, [C]: { destination: 'Oakland', number_of_riders: '2' } });
     expect(states.get('2_00000/4')).toEqual({ [C]: { destination: 'Oakland', number_of_riders: '2', shared_ride: 'dontcare' } });
   });
 
-  it('gives the hand-computed ceiling: 6 of 8 turns, 7 of 9 frames; 4 of 8 turns without spanless values', () => {
+  it('gives the hand-computed ceiling: 8 of 8 turns; 5 of 8 without spanless values; 6 of 8 without the selected offers', () => {
     const ceiling = trackerCeiling(data);
-    expect(ceiling.withValues).toMatchObject({ partial: true, turns: 8, frames: 9, jointGoalAccuracy: 6 / 8, jointGoalAccuracyPerFrame: 7 / 9, averageGoalAccuracy: 8 / 9 });
-    expect(ceiling.spansOnly.jointGoalAccuracy).toBe(4 / 8);
+    expect(ceiling.withValues).toMatchObject({ partial: true, turns: 8, frames: 9, jointGoalAccuracy: 1, jointGoalAccuracyPerFrame: 1, averageGoalAccuracy: 1 });
+    expect(ceiling.spansOnly.jointGoalAccuracy).toBe(5 / 8);
     expect(ceiling.withValues.activeIntentAccuracy).toBeNull();
-    expect(trackerCeiling(data, { transfers: [] }).withValues.jointGoalAccuracy).toBe(5 / 8);
+    expect(trackerCeiling(data, { transfers: [] }).withValues.jointGoalAccuracy).toBe(6 / 8);
+    const unselected = sgdTurnExamples(data.dialogues).map((e) => ({ ...e, selected: [] }));
+    expect(trackerCeiling(data, {}, unselected).withValues.jointGoalAccuracy).toBe(6 / 8);
   });
 });
 
@@ -124,5 +144,17 @@ describe('learnSlotTransfers', () => {
   it('SGD_SLOT_TRANSFERS are ordered by count', () => {
     const counts = SGD_SLOT_TRANSFERS.map((t) => t.count);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
+  });
+});
+
+describe('learnSelectExclusions', () => {
+  it('lists offered slots a selection leaves out of the state, by rate', () => {
+    // In the fixture every selected offer enters the state.
+    expect(learnSelectExclusions(data, 1)).toEqual([]);
+    expect(learnSelectExclusions(data, 1, 1.01)).not.toEqual([]);
+  });
+
+  it('SGD_SELECT_EXCLUSIONS is sorted', () => {
+    expect([...SGD_SELECT_EXCLUSIONS]).toEqual([...SGD_SELECT_EXCLUSIONS].sort());
   });
 });
