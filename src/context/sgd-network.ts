@@ -25,6 +25,8 @@ import type { SparseVector } from '../model/sparse-features.js';
 import type { SchemaCatalog, PreparedTurn } from './sgd-task.js';
 
 const MASKED = -1e9;
+/** Starting weight of the value-mention feature (see forward). */
+const MENTION_START = 2;
 
 /** Padded tensors of a batch of prepared turns. */
 export interface SgdBatch {
@@ -352,8 +354,10 @@ export class SgdNetwork {
     const attended = rowTokens.mul(attention.expandDims(2)).sum(1); // [V, C]
     const conditioned = linear(p, 'sgd.value.mix', activate('gelu_tanh', linear(p, 'sgd.value.join', tf.concat([valueQuery, slotVectors, attended], 1), 2 * C)), C);
     const valueIds = values.candidates.map((c) => (c === -1 ? N : c === -2 ? N + 1 : c));
-    const mentionWeight = p.get('sgd.value.mention', [1], { kind: 'zeros' });
-    const mentionedSlot = p.get('sgd.value.mentioned_slot', [1], { kind: 'zeros' });
+    // Both start where a named value already counts (+2 for it, -2 for "not stated"): from zero, a
+    // scalar moves about one learning rate per step, too slowly to matter within an epoch.
+    const mentionWeight = p.get('sgd.value.mention', [1], { kind: 'ones' }).mul(MENTION_START);
+    const mentionedSlot = p.get('sgd.value.mentioned_slot', [1], { kind: 'ones' }).mul(-MENTION_START);
     const notStated = tf.oneHot(tf.zeros([values.count], 'int32'), values.width); // [V, Kv]: column 0
     const valueLogits = tf
       .gather(valueTable, tf.tensor1d(valueIds, 'int32'))
