@@ -92,7 +92,8 @@ export class SgdNetwork {
     readonly config: BackboneConfig,
     readonly params: ParameterStore,
     readonly catalog: SchemaCatalog,
-    rng: () => number = Math.random,
+    /** Seeds the feature table (the run's generator: same seed, same model). */
+    rng: () => number,
   ) {
     this.backbone = new Backbone(config, params);
     this.memoryTokens = contextSettings(config).memoryTokens;
