@@ -128,9 +128,9 @@ export class SgdModel {
     const memories: (Float32Array | undefined)[] = dialogues.map(() => undefined);
     const intents: Record<string, string>[] = dialogues.map(() => ({}));
     const longest = Math.max(...dialogues.map((d) => d.length));
+    const buckets = this.network.tokenBag?.buckets ?? 0;
     for (let t = 0; t < longest; t++) {
       const rows = dialogues.map((_, i) => i).filter((i) => t < dialogues[i].length);
-      const buckets = this.network.tokenBag?.buckets ?? 0;
       const turns = await Promise.all(rows.map((i) => prepareTurn(dialogues[i][t], this.catalog, this.tokens, this.input, false, intents[i], buckets)));
       const memory = k > 0 && t > 0 ? stackMemory(rows.map((i) => memories[i]!), k, C) : undefined;
       const { outputs, memory: next } = this.run(turns, memory);
@@ -316,7 +316,7 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
     const { value, grads } = tf.variableGrads(lossFn);
     const learningRate = rate(step);
     adam.apply(grads, learningRate);
-    const sparseAdam = { learningRate, beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, epsilon: 1e-8, weightDecay: 0 };
+    const sparseAdam = { learningRate, beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, epsilon: DEFAULT_ADAMW.epsilon, weightDecay: 0 };
     for (const batch of batches) network.updateFeatures(batch, grads, sparseAdam);
     lossSum += (value.dataSync() as Float32Array)[0];
     lossCount++;

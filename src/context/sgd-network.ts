@@ -62,8 +62,8 @@ export interface SgdBatch {
     candidateMask: Float32Array;
     /** 1 where the message names the candidate value [V × width]. */
     mentions: Float32Array;
-    /** 1 where the message names some value of the slot [V]. */
-    anyMention: Float32Array;
+    /** 1 in the "not stated" column where the message names some value of the slot [V × width]. */
+    slotMentioned: Float32Array;
     width: number;
     count: number;
     gold?: Int32Array;
@@ -192,7 +192,7 @@ export class SgdNetwork {
       candidates: new Int32Array(valueList.length * Kv),
       candidateMask: new Float32Array(valueList.length * Kv),
       mentions: new Float32Array(valueList.length * Kv),
-      anyMention: new Float32Array(valueList.length),
+      slotMentioned: new Float32Array(valueList.length * Kv),
       width: Kv,
       count: valueList.length,
       gold: labelled ? Int32Array.from(valueList.map((v) => v.gold)) : undefined,
@@ -205,7 +205,7 @@ export class SgdNetwork {
       v.candidates.forEach((c, j) => (values.candidates[i * Kv + 2 + j] = c));
       v.mentions.forEach((m, j) => {
         values.mentions[i * Kv + 2 + j] = m;
-        if (m > 0) values.anyMention[i] = 1;
+        if (m > 0) values.slotMentioned[i * Kv] = 1;
       });
     });
 
@@ -359,14 +359,13 @@ export class SgdNetwork {
     // scalar moves about one learning rate per step, too slowly to matter within an epoch.
     const mentionWeight = p.get('sgd.value.mention', [1], { kind: 'ones' }).mul(MENTION_START);
     const mentionedSlot = p.get('sgd.value.mentioned_slot', [1], { kind: 'ones' }).mul(-MENTION_START);
-    const notStated = tf.oneHot(tf.zeros([values.count], 'int32'), values.width); // [V, Kv]: column 0
     const valueLogits = tf
       .gather(valueTable, tf.tensor1d(valueIds, 'int32'))
       .reshape([values.count, values.width, C])
       .mul(conditioned.expandDims(1))
       .sum(2)
       .add(tf.tensor2d(values.mentions, [values.count, values.width]).mul(mentionWeight))
-      .add(notStated.mul(tf.tensor2d(values.anyMention, [values.count, 1])).mul(mentionedSlot))
+      .add(tf.tensor2d(values.slotMentioned, [values.count, values.width]).mul(mentionedSlot))
       .add(tf.tensor2d(values.candidateMask, [values.count, values.width]).sub(1).mul(-MASKED)) as tf.Tensor2D;
 
     // Spans: [B, L, 1 + 2S] = outside score, begin scores, inside scores.

@@ -7,7 +7,7 @@
  */
 import type { SgdTurnExample } from '../data/sgd/examples.js';
 import { DONTCARE, NO_INTENT, type SgdService } from '../data/sgd/load-sgd.js';
-import { wordFeatures, type SparseVector } from '../model/sparse-features.js';
+import { pieceWordFeatures, type SparseVector } from '../model/sparse-features.js';
 import type { WordPieceTokenizer, TokenizedText } from '../tokenizer/wordpiece.js';
 import { buildContextTokens, type ContextInputSettings, type ContextTokens, type TokenizedTurn } from './context-input.js';
 
@@ -112,23 +112,12 @@ export interface PreparedTurn {
 }
 
 /**
- * DIET-style features of the current turn's tokens: the word each piece belongs to, its character
- * 3–5-grams and the two words on each side (as the NLU model's, src/model/sparse-features.ts).
- * Pieces of one word share one vector.
+ * DIET-style features of the current turn's tokens (`pieceWordFeatures`, with neighbours, as the
+ * NLU model's), aligned with `tokens.ids`: nothing for [CLS] and the earlier turns.
  */
 export function utteranceTokenFeatures(text: string, tokenized: TokenizedText, tokens: ContextTokens, buckets: number): (SparseVector | undefined)[] {
   const out: (SparseVector | undefined)[] = new Array(tokens.ids.length).fill(undefined);
-  const wordText = (w: number) => (w >= 0 && w < tokenized.words.length ? text.slice(...tokenized.words[w]) : undefined);
-  const byWord = new Map<number, SparseVector>();
-  for (let t = 0; t < tokens.utteranceTokens; t++) {
-    const word = tokenized.wordIds[t];
-    let features = byWord.get(word);
-    if (!features) {
-      features = wordFeatures(wordText(word) ?? '', buckets, { previous: wordText(word - 1), next: wordText(word + 1), beforePrevious: wordText(word - 2), afterNext: wordText(word + 2) });
-      byWord.set(word, features);
-    }
-    out[t + 1] = features;
-  }
+  pieceWordFeatures(text, tokenized, tokens.utteranceTokens, buckets, true).forEach((features, t) => (out[t + 1] = features));
   return out;
 }
 
@@ -172,13 +161,14 @@ export async function prepareTurn(
   const contextTokens = buildContextTokens(current, history, settings);
   const frames: PreparedFrame[] = [];
   const spanSlots: PreparedTurn['spanSlots'] = [];
+  const mentions = valueMentionFinder(example.utterance);
   for (const service of example.services) {
     const elements = catalog.services.get(service);
     if (!elements) continue;
     const frame: PreparedFrame = {
       service,
       intentCandidates: [-1, ...elements.intents.map((i) => i.element)],
-      valueMentions: elements.slots.map((slot) => slot.values.map((v) => (mentionsValue(example.utterance, v.value) ? 1 : 0))),
+      valueMentions: elements.slots.map((slot) => slot.values.map((v) => (mentions(v.value) ? 1 : 0))),
     };
     const previous = previousIntents[service];
     if (previous !== undefined) {
@@ -223,27 +213,40 @@ function wordString(text: string): string {
  * tells the head directly. True/False never match: a yes/no value is read from the message.
  */
 export function mentionsValue(text: string, value: string): boolean {
-  const lower = value.toLowerCase().trim();
-  if (lower === 'true' || lower === 'false' || lower === '') return false;
-  if (/^\d+$/.test(lower)) return mentionsCount(text.toLowerCase(), Number(lower));
-  return wordString(text).includes(wordString(value));
+  return valueMentionFinder(text)(value);
 }
 
+/** `mentionsValue` for one message and many values: the message is normalised once. */
+export function valueMentionFinder(text: string): (value: string) => boolean {
+  const lower = text.toLowerCase();
+  const words = wordString(text);
+  return (value) => {
+    const name = value.toLowerCase().trim();
+    if (name === 'true' || name === 'false' || name === '') return false;
+    if (/^\d+$/.test(name)) return countPattern(Number(name)).test(lower);
+    return words.includes(wordString(value));
+  };
+}
+
+const countPatterns = new Map<number, RegExp>();
+
 /**
- * Whether a message names the count `n` (digits, or a word up to ten) other than as part of a
- * time, date, price or ordinal: "at 2 pm", "march 2", "$2" and "2nd" are not two of something.
- * On dev, times alone made `number_of_seats = 2` the value head's most frequent false answer.
+ * The pattern of the count `n` (digits, or a word up to ten) other than as part of a time, date,
+ * price or ordinal: "at 2 pm", "march 2", "$2" and "2nd" are not two of something. On dev, times
+ * alone made `number_of_seats = 2` the value head's most frequent false answer. Built once per n.
  */
-function mentionsCount(text: string, n: number): boolean {
-  const forms = [String(n), ...(n < NUMBER_WORDS.length ? [NUMBER_WORDS[n]] : [])];
-  const months = 'jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec';
-  return forms.some((form) => {
-    const pattern = new RegExp(
-      `(?<![\\p{L}\\p{N}$]|\\p{N}[:./,-])(?<!(?:${months})[a-z]*\\s)${form}(?![\\p{L}\\p{N}%]|[:./,-]\\p{N})(?!\\s*(?:am|pm|a\\.m|p\\.m|o'?clock|in the (?:morning|evening|afternoon)|dollars|bucks|percent)\\b)`,
+function countPattern(n: number): RegExp {
+  let pattern = countPatterns.get(n);
+  if (!pattern) {
+    const forms = [String(n), ...(n < NUMBER_WORDS.length ? [NUMBER_WORDS[n]] : [])].join('|');
+    const months = 'jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec';
+    pattern = new RegExp(
+      `(?<![\\p{L}\\p{N}$]|\\p{N}[:./,-])(?<!(?:${months})[a-z]*\\s)(?:${forms})(?![\\p{L}\\p{N}%]|[:./,-]\\p{N})(?!\\s*(?:am|pm|a\\.m|p\\.m|o'?clock|in the (?:morning|evening|afternoon)|dollars|bucks|percent)\\b)`,
       'u',
     );
-    return pattern.test(text);
-  });
+    countPatterns.set(n, pattern);
+  }
+  return pattern;
 }
 
 /** BIO tags over the current turn's tokens from the gold character spans. */

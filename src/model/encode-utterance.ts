@@ -1,7 +1,7 @@
 /** Turn text into what the network reads: word-piece ids, word alignment and sparse features. */
 import type { SlotSpan } from '../data/types.js';
 import { CLS_ID, type WordPieceTokenizer } from '../tokenizer/wordpiece.js';
-import { sentenceFeatures, wordFeatures, type SparseVector } from './sparse-features.js';
+import { pieceWordFeatures, sentenceFeatures, type SparseVector } from './sparse-features.js';
 
 export interface EncodedUtterance {
   text: string;
@@ -47,10 +47,8 @@ export async function encodeUtterance(text: string, tokenizer: WordPieceTokenize
   const ids = new Int32Array(keep + framing);
   ids[0] = start;
   if (end !== undefined) ids[keep + 1] = end;
-  const tokenFeatures: (SparseVector | undefined)[] = [undefined];
   const firstTokenOfWord: number[] = [];
   const words: [number, number][] = [];
-  const featureCache = new Map<number, SparseVector>();
   for (let i = 0; i < keep; i++) {
     ids[i + 1] = tokenized.ids[i];
     const word = tokenized.wordIds[i];
@@ -58,19 +56,12 @@ export async function encodeUtterance(text: string, tokenizer: WordPieceTokenize
       firstTokenOfWord.push(i + 1);
       words.push(tokenized.words[word]);
     }
-    if (settings.tokenFeatureBuckets > 0) {
-      let features = featureCache.get(word);
-      if (!features) {
-        const wordText = (w: number) => (w >= 0 && w < tokenized.words.length ? text.slice(...tokenized.words[w]) : undefined);
-        const neighbours = settings.neighbourFeatures ? { previous: wordText(word - 1), next: wordText(word + 1), beforePrevious: wordText(word - 2), afterNext: wordText(word + 2) } : undefined;
-        features = wordFeatures(wordText(word) as string, settings.tokenFeatureBuckets, neighbours);
-        featureCache.set(word, features);
-      }
-      tokenFeatures.push(features);
-    } else {
-      tokenFeatures.push(undefined);
-    }
   }
+  const pieces: (SparseVector | undefined)[] =
+    settings.tokenFeatureBuckets > 0
+      ? pieceWordFeatures(text, tokenized, keep, settings.tokenFeatureBuckets, settings.neighbourFeatures === true)
+      : new Array<undefined>(keep).fill(undefined);
+  const tokenFeatures: (SparseVector | undefined)[] = [undefined, ...pieces];
   if (end !== undefined) tokenFeatures.push(undefined);
   return { text, ids, firstTokenOfWord, words, tokenFeatures, sentence: sentenceFeatures(text, settings.idf), truncated: keep < tokenized.ids.length };
 }

@@ -111,3 +111,31 @@ export function wordFeatures(
   const weights = new Float32Array(ids.length).fill(scale);
   return { ids, weights };
 }
+
+/** What `pieceWordFeatures` needs of a tokenization: the word of each piece and each word's offsets. */
+export interface WordAlignment {
+  wordIds: number[];
+  words: [number, number][];
+}
+
+/**
+ * `wordFeatures` for each of the first `count` pieces of a tokenized text: the features of the
+ * word the piece belongs to (pieces of one word share one vector), with the two words on each side
+ * when `neighbours` is set.
+ */
+export function pieceWordFeatures(text: string, tokenized: WordAlignment, count: number, buckets: number, neighbours: boolean): SparseVector[] {
+  const wordText = (w: number) => (w >= 0 && w < tokenized.words.length ? text.slice(...tokenized.words[w]) : undefined);
+  const byWord = new Map<number, SparseVector>();
+  const out: SparseVector[] = [];
+  for (let i = 0; i < count; i++) {
+    const word = tokenized.wordIds[i];
+    let features = byWord.get(word);
+    if (!features) {
+      const around = neighbours ? { previous: wordText(word - 1), next: wordText(word + 1), beforePrevious: wordText(word - 2), afterNext: wordText(word + 2) } : undefined;
+      features = wordFeatures(wordText(word) ?? '', buckets, around);
+      byWord.set(word, features);
+    }
+    out.push(features);
+  }
+  return out;
+}

@@ -16,12 +16,13 @@
  *    this turn, and step 4 applies the correction);
  * 3. offered values: the system's OFFERs for S (single-valued, slots some intent of S takes) are
  *    remembered; they enter the state when the predicted active intent of S changes (Find → Reserve:
- *    the user took the offer), or right away when the previous system turn re-offers a slot already
- *    in the state (a counter-proposal such as "6:30 pm is free instead");
+ *    the user took the offer) or the model says the user takes the offer ("that works", SGD's
+ *    SELECT), less the slots SGD keeps out of a taken offer (`SGD_SELECT_EXCLUSIONS`); and right
+ *    away when the previous system turn re-offers a slot already in the state (a counter-proposal
+ *    such as "6:30 pm is free instead");
  * 4. the user's own values: each span (its text) and each spanless value overwrites its slot.
  *
- * What it cannot get right: offers the user takes without changing intent ("that one sounds
- * good", SGD's SELECT/AFFIRM: the model has no act output for it); values carried from another
+ * What it cannot get right: offers taken in words the model misreads; values carried from another
  * service beyond the learned slot-name pairs ("book a cab there" fills RideSharing's destination
  * from the restaurant's address, which the system only mentioned), or after S's first frame;
  * offers with several values; slots SGD drops from the state; anything the turn-level model
@@ -199,6 +200,7 @@ export function observeUserTurn(memory: TrackerMemory, input: TrackerTurnInput, 
   const state = { ...memory.state };
   const intents = { ...memory.intents };
   const offers = { ...memory.offers };
+  const excluded = new Set(options.selectExclusions ?? SGD_SELECT_EXCLUSIONS);
   for (const service of input.services) {
     const slots = Object.hasOwn(memory.state, service) ? { ...memory.state[service] } : transferred(memory.state, service, schema, options.transfers ?? SGD_SLOT_TRANSFERS);
     const systemFrame = memory.lastSystemTurn?.frames.find((f) => f.service === service);
@@ -211,7 +213,6 @@ export function observeUserTurn(memory: TrackerMemory, input: TrackerTurnInput, 
     const previousIntent = intents[service];
     const intentChanged = previousIntent !== undefined && intent !== undefined && intent !== previousIntent;
     if ((intentChanged || input.selected?.includes(service)) && offers[service]) {
-      const excluded = new Set(options.selectExclusions ?? SGD_SELECT_EXCLUSIONS);
       for (const [slot, value] of Object.entries(offers[service])) if (!excluded.has(slot)) slots[slot] = value;
       delete offers[service];
     }
