@@ -84,3 +84,38 @@ describe('memory mode', () => {
     }
   });
 });
+
+describe("what the system's previous turn asked", () => {
+  it('marks the offered intent and the requested slot, and the network reads both', async () => {
+    const model = await tinyModel('none', 20);
+    try {
+      // examples[2] answers "... Shall I book a table there?" (OFFER_INTENT ReserveRestaurant).
+      const offeredTurn = await prepareTurn(examples[2], model.catalog, model.tokens, model.input, false);
+      const restaurants = model.catalog.services.get('Restaurants_1')!;
+      const reserve = 1 + restaurants.intents.findIndex((i) => i.name === 'ReserveRestaurant');
+      expect(offeredTurn.frames[0].offeredIntents).toEqual([0, ...restaurants.intents.map((i) => (i.name === 'ReserveRestaurant' ? 1 : 0))]);
+      expect(offeredTurn.frames[0].askedSlots.every((x) => x === 0)).toBe(true);
+      // examples[7] answers "Do you want a shared ride?" (REQUEST shared_ride).
+      const askedTurn = await prepareTurn(examples[7], model.catalog, model.tokens, model.input, false);
+      const rides = model.catalog.services.get('RideSharing_1')!;
+      const shared = rides.slots.findIndex((s) => s.name === 'shared_ride');
+      expect(askedTurn.frames[0].askedSlots).toEqual(rides.slots.map((_, i) => (i === shared ? 1 : 0)));
+
+      const outputs = (turn: typeof offeredTurn) => {
+        const batch = model.network.makeBatch([turn]);
+        const out = tf.tidy(() => {
+          const o = model.network.forward(batch, { training: false, seed: () => 0 });
+          return { intents: o.intentLogits.arraySync(), values: o.valueLogits.arraySync() };
+        });
+        model.network.disposeBatch(batch);
+        return out;
+      };
+      const unoffered = { ...offeredTurn, frames: offeredTurn.frames.map((f) => ({ ...f, offeredIntents: f.offeredIntents.map(() => 0) })) };
+      expect(outputs(offeredTurn).intents[0][reserve]).not.toBeCloseTo(outputs(unoffered).intents[0][reserve], 6);
+      const unasked = { ...askedTurn, frames: askedTurn.frames.map((f) => ({ ...f, askedSlots: f.askedSlots.map(() => 0) })) };
+      expect(outputs(askedTurn).values[shared]).not.toEqual(outputs(unasked).values[shared]);
+    } finally {
+      model.dispose();
+    }
+  });
+});

@@ -92,6 +92,10 @@ export interface PreparedFrame {
   goldSelected?: boolean;
   /** Per slot, per categorical value: 1 when the user's message names the value (`mentionsValue`). */
   valueMentions: number[][];
+  /** Per intent candidate (index 0 = NONE): 1 when the system's previous turn offered it. */
+  offeredIntents: number[];
+  /** Per slot of the service: 1 when the system's previous turn asked for it. */
+  askedSlots: number[];
 }
 
 /** One user turn, tokenized for a mode, with labels when they are known. */
@@ -100,8 +104,8 @@ export interface PreparedTurn {
   text: string;
   tokens: ContextTokens;
   frames: PreparedFrame[];
-  /** Slots that can have a span in this turn (non-categorical slots of its services). */
-  spanSlots: { service: string; slot: string; element: number }[];
+  /** Slots that can have a span in this turn (non-categorical slots of its services); `asked` as in `PreparedFrame.askedSlots`. */
+  spanSlots: { service: string; slot: string; element: number; asked: boolean }[];
   /** Gold tag per current-turn token: 0 = O, 1 + s = B of spanSlots[s], 1 + S + s = I. */
   goldTags?: Int32Array;
   /**
@@ -165,10 +169,13 @@ export async function prepareTurn(
   for (const service of example.services) {
     const elements = catalog.services.get(service);
     if (!elements) continue;
+    const asked = example.asked[service];
     const frame: PreparedFrame = {
       service,
       intentCandidates: [-1, ...elements.intents.map((i) => i.element)],
       valueMentions: elements.slots.map((slot) => slot.values.map((v) => (mentions(v.value) ? 1 : 0))),
+      offeredIntents: [0, ...elements.intents.map((i) => (asked?.intents.includes(i.name) ? 1 : 0))],
+      askedSlots: elements.slots.map((slot) => (asked?.slots.includes(slot.name) ? 1 : 0)),
     };
     const previous = previousIntents[service];
     if (previous !== undefined) {
@@ -191,7 +198,9 @@ export async function prepareTurn(
       });
     }
     frames.push(frame);
-    for (const slot of elements.slots) if (!slot.categorical) spanSlots.push({ service, slot: slot.name, element: slot.element });
+    for (const slot of elements.slots) {
+      if (!slot.categorical) spanSlots.push({ service, slot: slot.name, element: slot.element, asked: asked?.slots.includes(slot.name) ?? false });
+    }
   }
   const turn: PreparedTurn = { key: `${example.dialogueId}/${example.turnIndex}`, text: example.utterance, tokens: contextTokens, frames, spanSlots };
   if (featureBuckets > 0) turn.tokenFeatures = utteranceTokenFeatures(example.utterance, current, contextTokens, featureBuckets);

@@ -26,7 +26,7 @@ describe('sgdTurnExamples', () => {
       { speaker: 'USER', text: 'I want to find a place to eat in San Jose.' },
       { speaker: 'SYSTEM', text: 'How about Sino? It is a nice restaurant in San Jose.' },
       { speaker: 'USER', text: 'Sounds good. What is their phone number?' },
-      { speaker: 'SYSTEM', text: 'Their number is 408-247-8880.' },
+      { speaker: 'SYSTEM', text: 'Their number is 408-247-8880. Shall I book a table there?' },
     ]);
     expect(examples[5].history).toEqual([]);
   });
@@ -52,6 +52,16 @@ describe('sgdTurnExamples', () => {
     expect(twoFrames.values).toEqual([{ service: 'RideSharing_1', slot: 'number_of_riders', value: '2' }]);
     expect(Object.keys(twoFrames.state)).toEqual(['Restaurants_1', 'RideSharing_1']);
     expect(examples[7].values).toEqual([{ service: 'RideSharing_1', slot: 'shared_ride', value: 'dontcare' }]);
+  });
+
+  it("gives each turn what the system's previous turn asked: requested slots and offered intents", () => {
+    expect(examples[0].asked).toEqual({});
+    // "Their number is ... Shall I book a table there?" offers ReserveRestaurant.
+    expect(examples[2].asked).toEqual({ Restaurants_1: { slots: [], intents: ['ReserveRestaurant'] } });
+    // "Do you want a shared ride?" requests shared_ride.
+    expect(examples[7].asked).toEqual({ RideSharing_1: { slots: ['shared_ride'], intents: [] } });
+    // A system turn that neither requests nor offers an intent asks nothing.
+    expect(examples[1].asked).toEqual({});
   });
 
   it('does not repeat a spanned INFORM as a spanless value', () => {

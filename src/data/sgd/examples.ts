@@ -11,7 +11,7 @@
  * score a span as right only with its service. Services in dev/test that are missing from train's
  * schema (8 of dev's 17) have labels a closed-vocabulary model never saw; report them apart.
  */
-import type { SgdAnnotatedDialogue, SgdService, SgdSplitData } from './load-sgd.js';
+import type { SgdAnnotatedDialogue, SgdService, SgdSplitData, SgdSystemFrame } from './load-sgd.js';
 import { DONTCARE, NO_INTENT } from './load-sgd.js';
 
 /** An earlier turn of the conversation, as plain text. */
@@ -65,6 +65,12 @@ export interface SgdTurnExample {
   state: SgdGoldState;
   /** Services whose offer the user takes in this turn ("that works for me": SGD's SELECT act). */
   selected: string[];
+  /**
+   * What the system's previous turn asked of the user, per service: the slots it REQUESTs ("how
+   * many people?") and the intents it offers (OFFER_INTENT, "shall I book a table?"). A deployed
+   * assistant knows its own acts; without them a bare "4" or "yes" cannot be read.
+   */
+  asked: Record<string, { slots: string[]; intents: string[] }>;
 }
 
 /** The key of a user turn in prediction maps: `dialogueId/turnIndex`. */
@@ -83,8 +89,10 @@ export function sgdTurnExamples(dialogues: readonly SgdAnnotatedDialogue[]): Sgd
   for (const dialogue of dialogues) {
     // One history object per turn, shared by all later examples' history arrays.
     const seen: SgdHistoryTurn[] = [];
+    let asked: SgdTurnExample['asked'] = {};
     dialogue.turns.forEach((turn, turnIndex) => {
-      if (turn.speaker === 'USER') {
+      if (turn.speaker === 'SYSTEM') asked = askedBy(turn.frames);
+      else {
         examples.push({
           dialogueId: dialogue.id,
           turnIndex,
@@ -101,12 +109,24 @@ export function sgdTurnExamples(dialogues: readonly SgdAnnotatedDialogue[]): Sgd
           ),
           state: Object.fromEntries(turn.frames.map((f) => [f.service, Object.fromEntries(Object.entries(f.slotValues).map(([k, v]) => [k, [...v]]))])),
           selected: turn.frames.filter((f) => f.actions.some((a) => a.act === 'SELECT')).map((f) => f.service),
+          asked,
         });
       }
       seen.push({ speaker: turn.speaker, text: turn.utterance });
     });
   }
   return examples;
+}
+
+/** The slots a system turn requests and the intents it offers, per service. */
+export function askedBy(frames: readonly SgdSystemFrame[]): SgdTurnExample['asked'] {
+  const asked: SgdTurnExample['asked'] = {};
+  for (const frame of frames) {
+    const slots = frame.actions.filter((a) => a.act === 'REQUEST').map((a) => a.slot);
+    const intents = frame.actions.filter((a) => a.act === 'OFFER_INTENT').flatMap((a) => a.values);
+    if (slots.length > 0 || intents.length > 0) asked[frame.service] = { slots, intents };
+  }
+  return asked;
 }
 
 /** The label sets of a schema (see the module comment for the scheme). */

@@ -21,6 +21,7 @@ function turn(id: string, frames: Record<string, { intent?: string; requested?: 
     values: [],
     state: Object.fromEntries(services.map((s) => [s, frames[s].state ?? {}])),
     selected: [],
+    asked: {},
   };
 }
 const span = (service: string, slot: string, start: number, end: number) => ({ service, slot, start, end, value: '' });
