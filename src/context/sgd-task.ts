@@ -198,9 +198,9 @@ export async function prepareTurn(
       });
     }
     frames.push(frame);
-    for (const slot of elements.slots) {
-      if (!slot.categorical) spanSlots.push({ service, slot: slot.name, element: slot.element, asked: asked?.slots.includes(slot.name) ?? false });
-    }
+    elements.slots.forEach((slot, s) => {
+      if (!slot.categorical) spanSlots.push({ service, slot: slot.name, element: slot.element, asked: frame.askedSlots[s] === 1 });
+    });
   }
   const turn: PreparedTurn = { key: `${example.dialogueId}/${example.turnIndex}`, text: example.utterance, tokens: contextTokens, frames, spanSlots };
   if (featureBuckets > 0) turn.tokenFeatures = utteranceTokenFeatures(example.utterance, current, contextTokens, featureBuckets);
