@@ -118,4 +118,27 @@ describe("what the system's previous turn asked", () => {
       model.dispose();
     }
   });
+
+  it('takes the intent whose own slots the system named as the state the turn starts from', async () => {
+    const model = await tinyModel('none', 1);
+    try {
+      const restaurants = model.catalog.services.get('Restaurants_1')!;
+      const find = 1 + restaurants.intents.findIndex((i) => i.name === 'FindRestaurants');
+      const reserve = 1 + restaurants.intents.findIndex((i) => i.name === 'ReserveRestaurant');
+      // examples[3] answers "Please confirm: a table for 2 at Sino in San Jose at 7 pm today.":
+      // time, date and party size belong to ReserveRestaurant alone, so a wrongly tracked
+      // FindRestaurants is replaced.
+      const confirmed = await prepareTurn(examples[3], model.catalog, model.tokens, model.input, false, { Restaurants_1: 'FindRestaurants' });
+      expect(confirmed.frames[0].systemNamed[reserve]).toBe(1);
+      expect(confirmed.frames[0].systemNamed[find]).toBe(0);
+      expect(confirmed.frames[0].previousIntent).toBe(reserve);
+      // examples[1] answers "How about Sino? It is a nice restaurant in San Jose.": restaurant_name
+      // and city are both intents' slots, so the tracked intent stands.
+      const offered = await prepareTurn(examples[1], model.catalog, model.tokens, model.input, false, { Restaurants_1: 'FindRestaurants' });
+      expect(offered.frames[0].systemNamed).toEqual([0, 0, 0]);
+      expect(offered.frames[0].previousIntent).toBe(find);
+    } finally {
+      model.dispose();
+    }
+  });
 });

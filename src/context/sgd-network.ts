@@ -50,6 +50,12 @@ export interface SgdBatch {
     previous: Float32Array;
     /** 1 where the system's previous turn offered the candidate intent [F × width]. */
     offered: Float32Array;
+    /** The message's use of each candidate's distinctive words [F × width] (`intentWordMatch`). */
+    words: Float32Array;
+    /** 1 for a transactional candidate [F × width]. */
+    transactional: Float32Array;
+    /** 1 where the system's previous turn named one of the candidate's own slots [F × width]. */
+    systemNamed: Float32Array;
     width: number;
     count: number;
     gold?: Int32Array;
@@ -160,6 +166,9 @@ export class SgdNetwork {
       candidateMask: new Float32Array(frameList.length * K),
       previous: new Float32Array(frameList.length * K),
       offered: new Float32Array(frameList.length * K),
+      words: new Float32Array(frameList.length * K),
+      transactional: new Float32Array(frameList.length * K),
+      systemNamed: new Float32Array(frameList.length * K),
       width: K,
       count: frameList.length,
       gold: labelled ? new Int32Array(frameList.length) : undefined,
@@ -175,6 +184,9 @@ export class SgdNetwork {
         frames.candidates[i * K + j] = c < 0 ? -1 : at(c);
         frames.candidateMask[i * K + j] = 1;
         frames.offered[i * K + j] = f.offeredIntents[j] ?? 0;
+        frames.words[i * K + j] = f.intentWords[j] ?? 0;
+        frames.transactional[i * K + j] = f.transactional[j] ?? 0;
+        frames.systemNamed[i * K + j] = f.systemNamed[j] ?? 0;
       });
       if (f.previousIntent !== undefined) frames.previous[i * K + f.previousIntent] = 1;
       if (frames.gold) frames.gold[i] = f.goldIntent ?? -1;
@@ -326,16 +338,29 @@ export class SgdNetwork {
     const offered = tf.tensor3d(frames.offered, [frames.count, frames.width, 1]);
     const offeredVector = p.get('sgd.intent.offered', [C], { kind: 'normal', std: INIT_STD });
     const offeredBias = p.get('sgd.intent.offered_bias', [1], { kind: 'zeros' });
+    // Sibling intents of one service (search vs. reserve) made most errors: whether an intent is
+    // transactional is said the same way in every schema, so a learned vector for it carries what
+    // train's services teach ("book it" → the transactional one) to unseen services, and the
+    // message's use of an intent's own words ("round trip") is a feature that starts counting.
+    const transactional = tf.tensor3d(frames.transactional, [frames.count, frames.width, 1]);
+    const transactionalVector = p.get('sgd.intent.transactional', [C], { kind: 'normal', std: INIT_STD });
+    const wordsWeight = p.get('sgd.intent.words', [1], { kind: 'ones' }).mul(MENTION_START);
+    // The system asking for, confirming or offering an intent's own slot ("when do you return?")
+    // says which intent it is serving; this also mends a wrong intent carried from earlier turns.
+    const namedWeight = p.get('sgd.intent.system_named', [1], { kind: 'ones' }).mul(MENTION_START);
     const intentKeys = tf
       .gather(intentTable, tf.tensor1d(intentIds, 'int32'))
       .reshape([frames.count, frames.width, C])
       .add(previous.mul(previousVector))
-      .add(offered.mul(offeredVector));
+      .add(offered.mul(offeredVector))
+      .add(transactional.mul(transactionalVector));
     const intentLogits = intentKeys
       .mul(intentQuery.expandDims(1))
       .sum(2)
       .add(previous.squeeze([2]).mul(previousBias))
       .add(offered.squeeze([2]).mul(offeredBias))
+      .add(tf.tensor2d(frames.words, [frames.count, frames.width]).mul(wordsWeight))
+      .add(tf.tensor2d(frames.systemNamed, [frames.count, frames.width]).mul(namedWeight))
       .add(tf.tensor2d(frames.candidateMask, [frames.count, frames.width]).sub(1).mul(-MASKED)) as tf.Tensor2D;
 
     // Taking an offer ("that one works"): the tracker then moves the offered values into the state.

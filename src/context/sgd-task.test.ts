@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { wordFeatures } from '../model/sparse-features.js';
 import type { TokenizedText } from '../tokenizer/wordpiece.js';
 import { buildContextTokens } from './context-input.js';
-import { mentionsValue, splitName, utteranceTokenFeatures } from './sgd-task.js';
+import { distinctiveSlots, distinctiveWords, intentWordMatch, mentionsValue, messageStems, splitName, utteranceTokenFeatures } from './sgd-task.js';
 
 describe('mentionsValue', () => {
   it('finds a categorical value written as whole words, in any case', () => {
@@ -82,5 +82,55 @@ describe('utteranceTokenFeatures', () => {
     // The two pieces of one word share one vector.
     expect(features[3]).toBe(features[2]);
     expect([...features[1]!.ids]).not.toEqual([...features[4]!.ids]);
+  });
+});
+
+describe('intent words', () => {
+  const flights = [
+    { name: 'SearchOnewayFlight', description: 'Search for one-way flights to the destination of choice' },
+    { name: 'SearchRoundtripFlights', description: 'Search for round-trip flights to the destination of choice' },
+  ];
+  const buses = [
+    { name: 'FindBus', description: 'Find a bus journey for a given pair of cities' },
+    { name: 'BuyBusTicket', description: 'Buy tickets for a bus journey' },
+  ];
+
+  it('keeps only the words that tell an intent from its siblings', () => {
+    expect(distinctiveWords(flights, 0)).toEqual(['onewai']);
+    expect(distinctiveWords(flights, 1)).toEqual(['roundtrip']);
+    expect(distinctiveWords(buses, 1).sort()).toEqual(['bui', 'ticket']);
+    expect(distinctiveWords(buses, 0)).not.toContain('bu');
+  });
+
+  it('matches a compound written as two words, and inflected forms', () => {
+    const roundTrip = messageStems('I need a round trip to Boston');
+    expect(intentWordMatch(roundTrip, distinctiveWords(flights, 1))).toBe(0.5);
+    expect(intentWordMatch(roundTrip, distinctiveWords(flights, 0))).toBe(0);
+    expect(intentWordMatch(messageStems('Buying two tickets please'), distinctiveWords(buses, 1))).toBe(1);
+    expect(intentWordMatch(messageStems('leaving on the 3rd'), distinctiveWords(flights, 0))).toBe(0);
+  });
+});
+
+describe('distinctiveSlots', () => {
+  const intent = (name: string, requiredSlots: string[], resultSlots: string[] = []) => ({
+    name,
+    description: '',
+    isTransactional: false,
+    requiredSlots,
+    optionalSlots: { airlines: 'dontcare' },
+    resultSlots,
+  });
+  const flights = [
+    intent('SearchOnewayFlight', ['origin', 'destination', 'departure_date'], ['outbound_time']),
+    intent('SearchRoundtripFlights', ['origin', 'destination', 'departure_date', 'return_date'], ['outbound_time', 'inbound_time']),
+  ];
+
+  it("keeps the slots only one intent uses, result slots included", () => {
+    expect(distinctiveSlots(flights, 0)).toEqual([]);
+    expect(distinctiveSlots(flights, 1)).toEqual(['return_date', 'inbound_time']);
+  });
+
+  it('gives a lone intent all of its slots', () => {
+    expect(distinctiveSlots([flights[0]], 0)).toEqual(['origin', 'destination', 'departure_date', 'airlines', 'outbound_time']);
   });
 });

@@ -54,14 +54,18 @@ describe('sgdTurnExamples', () => {
     expect(examples[7].values).toEqual([{ service: 'RideSharing_1', slot: 'shared_ride', value: 'dontcare' }]);
   });
 
-  it("gives each turn what the system's previous turn asked: requested slots and offered intents", () => {
+  it("gives each turn what the system's previous turn asked: requested slots, offered intents, named slots", () => {
     expect(examples[0].asked).toEqual({});
     // "Their number is ... Shall I book a table there?" offers ReserveRestaurant.
-    expect(examples[2].asked).toEqual({ Restaurants_1: { slots: [], intents: ['ReserveRestaurant'] } });
+    expect(examples[2].asked).toEqual({ Restaurants_1: { slots: [], intents: ['ReserveRestaurant'], named: ['phone_number'] } });
     // "Do you want a shared ride?" requests shared_ride.
-    expect(examples[7].asked).toEqual({ RideSharing_1: { slots: ['shared_ride'], intents: [] } });
-    // A system turn that neither requests nor offers an intent asks nothing.
-    expect(examples[1].asked).toEqual({});
+    expect(examples[7].asked).toEqual({ RideSharing_1: { slots: ['shared_ride'], intents: [], named: ['shared_ride'] } });
+    // An offer ("How about Sino? ... in San Jose") names its slots without asking anything.
+    expect(examples[1].asked).toEqual({ Restaurants_1: { slots: [], intents: [], named: ['restaurant_name', 'city'] } });
+    // "Please confirm: a table for 2 at Sino ..." names every slot it confirms.
+    expect(examples[3].asked.Restaurants_1.named).toEqual(['party_size', 'restaurant_name', 'city', 'time', 'date']);
+    // A turn after a system turn that names nothing ("Your table at Sino is booked.") was asked nothing.
+    expect(examples[4].asked).toEqual({});
   });
 
   it('does not repeat a spanned INFORM as a spanless value', () => {

@@ -68,9 +68,11 @@ export interface SgdTurnExample {
   /**
    * What the system's previous turn asked of the user, per service: the slots it REQUESTs ("how
    * many people?") and the intents it offers (OFFER_INTENT, "shall I book a table?"). A deployed
-   * assistant knows its own acts; without them a bare "4" or "yes" cannot be read.
+   * assistant knows its own acts; without them a bare "4" or "yes" cannot be read. `named`: every
+   * slot its REQUEST, CONFIRM, OFFER or INFORM acts name ("when do you return?", "a round trip
+   * returning on the 9th?"), which tells which of a service's intents the system is serving.
    */
-  asked: Record<string, { slots: string[]; intents: string[] }>;
+  asked: Record<string, { slots: string[]; intents: string[]; named: string[] }>;
 }
 
 /** The key of a user turn in prediction maps: `dialogueId/turnIndex`. */
@@ -118,13 +120,16 @@ export function sgdTurnExamples(dialogues: readonly SgdAnnotatedDialogue[]): Sgd
   return examples;
 }
 
-/** The slots a system turn requests and the intents it offers, per service. */
+const NAMING_ACTS = new Set(['REQUEST', 'CONFIRM', 'OFFER', 'INFORM']);
+
+/** The slots a system turn requests, the intents it offers and the slots it names, per service. */
 export function askedBy(frames: readonly SgdSystemFrame[]): SgdTurnExample['asked'] {
   const asked: SgdTurnExample['asked'] = {};
   for (const frame of frames) {
     const slots = frame.actions.filter((a) => a.act === 'REQUEST').map((a) => a.slot);
     const intents = frame.actions.filter((a) => a.act === 'OFFER_INTENT').flatMap((a) => a.values);
-    if (slots.length > 0 || intents.length > 0) asked[frame.service] = { slots, intents };
+    const named = [...new Set(frame.actions.filter((a) => NAMING_ACTS.has(a.act) && a.slot !== '').map((a) => a.slot))];
+    if (slots.length > 0 || intents.length > 0 || named.length > 0) asked[frame.service] = { slots, intents, named };
   }
   return asked;
 }
