@@ -103,8 +103,8 @@ function intentStems(text: string): Set<string> {
 /**
  * The stems of intent `at`'s name and description that no sibling intent of the service has: what
  * tells SearchRoundtripFlights ("round-trip") from SearchOnewayFlight ("one-way"), or BuyBusTicket
- * ("buy", "tickets") from FindBus. On dev, sibling intents of one service made most (over 80%) of the active
- * intent errors, and an unseen service's sibling is told apart only by such words.
+ * ("buy", "tickets") from FindBus. On dev, sibling intents of one service made over 80% of the
+ * active-intent errors, and an unseen service's sibling is told apart only by such words.
  */
 export function distinctiveWords(intents: readonly { name: string; description: string }[], at: number): string[] {
   const own = intentStems(`${intents[at].name} ${intents[at].description}`);
