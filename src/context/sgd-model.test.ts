@@ -5,7 +5,7 @@ import { sgdTurnExamples } from '../data/sgd/examples.js';
 import { loadSgd } from '../data/sgd/load-sgd.js';
 import { initTensorBackend } from '../model/backend.js';
 import type { ContextMode } from '../model/config.js';
-import { DEFAULT_SGD_TRAIN, scoreSplit, stackMemory, trainSgdModel, type SgdModel } from './sgd-model.js';
+import { chooseIntentFilter, DEFAULT_SGD_TRAIN, filterIntents, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTurnOutput } from './sgd-model.js';
 import { prepareTurn } from './sgd-task.js';
 
 const data = loadSgd('dev', { dataDir: join(import.meta.dirname, '..', 'data', 'sgd', '__fixtures__', 'data') });
@@ -141,4 +141,64 @@ describe("what the system's previous turn asked", () => {
       model.dispose();
     }
   });
+});
+
+describe('intents as a filter over the dialogue', () => {
+  /** A turn's output for Restaurants_1 with the given logit parts (candidate 0 = NONE, then FindRestaurants, ReserveRestaurant). */
+  const turn = (base: number[], previous: number, given?: number): SgdTurnOutput => ({
+    services: ['Restaurants_1'],
+    activeIntents: {},
+    requestedSlots: {},
+    spans: [],
+    intentScores: { Restaurants_1: { base, previous, given } },
+  });
+
+  it('weighs a close earlier call instead of carrying it as certain', async () => {
+    const model = await tinyModel('none', 1);
+    try {
+      const names = ['NONE', ...model.catalog.services.get('Restaurants_1')!.intents.map((i) => i.name)];
+      expect(names).toEqual(['NONE', 'FindRestaurants', 'ReserveRestaurant']);
+      const beliefs: Record<string, number[]> = {};
+      const first = turn([0, 1, 0.9], 3);
+      filterIntents(model.catalog, first, beliefs, 1);
+      expect(first.activeIntents.Restaurants_1).toBe('FindRestaurants');
+      expect(beliefs.Restaurants_1.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      // Given FindRestaurants as previous, hard picks keep it (3 against 1.5); the filter also
+      // counts the 40% that the first turn was a reservation, and the message leans that way.
+      const second = turn([0, 0, 1.5], 3, 1);
+      filterIntents(model.catalog, second, beliefs, 1);
+      expect(second.activeIntents.Restaurants_1).toBe('ReserveRestaurant');
+      // A previous intent other than the belief's best (the system served it) is taken as certain.
+      const served = turn([0, 0.5, 0], 3, 1);
+      filterIntents(model.catalog, served, { Restaurants_1: [0, 0.1, 0.9] }, 1);
+      expect(served.activeIntents.Restaurants_1).toBe('FindRestaurants');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('splits the logits so that hard picks are unchanged, and chooses the temperature on dev', async () => {
+    const model = await tinyModel('none', 60);
+    try {
+      const outputs = await model.predictSplit(data);
+      let given = 0;
+      for (const o of outputs.values()) {
+        for (const [service, scores] of Object.entries(o.intentScores!)) {
+          const logits = scores.base.map((x, j) => (j === scores.given ? x + scores.previous : x));
+          const best = logits.indexOf(Math.max(...logits));
+          const names = ['NONE', ...model.catalog.services.get(service)!.intents.map((i) => i.name)];
+          expect(o.activeIntents[service]).toBe(names[best]);
+          if (scores.given !== undefined) given++;
+        }
+      }
+      expect(given).toBeGreaterThan(0);
+      const { chosen, trials } = await chooseIntentFilter(model, data, [undefined, 1]);
+      expect(trials.map((t) => t.temperature)).toEqual([undefined, 1]);
+      expect(model.intentTemperature).toBe(chosen);
+      const worth = trials.map((t) => t.metrics.activeIntentAccuracy! + t.metrics.jointGoalAccuracy!);
+      expect(worth[trials.findIndex((t) => t.temperature === chosen)]).toBe(Math.max(...worth));
+    } finally {
+      model.dispose();
+    }
+  }, 180_000);
 });

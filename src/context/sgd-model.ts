@@ -68,11 +68,27 @@ export const DEFAULT_SGD_TRAIN: Readonly<Omit<SgdTrainOptions, 'mode' | 'onProgr
 export interface SgdTurnOutput extends TrackerTurnInput {
   requestedSlots: Record<string, string[]>;
   spans: { service: string; slot: string; start: number; end: number; value: string }[];
+  /** Per service: the intent head's logits without the previous-intent input, and what that input adds (`filterIntents`). */
+  intentScores?: Record<string, IntentScores>;
+}
+
+/** One frame's intent logits, candidate 0 = NONE, split into the part the previous intent does not change and its own part. */
+export interface IntentScores {
+  base: number[];
+  previous: number;
+  /** The candidate the frame was given as previous intent, if any. */
+  given?: number;
 }
 
 /** A trained model of one mode, with what it needs to read turns. */
 export class SgdModel {
   readonly tokens: TokenCache;
+  /**
+   * Undefined: each turn's intent is the argmax given the previous turn's argmax. A number: the
+   * previous intent is a belief, the last turn's probabilities at this temperature
+   * (`filterIntents`); chosen on dev by `chooseIntentFilter`.
+   */
+  intentTemperature: number | undefined = undefined;
   constructor(
     readonly network: SgdNetwork,
     readonly tokenizer: WordPieceTokenizer,
@@ -127,6 +143,7 @@ export class SgdModel {
     const C = this.network.config.dModel;
     const memories: (Float32Array | undefined)[] = dialogues.map(() => undefined);
     const intents: Record<string, string>[] = dialogues.map(() => ({}));
+    const beliefs: Record<string, number[]>[] = dialogues.map(() => ({}));
     const longest = Math.max(...dialogues.map((d) => d.length));
     const buckets = this.network.tokenBag?.buckets ?? 0;
     for (let t = 0; t < longest; t++) {
@@ -139,6 +156,7 @@ export class SgdModel {
       next?.dispose();
       rows.forEach((i, j) => {
         if (values) memories[i] = values.slice(j * k * C, (j + 1) * k * C);
+        if (this.intentTemperature !== undefined) filterIntents(this.catalog, outputs[j], beliefs[i], this.intentTemperature);
         Object.assign(intents[i], outputs[j].activeIntents);
         each(dialogues[i][t], outputs[j]);
       });
@@ -171,6 +189,7 @@ export function groupByDialogue(examples: readonly SgdTurnExample[]): Map<string
 /** Turn the heads' outputs into labels: argmax intents and values, requested above 0.5, BIO spans. */
 export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], batch: SgdBatch, out: SgdOutputs): SgdTurnOutput[] {
   const intentLogits = out.intentLogits.arraySync();
+  const previousScores = out.previousScores.arraySync();
   const selectLogits = out.selectLogits.arraySync();
   const requested = out.requestedLogits.arraySync();
   const valueLogits = out.valueLogits.arraySync();
@@ -183,7 +202,12 @@ export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], bat
     for (const { service } of turn.frames) {
       const elements = catalog.services.get(service)!;
       if (selectLogits[frame] > 0) results[b].selected!.push(service);
-      const best = argmax(intentLogits[frame++].slice(0, elements.intents.length + 1));
+      const logits = intentLogits[frame].slice(0, elements.intents.length + 1);
+      const given = turns[b].frames.find((f) => f.service === service)?.previousIntent;
+      const base = logits.map((x, j) => (j === given ? x - previousScores[frame] : x));
+      (results[b].intentScores ??= {})[service] = { base, previous: previousScores[frame], given };
+      frame++;
+      const best = argmax(logits);
       results[b].activeIntents[service] = best === 0 ? NO_INTENT : elements.intents[best - 1].name;
       results[b].requestedSlots[service] = [];
       for (const slot of elements.slots) {
@@ -222,6 +246,43 @@ export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], bat
   return results;
 }
 
+/**
+ * Intents as a filter over the dialogue rather than a chain of hard picks: the previous intent is
+ * the belief left by the last turn (its probabilities at `temperature`), and this turn's
+ * probability of each intent is its probability given each previous one, weighted by that belief.
+ * With gold previous intents the head reaches 96.3 on dev against 93.2 with its own hard picks
+ * (mode none, 1,200 steps): a close call taken wrongly was otherwise carried on as certain. Where
+ * the turn was given a previous intent other than the belief's best (the system served another
+ * intent, `prepareTurn`), that one is taken as certain. Rewrites `output.activeIntents`; `beliefs`
+ * is the dialogue's, per service.
+ */
+export function filterIntents(catalog: SchemaCatalog, output: SgdTurnOutput, beliefs: Record<string, number[]>, temperature: number): void {
+  for (const [service, scores] of Object.entries(output.intentScores ?? {})) {
+    const elements = catalog.services.get(service)!;
+    const K = scores.base.length;
+    const belief = beliefs[service];
+    let prior: number[] | undefined;
+    if (scores.given !== undefined) prior = belief && argmax(belief) === scores.given ? belief : scores.base.map((_, j) => (j === scores.given ? 1 : 0));
+    const probabilities = new Array<number>(K).fill(0);
+    const addGiven = (previous: number | undefined, weight: number) => {
+      const p = softmax(scores.base.map((x, j) => (j === previous ? x + scores.previous : x) / temperature));
+      p.forEach((x, j) => (probabilities[j] += weight * x));
+    };
+    if (prior) prior.forEach((w, previous) => w > 0 && addGiven(previous, w));
+    else addGiven(undefined, 1);
+    beliefs[service] = probabilities;
+    const best = argmax(probabilities);
+    output.activeIntents[service] = best === 0 ? NO_INTENT : elements.intents[best - 1].name;
+  }
+}
+
+function softmax(values: number[]): number[] {
+  const top = Math.max(...values);
+  const e = values.map((x) => Math.exp(x - top));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / sum);
+}
+
 function argmax(values: number[]): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
@@ -229,6 +290,30 @@ function argmax(values: number[]): number {
 }
 
 /** Score per-turn outputs on a split: SGD's metrics, the state from the rule tracker (partial data). */
+/** Temperatures `chooseIntentFilter` tries (undefined: hard picks, as before the filter). */
+export const INTENT_TEMPERATURES: readonly (number | undefined)[] = [undefined, 1, 2, 4];
+
+/**
+ * Score dev with each intent temperature and keep the one with the best active-intent accuracy
+ * plus joint goal accuracy (ties keep the earlier one, hard picks first). Returns every trial, and
+ * leaves the model set to the choice.
+ */
+export async function chooseIntentFilter(
+  model: SgdModel,
+  dev: SgdSplitData,
+  temperatures: readonly (number | undefined)[] = INTENT_TEMPERATURES,
+): Promise<{ chosen: number | undefined; trials: { temperature: number | undefined; metrics: SgdMetrics }[] }> {
+  const trials: { temperature: number | undefined; metrics: SgdMetrics }[] = [];
+  for (const temperature of temperatures) {
+    model.intentTemperature = temperature;
+    trials.push({ temperature, metrics: scoreSplit(dev, await model.predictSplit(dev)) });
+  }
+  const worth = (m: SgdMetrics) => (m.activeIntentAccuracy ?? 0) + (m.jointGoalAccuracy ?? 0);
+  const best = trials.reduce((a, b) => (worth(b.metrics) > worth(a.metrics) ? b : a));
+  model.intentTemperature = best.temperature;
+  return { chosen: best.temperature, trials };
+}
+
 export function scoreSplit(data: SgdSplitData, outputs: ReadonlyMap<string, SgdTurnOutput>): SgdMetrics {
   const examples = sgdTurnExamples(data.dialogues);
   const states = trackSplit(data, outputs);

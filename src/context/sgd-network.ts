@@ -86,6 +86,8 @@ export interface SgdOutputs {
   /** Memory for the next turn [B, k, C] (memory mode only). */
   memory?: tf.Tensor3D;
   intentLogits: tf.Tensor2D; // [F, K]
+  /** What the previous-intent input adds to its candidate's logit, per frame [F] (the rest of a logit does not depend on it). */
+  previousScores: tf.Tensor1D;
   /** Whether the user takes the frame's pending offer [F]. */
   selectLogits: tf.Tensor1D;
   requestedLogits: tf.Tensor1D; // [R]
@@ -432,7 +434,9 @@ export class SgdNetwork {
     const insideLogits = tf.matMul(tokenQuery, inside, false, true).add(slotMask);
     const tagLogits = tf.concat([outside, beginLogits, insideLogits], 2) as tf.Tensor3D;
 
-    return { memory: nextMemory, intentLogits, selectLogits, requestedLogits, valueLogits, tagLogits };
+    const previousScores = intentQuery.matMul(previousVector.reshape([C, 1])).reshape([frames.count]).add(previousBias) as tf.Tensor1D;
+
+    return { memory: nextMemory, intentLogits, previousScores, selectLogits, requestedLogits, valueLogits, tagLogits };
   }
 
   /** The sum of the heads' losses over a labelled batch. */
