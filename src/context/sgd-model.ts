@@ -199,11 +199,10 @@ export function decodeOutputs(catalog: SchemaCatalog, turns: PreparedTurn[], bat
   let frame = 0;
   let slotCursor = 0;
   turns.forEach((turn, b) => {
-    for (const { service } of turn.frames) {
+    for (const { service, previousIntent: given } of turn.frames) {
       const elements = catalog.services.get(service)!;
       if (selectLogits[frame] > 0) results[b].selected!.push(service);
       const logits = intentLogits[frame].slice(0, elements.intents.length + 1);
-      const given = turns[b].frames.find((f) => f.service === service)?.previousIntent;
       const base = logits.map((x, j) => (j === given ? x - previousScores[frame] : x));
       (results[b].intentScores ??= {})[service] = { base, previous: previousScores[frame], given };
       frame++;
@@ -289,7 +288,6 @@ function argmax(values: number[]): number {
   return best;
 }
 
-/** Score per-turn outputs on a split: SGD's metrics, the state from the rule tracker (partial data). */
 /** Temperatures `chooseIntentFilter` tries (undefined: hard picks, as before the filter). */
 export const INTENT_TEMPERATURES: readonly (number | undefined)[] = [undefined, 1, 2, 4];
 
@@ -314,6 +312,7 @@ export async function chooseIntentFilter(
   return { chosen: best.temperature, trials };
 }
 
+/** Score per-turn outputs on a split: SGD's metrics, the state from the rule tracker (partial data). */
 export function scoreSplit(data: SgdSplitData, outputs: ReadonlyMap<string, SgdTurnOutput>): SgdMetrics {
   const examples = sgdTurnExamples(data.dialogues);
   const states = trackSplit(data, outputs);
