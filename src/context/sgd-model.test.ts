@@ -5,8 +5,8 @@ import { sgdTurnExamples } from '../data/sgd/examples.js';
 import { loadSgd } from '../data/sgd/load-sgd.js';
 import { initTensorBackend } from '../model/backend.js';
 import type { ContextMode } from '../model/config.js';
-import { chooseIntentFilter, DEFAULT_SGD_TRAIN, filterIntents, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTurnOutput } from './sgd-model.js';
-import { prepareTurn } from './sgd-task.js';
+import { chooseIntentFilter, DEFAULT_SGD_TRAIN, filterIntents, OwnAnswers, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTurnOutput } from './sgd-model.js';
+import { prepareTurn, type PreparedTurn } from './sgd-task.js';
 
 const data = loadSgd('dev', { dataDir: join(import.meta.dirname, '..', 'data', 'sgd', '__fixtures__', 'data') });
 const examples = sgdTurnExamples(data.dialogues);
@@ -201,4 +201,44 @@ describe('intents as a filter over the dialogue', () => {
       model.dispose();
     }
   }, 180_000);
+});
+
+describe('training on its own answers', () => {
+  it("feeds a frame the head's answer for the turn its previous intent comes from, but not in place of a served intent", async () => {
+    const model = await tinyModel('none', 1);
+    try {
+      const restaurants = model.catalog.services.get('Restaurants_1')!;
+      const find = 1 + restaurants.intents.findIndex((i) => i.name === 'FindRestaurants');
+      const reserve = 1 + restaurants.intents.findIndex((i) => i.name === 'ReserveRestaurant');
+      // Prepared as the trainer does: each turn with the gold intents of the frames before it.
+      const gold: Record<string, string> = {};
+      const turns: PreparedTurn[] = [];
+      for (const e of examples) {
+        if (e.turnIndex === 0) for (const key of Object.keys(gold)) delete gold[key];
+        turns.push(await prepareTurn(e, model.catalog, model.tokens, model.input, true, { ...gold }));
+        Object.assign(gold, e.activeIntents);
+      }
+      const own = new OwnAnswers(examples, turns);
+      // Nothing recorded yet: every turn is itself (gold previous intents).
+      own.apply(turns).forEach((t, i) => expect(t).toBe(turns[i]));
+      const logits = (pick: number) => tf.tensor2d([[0, 0, 0].map((_, j) => (j === pick ? 5 : 0))]);
+      // Dialogue 1: "I want to find a place to eat in San Jose." answered ReserveRestaurant.
+      own.record([turns[0]], logits(reserve));
+      let applied = own.apply(turns);
+      expect(applied[1].frames[0].previousIntent).toBe(reserve);
+      expect(turns[1].frames[0].previousIntent).toBe(find); // the prepared turn stays gold
+      expect(applied[2]).toBe(turns[2]); // its previous intent comes from turn 1, not answered yet
+      // Turn 3 starts from the reservation the system confirmed: an answer does not replace it.
+      expect(turns[3].frames[0].previousServed).toBe(true);
+      own.record([turns[2]], logits(find));
+      own.record([turns[3]], logits(0));
+      applied = own.apply(turns);
+      expect(applied[3].frames[0].previousIntent).toBe(reserve);
+      expect(applied[4].frames[0].previousIntent).toBe(0);
+      // Dialogue 2: RideSharing_1's first frame has no previous intent to replace.
+      expect(applied[6].frames.find((f) => f.service === 'RideSharing_1')!.previousIntent).toBeUndefined();
+    } finally {
+      model.dispose();
+    }
+  });
 });

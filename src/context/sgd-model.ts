@@ -44,6 +44,13 @@ export interface SgdTrainOptions {
   unroll: number;
   /** Hashed sparse word features of the current turn (0: none). */
   featureBuckets: number;
+  /**
+   * From this share of training on (0 to 1), a frame's previous intent is the model's own latest
+   * answer for the turn it comes from, recorded from the training steps themselves, instead of the
+   * gold one (1: gold throughout). At run time the previous intent is the model's own earlier
+   * answer; a head that only ever saw gold ones keeps a wrong one to the end of the dialogue.
+   */
+  ownAnswersFrom: number;
   seed: number;
   /** Called every few steps. */
   onProgress?: (p: { step: number; turns: number; loss: number; elapsedMinutes: number }) => void;
@@ -62,6 +69,7 @@ export const DEFAULT_SGD_TRAIN: Readonly<Omit<SgdTrainOptions, 'mode' | 'onProgr
   unroll: 2,
   // The NLU model's table size; on dev (1,200 steps) the features lifted span F1 (docs/context-modes.md).
   featureBuckets: 16384,
+  ownAnswersFrom: 0.25,
   seed: 7,
 });
 
@@ -369,6 +377,7 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
     }),
   );
   tokens.clear();
+  const ownAnswers = new OwnAnswers(examples, prepared);
   const params = new ParameterStore(rng);
   const network = new SgdNetwork(config, params, catalog, rng);
   const run = { training: true, seed: () => Math.floor(rng() * 2 ** 31) };
@@ -413,8 +422,15 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
     if (mode !== 'memory') {
       for (const batchTurns of bucketedBatches(prepared, options.batchSize, rng)) {
         if (done()) break outer;
-        const batch = network.makeBatch(batchTurns);
-        applyStep(() => network.loss(batch, network.forward(batch, run)), [batch]);
+        const answering = progress() >= options.ownAnswersFrom;
+        const batch = network.makeBatch(answering ? ownAnswers.apply(batchTurns) : batchTurns);
+        let intents: tf.Tensor2D | undefined;
+        applyStep(() => {
+          const out = network.forward(batch, run);
+          if (answering) intents = tf.keep(out.intentLogits);
+          return network.loss(batch, out);
+        }, [batch]);
+        if (intents) ownAnswers.record(batchTurns, intents);
         network.disposeBatch(batch);
         turnsSeen += batchTurns.length;
         await new Promise((resolve) => setImmediate(resolve));
@@ -432,11 +448,13 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
           if (done()) break outer;
           const rows = group.map((_, i) => i).filter((i) => t < group[i].length);
           const incoming = t === 0 ? undefined : stackMemory(rows.map((i) => memories[i]!), k, C);
-          const batches: { batch: SgdBatch; rows: number[] }[] = [];
+          const answering = progress() >= options.ownAnswersFrom;
+          const batches: { batch: SgdBatch; rows: number[]; turns: PreparedTurn[]; intents?: tf.Tensor2D }[] = [];
           for (let u = 0; u < options.unroll; u++) {
             const here = rows.filter((i) => t + u < group[i].length);
             if (here.length === 0) break;
-            batches.push({ batch: network.makeBatch(here.map((i) => group[i][t + u])), rows: here });
+            const turns = here.map((i) => group[i][t + u]);
+            batches.push({ batch: network.makeBatch(answering ? ownAnswers.apply(turns) : turns), rows: here, turns });
           }
           let last: tf.Tensor3D | undefined;
           let lastRows: number[] = [];
@@ -444,9 +462,11 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
             let memory = incoming;
             let memoryRows = rows;
             const losses: tf.Scalar[] = [];
-            for (const { batch, rows: here } of batches) {
+            for (const entry of batches) {
+              const { batch, rows: here } = entry;
               const picked = memory && here.length < memoryRows.length ? tf.gather(memory, here.map((i) => memoryRows.indexOf(i))) : memory;
               const out = network.forward(batch, run, picked as tf.Tensor3D | undefined);
+              if (answering) entry.intents = tf.keep(out.intentLogits);
               losses.push(network.loss(batch, out));
               memory = out.memory;
               memoryRows = here;
@@ -461,7 +481,8 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
           lastRows.forEach((i, j) => (memories[i] = values.slice(j * k * C, (j + 1) * k * C)));
           last!.dispose();
           incoming?.dispose();
-          for (const { batch, rows: here } of batches) {
+          for (const { batch, rows: here, turns, intents } of batches) {
+            if (intents) ownAnswers.record(turns, intents);
             network.disposeBatch(batch);
             turnsSeen += here.length;
           }
@@ -473,6 +494,61 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
   if (lossCount > 0) report();
   adam.dispose();
   return new SgdModel(network, tokenizer, input, { steps: step, turns: turnsSeen, epochs: turnsSeen / prepared.length, minutes: elapsedMinutes(), parameters });
+}
+
+/**
+ * The model's own latest intent answers during training (`SgdTrainOptions.ownAnswersFrom`): each
+ * frame knows the turn its previous intent comes from (its service's previous frame in the
+ * dialogue), and takes that turn's recorded answer in place of the gold one once there is one.
+ * A previous intent read from the system's acts (`previousServed`) stays: it is not an answer.
+ */
+export class OwnAnswers {
+  /** Per prepared turn, per frame: the key of the turn the frame's previous intent comes from. */
+  private readonly sources = new Map<PreparedTurn, (string | undefined)[]>();
+  /** `${turn key} ${service}` -> the candidate the intent head last picked. */
+  private readonly answers = new Map<string, number>();
+
+  /** `examples[i]` is the example `prepared[i]` was made from; both in dialogue order. */
+  constructor(examples: readonly SgdTurnExample[], prepared: readonly PreparedTurn[]) {
+    const lastFrame = new Map<string, Record<string, string>>();
+    examples.forEach((e, i) => {
+      const turn = prepared[i];
+      const seen = lastFrame.get(e.dialogueId) ?? {};
+      this.sources.set(
+        turn,
+        turn.frames.map((f) => (f.previousServed || f.previousIntent === undefined ? undefined : seen[f.service])),
+      );
+      const next = { ...seen };
+      for (const service of Object.keys(e.activeIntents)) next[service] = turn.key;
+      lastFrame.set(e.dialogueId, next);
+    });
+  }
+
+  /** The turns with every previous intent that has a recorded answer replaced by it (copies; the originals stay gold). */
+  apply(turns: readonly PreparedTurn[]): PreparedTurn[] {
+    return turns.map((turn) => {
+      const from = this.sources.get(turn);
+      if (!from) return turn;
+      let changed = false;
+      const frames = turn.frames.map((f, j) => {
+        const answer = from[j] === undefined ? undefined : this.answers.get(`${from[j]} ${f.service}`);
+        if (answer === undefined || answer === f.previousIntent) return f;
+        changed = true;
+        return { ...f, previousIntent: answer };
+      });
+      return changed ? { ...turn, frames } : turn;
+    });
+  }
+
+  /** Record the intent head's picks for `turns` (frames in batch order, as `makeBatch` lays them out) and dispose the logits. */
+  record(turns: readonly PreparedTurn[], intentLogits: tf.Tensor2D): void {
+    const rows = intentLogits.arraySync();
+    intentLogits.dispose();
+    let i = 0;
+    for (const turn of turns) {
+      for (const f of turn.frames) this.answers.set(`${turn.key} ${f.service}`, argmax(rows[i++].slice(0, f.intentCandidates.length)));
+    }
+  }
 }
 
 function groupPrepared(turns: PreparedTurn[]): Map<string, PreparedTurn[]> {

@@ -163,6 +163,8 @@ export interface PreparedFrame {
    * runtime keeps: the gold one in training, the model's own previous answer when predicting.
    */
   previousIntent?: number;
+  /** Whether `previousIntent` is the intent the system's last turn served (read from its acts, not a tracked answer). */
+  previousServed?: boolean;
   /** Gold candidate index (undefined at prediction time or for an intent not in the schema). */
   goldIntent?: number;
   /** Per slot of the service: whether the user requests it. */
@@ -278,7 +280,10 @@ export async function prepareTurn(
     // tracked one is the model's own earlier answer at run time, and a wrong pick was otherwise
     // carried through the rest of the dialogue (on dev, 60% of active-intent errors).
     const served = frame.systemNamed.flatMap((named, j) => (named === 1 ? [j] : []));
-    if (served.length === 1 && elements.intents.length > 1) frame.previousIntent = served[0];
+    if (served.length === 1 && elements.intents.length > 1) {
+      frame.previousIntent = served[0];
+      frame.previousServed = true;
+    }
     if (withLabels) {
       const intent = example.activeIntents[service];
       const at = intent === NO_INTENT ? 0 : elements.intents.findIndex((i) => i.name === intent) + 1;
