@@ -160,7 +160,8 @@ export interface PreparedFrame {
   /**
    * The service's active intent after its previous frame in this conversation, as a candidate
    * index (0 = NONE); undefined on the service's first frame. Part of the dialogue state the
-   * runtime keeps: the gold one in training, the model's own previous answer when predicting.
+   * runtime keeps: the gold one when prepared for training (the trainer swaps in the model's own
+   * answers, `OwnAnswers`), the model's own previous answer when predicting.
    */
   previousIntent?: number;
   /** Whether `previousIntent` is the intent the system's last turn served (read from its acts, not a tracked answer). */
