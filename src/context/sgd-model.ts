@@ -69,6 +69,8 @@ export const DEFAULT_SGD_TRAIN: Readonly<Omit<SgdTrainOptions, 'mode' | 'onProgr
   unroll: 2,
   // The NLU model's table size; on dev (1,200 steps) the features lifted span F1 (docs/context-modes.md).
   featureBuckets: 16384,
+  // Against gold previous intents throughout, dev active intent + joint goal rose in every mode
+  // (concat's active intent 94.3 -> 95.5, memory's 93.9 -> 95.6; docs/context-modes.md).
   ownAnswersFrom: 0.25,
   seed: 7,
 });
