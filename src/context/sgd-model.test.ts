@@ -29,6 +29,15 @@ async function tinyModel(mode: ContextMode, steps: number, losses: number[] = []
   });
 }
 
+/** Candidate indices (0 = NONE) of the fixture's two restaurant intents in a model's catalog. */
+function restaurantCandidates(model: SgdModel): { find: number; reserve: number } {
+  const intents = model.catalog.services.get('Restaurants_1')!.intents;
+  return {
+    find: 1 + intents.findIndex((i) => i.name === 'FindRestaurants'),
+    reserve: 1 + intents.findIndex((i) => i.name === 'ReserveRestaurant'),
+  };
+}
+
 beforeAll(async () => {
   await initTensorBackend();
 });
@@ -122,9 +131,7 @@ describe("what the system's previous turn asked", () => {
   it('takes the intent whose own slots the system named as the state the turn starts from', async () => {
     const model = await tinyModel('none', 1);
     try {
-      const restaurants = model.catalog.services.get('Restaurants_1')!;
-      const find = 1 + restaurants.intents.findIndex((i) => i.name === 'FindRestaurants');
-      const reserve = 1 + restaurants.intents.findIndex((i) => i.name === 'ReserveRestaurant');
+      const { find, reserve } = restaurantCandidates(model);
       // examples[3] answers "Please confirm: a table for 2 at Sino in San Jose at 7 pm today.":
       // time, date and party size belong to ReserveRestaurant alone, so a wrongly tracked
       // FindRestaurants is replaced.
@@ -207,9 +214,7 @@ describe('training on its own answers', () => {
   it("feeds a frame the head's answer for the turn its previous intent comes from, but not in place of a served intent", async () => {
     const model = await tinyModel('none', 1);
     try {
-      const restaurants = model.catalog.services.get('Restaurants_1')!;
-      const find = 1 + restaurants.intents.findIndex((i) => i.name === 'FindRestaurants');
-      const reserve = 1 + restaurants.intents.findIndex((i) => i.name === 'ReserveRestaurant');
+      const { find, reserve } = restaurantCandidates(model);
       // Prepared as the trainer does: each turn with the gold intents of the frames before it.
       const gold: Record<string, string> = {};
       const turns: PreparedTurn[] = [];
