@@ -13,7 +13,7 @@ import { sgdTurnExamples, turnKey, type SgdTurnExample } from '../data/sgd/examp
 import { NO_INTENT, loadSgd, type SgdSplitData } from '../data/sgd/load-sgd.js';
 import { evaluateSgd, type SgdMetrics, type SgdTurnPrediction } from '../data/sgd/metrics.js';
 import { CONTEXT_MODES, contextSettings, type ContextMode } from '../model/config.js';
-import { chooseIntentFilter, DEFAULT_SGD_TRAIN, groupByDialogue, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTrainOptions } from '../context/sgd-model.js';
+import { chooseIntentFilter, chooseWeights, DEFAULT_SGD_TRAIN, groupByDialogue, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTrainOptions } from '../context/sgd-model.js';
 import { prepareTurn } from '../context/sgd-task.js';
 import { trainNlpjs } from './peer-nlpjs.js';
 
@@ -44,6 +44,8 @@ export interface ContextBenchRow {
   dev: { active_intent_acc: number | null; requested_slot_f1: number | null; slot_f1: number | null; joint_goal_acc: number | null };
   /** The intent temperature chosen on dev (null: hard picks) and dev's figures with each one tried (`chooseIntentFilter`). */
   intent_filter?: { chosen: number | null; dev: { temperature: number | null; active_intent_acc: number | null; joint_goal_acc: number | null }[] };
+  /** The weights chosen on dev, the last step's or their moving average (`chooseWeights`, hard intent picks), and dev's figures with each. */
+  weights?: { chosen: 'last' | 'averaged'; averaged_steps: number; dev: { weights: 'last' | 'averaged'; active_intent_acc: number | null; joint_goal_acc: number | null }[] };
   /** Longest input in tokens (concat: the history cap). */
   max_tokens?: number;
   /** Median milliseconds to read the user turn at each turn index (1-based), over the timed conversations. */
@@ -197,6 +199,9 @@ export async function runContextBench(options: ContextBenchOptions): Promise<Con
     });
     try {
       log(`${mode}: ${model.training.steps} steps, ${model.training.turns} turns${options.latencyOnly ? '' : '; scoring dev and test'}`);
+      // The weights first (with hard intent picks), then the intent temperature for them.
+      const weights = options.latencyOnly ? undefined : await chooseWeights(model, dev);
+      if (weights && weights.trials.length > 0) log(`${mode}: weights chosen on dev: ${weights.chosen}`);
       const filter = options.latencyOnly ? undefined : await chooseIntentFilter(model, dev);
       const devMetrics = filter?.trials.find((t) => t.temperature === filter.chosen)?.metrics;
       if (filter) log(`${mode}: intent temperature chosen on dev: ${filter.chosen ?? 'none (hard picks)'}`);
@@ -210,6 +215,11 @@ export async function runContextBench(options: ContextBenchOptions): Promise<Con
         intent_filter: filter && {
           chosen: filter.chosen ?? null,
           dev: filter.trials.map((t) => ({ temperature: t.temperature ?? null, active_intent_acc: t.metrics.activeIntentAccuracy, joint_goal_acc: t.metrics.jointGoalAccuracy })),
+        },
+        weights: weights && {
+          chosen: weights.chosen,
+          averaged_steps: model.training.averagedSteps,
+          dev: weights.trials.map((t) => ({ weights: t.weights, active_intent_acc: t.metrics.activeIntentAccuracy, joint_goal_acc: t.metrics.jointGoalAccuracy })),
         },
         max_tokens: model.input.maxTokens,
         ms_per_turn: Object.fromEntries(LATENCY_TURNS.map((t) => [String(t), round(timing.curve[t - 1])])),

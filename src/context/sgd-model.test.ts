@@ -5,7 +5,7 @@ import { sgdTurnExamples } from '../data/sgd/examples.js';
 import { loadSgd } from '../data/sgd/load-sgd.js';
 import { initTensorBackend } from '../model/backend.js';
 import type { ContextMode } from '../model/config.js';
-import { chooseIntentFilter, DEFAULT_SGD_TRAIN, filterIntents, OwnAnswers, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTurnOutput } from './sgd-model.js';
+import { chooseIntentFilter, chooseWeights, DEFAULT_SGD_TRAIN, filterIntents, OwnAnswers, scoreSplit, stackMemory, trainSgdModel, type SgdModel, type SgdTurnOutput } from './sgd-model.js';
 import { prepareTurn, type PreparedTurn } from './sgd-task.js';
 
 const data = loadSgd('dev', { dataDir: join(import.meta.dirname, '..', 'data', 'sgd', '__fixtures__', 'data') });
@@ -62,6 +62,48 @@ describe.each<ContextMode>(['none', 'concat', 'memory'])('the SGD network in mod
       // Trained on these very turns: a model that learns anything fits them.
       expect(metrics.activeIntentAccuracy).toBeGreaterThan(0.8);
       expect(metrics.requestedSlots!.f1).toBeGreaterThan(0.8);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('the weight average', () => {
+  it('is kept over the end of training, read with on request, and chosen on dev', async () => {
+    const model = await tinyModel('none', 40);
+    try {
+      // averageFrom 0.5 of 40 steps: started at step 20, updated at each step after it.
+      expect(model.training.averagedSteps).toBe(19);
+      expect(model.weights).toBe('last');
+      const [turn] = await Promise.all([prepareTurn(examples[3], model.catalog, model.tokens, model.input, false)]);
+      const scores = () => model.run([turn]).outputs[0].intentScores!;
+      const last = JSON.stringify(scores());
+      model.useWeights('averaged');
+      const averaged = JSON.stringify(scores());
+      expect(averaged).not.toBe(last);
+      model.useWeights('last');
+      expect(JSON.stringify(scores())).toBe(last);
+
+      const choice = await chooseWeights(model, data);
+      expect(choice.trials.map((t) => t.weights)).toEqual(['last', 'averaged']);
+      const worth = (w: 'last' | 'averaged') => {
+        const m = choice.trials.find((t) => t.weights === w)!.metrics;
+        return m.activeIntentAccuracy! + m.jointGoalAccuracy!;
+      };
+      expect(choice.chosen).toBe(worth('averaged') > worth('last') ? 'averaged' : 'last');
+      expect(model.weights).toBe(choice.chosen);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('is not kept when averageFrom is 1, and asking for it is an error', async () => {
+    const model = await trainSgdModel(data, [], { ...DEFAULT_SGD_TRAIN, mode: 'none', backbone: { dModel: 16, nLayers: 1, nHeads: 2, dFF: 32 }, vocabSize: 300, batchSize: 8, maxMinutes: 1e6, maxSteps: 3, averageFrom: 1 });
+    try {
+      expect(model.hasAverage).toBe(false);
+      expect(model.training.averagedSteps).toBe(0);
+      expect(() => model.useWeights('averaged')).toThrow(/no weight average/);
+      expect((await chooseWeights(model, data)).trials).toEqual([]);
     } finally {
       model.dispose();
     }

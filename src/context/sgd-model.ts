@@ -18,6 +18,7 @@ import { contextSettings, resolveBackboneConfig, type BackboneConfig, type Conte
 import { ParameterStore } from '../model/params.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { AdamW, DEFAULT_ADAMW } from '../train/adamw.js';
+import { WeightAverage } from '../train/weight-average.js';
 import { createRng, shuffle } from '../util/random.js';
 import type { ContextInputSettings } from './context-input.js';
 import { SgdNetwork, type SgdBatch, type SgdOutputs } from './sgd-network.js';
@@ -51,6 +52,14 @@ export interface SgdTrainOptions {
    * answer; a head that only ever saw gold ones keeps a wrong one to the end of the dialogue.
    */
   ownAnswersFrom: number;
+  /**
+   * From this share of training on (0 to 1; 1: never), keep an exponential moving average of the
+   * weights beside them (`WeightAverage`); `chooseWeights` then picks the last or the averaged
+   * weights on validation data.
+   */
+  averageFrom: number;
+  /** Weight of the old average at each step (0.998: about the last 500 steps count). */
+  averageDecay: number;
   seed: number;
   /** Called every few steps. */
   onProgress?: (p: { step: number; turns: number; loss: number; elapsedMinutes: number }) => void;
@@ -72,6 +81,9 @@ export const DEFAULT_SGD_TRAIN: Readonly<Omit<SgdTrainOptions, 'mode' | 'onProgr
   // Against gold previous intents throughout, dev active intent + joint goal rose in every mode
   // (concat's active intent 94.3 -> 95.5, memory's 93.9 -> 95.6; docs/context-modes.md).
   ownAnswersFrom: 0.25,
+  // Two epochs are about 3,900 steps: the average spans the last half, dominated by its last ~500.
+  averageFrom: 0.5,
+  averageDecay: 0.998,
   seed: 7,
 });
 
@@ -99,13 +111,33 @@ export class SgdModel {
    * (`filterIntents`); chosen on dev by `chooseIntentFilter`.
    */
   intentTemperature: number | undefined = undefined;
+  private inUse: SgdWeights = 'last';
   constructor(
     readonly network: SgdNetwork,
     readonly tokenizer: WordPieceTokenizer,
     readonly input: ContextInputSettings,
-    readonly training: { steps: number; turns: number; epochs: number; minutes: number; parameters: number },
+    readonly training: { steps: number; turns: number; epochs: number; minutes: number; parameters: number; averagedSteps: number },
+    /** The moving average of the weights over the end of training, when it was kept. */
+    private readonly average?: WeightAverage,
   ) {
     this.tokens = new TokenCache(tokenizer);
+  }
+
+  /** Which weights the model reads with: the last step's (the default) or their average. */
+  get weights(): SgdWeights {
+    return this.inUse;
+  }
+
+  get hasAverage(): boolean {
+    return this.average !== undefined;
+  }
+
+  /** Read with the last step's weights or with their average (an error when no average was kept). */
+  useWeights(which: SgdWeights): void {
+    if (which === this.inUse) return;
+    if (!this.average) throw new Error('this model kept no weight average (training option averageFrom)');
+    this.average.swap();
+    this.inUse = which;
   }
 
   get mode(): ContextMode {
@@ -175,8 +207,11 @@ export class SgdModel {
 
   dispose(): void {
     this.network.params.dispose();
+    this.average?.dispose();
   }
 }
+
+export type SgdWeights = 'last' | 'averaged';
 
 /** Memories [k × C] of several conversations as one tensor [B, k, C]. */
 export function stackMemory(memories: Float32Array[], k: number, C: number): tf.Tensor3D {
@@ -322,6 +357,24 @@ export async function chooseIntentFilter(
   return { chosen: best.temperature, trials };
 }
 
+/**
+ * Score dev with the last step's weights and with their average (at the model's current intent
+ * temperature) and keep the one with the better active-intent accuracy plus joint goal accuracy
+ * (a tie keeps the last weights). Without an average there is nothing to choose.
+ */
+export async function chooseWeights(model: SgdModel, dev: SgdSplitData): Promise<{ chosen: SgdWeights; trials: { weights: SgdWeights; metrics: SgdMetrics }[] }> {
+  if (!model.hasAverage) return { chosen: model.weights, trials: [] };
+  const trials: { weights: SgdWeights; metrics: SgdMetrics }[] = [];
+  for (const weights of ['last', 'averaged'] as const) {
+    model.useWeights(weights);
+    trials.push({ weights, metrics: scoreSplit(dev, await model.predictSplit(dev)) });
+  }
+  const worth = (m: SgdMetrics) => (m.activeIntentAccuracy ?? 0) + (m.jointGoalAccuracy ?? 0);
+  const chosen = worth(trials[1].metrics) > worth(trials[0].metrics) ? 'averaged' : 'last';
+  model.useWeights(chosen);
+  return { chosen, trials };
+}
+
 /** Score per-turn outputs on a split: SGD's metrics, the state from the rule tracker (partial data). */
 export function scoreSplit(data: SgdSplitData, outputs: ReadonlyMap<string, SgdTurnOutput>): SgdMetrics {
   const examples = sgdTurnExamples(data.dialogues);
@@ -389,6 +442,7 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
   network.disposeBatch(probe);
   const adam = new AdamW(params.variables, DEFAULT_ADAMW, (name) => !name.endsWith('.bias') && !name.includes('norm'));
   const parameters = [...params.variables.values()].reduce((n, v) => n + v.size, 0);
+  let average: WeightAverage | undefined;
 
   let step = 0;
   let turnsSeen = 0;
@@ -413,6 +467,10 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
     adam.apply(grads, learningRate);
     const sparseAdam = { learningRate, beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, epsilon: DEFAULT_ADAMW.epsilon, weightDecay: 0 };
     for (const batch of batches) network.updateFeatures(batch, grads, sparseAdam);
+    if (average) average.update();
+    else if (progress() >= options.averageFrom) {
+      average = new WeightAverage(params.variables.values(), network.tokenBag ? [network.tokenBag.table] : [], options.averageDecay);
+    }
     lossSum += (value.dataSync() as Float32Array)[0];
     lossCount++;
     tf.dispose([value, ...Object.values(grads)]);
@@ -495,7 +553,13 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
   }
   if (lossCount > 0) report();
   adam.dispose();
-  return new SgdModel(network, tokenizer, input, { steps: step, turns: turnsSeen, epochs: turnsSeen / prepared.length, minutes: elapsedMinutes(), parameters });
+  return new SgdModel(
+    network,
+    tokenizer,
+    input,
+    { steps: step, turns: turnsSeen, epochs: turnsSeen / prepared.length, minutes: elapsedMinutes(), parameters, averagedSteps: average?.updates ?? 0 },
+    average,
+  );
 }
 
 /**
