@@ -75,7 +75,7 @@ describe('the weight average', () => {
       // averageFrom 0.5 of 40 steps: started at step 20, updated at each step after it.
       expect(model.training.averagedSteps).toBe(19);
       expect(model.weights).toBe('last');
-      const [turn] = await Promise.all([prepareTurn(examples[3], model.catalog, model.tokens, model.input, false)]);
+      const turn = await prepareTurn(examples[3], model.catalog, model.tokens, model.input, false);
       const scores = () => model.run([turn]).outputs[0].intentScores!;
       const last = JSON.stringify(scores());
       model.useWeights('averaged');

@@ -333,6 +333,11 @@ function argmax(values: number[]): number {
   return best;
 }
 
+/** What a choice made on dev maximises (`chooseIntentFilter`, `chooseWeights`): active-intent accuracy plus joint goal accuracy. */
+function devWorth(m: SgdMetrics): number {
+  return (m.activeIntentAccuracy ?? 0) + (m.jointGoalAccuracy ?? 0);
+}
+
 /** Temperatures `chooseIntentFilter` tries (undefined: hard picks, as before the filter). */
 export const INTENT_TEMPERATURES: readonly (number | undefined)[] = [undefined, 1, 2, 4];
 
@@ -351,8 +356,7 @@ export async function chooseIntentFilter(
     model.intentTemperature = temperature;
     trials.push({ temperature, metrics: scoreSplit(dev, await model.predictSplit(dev)) });
   }
-  const worth = (m: SgdMetrics) => (m.activeIntentAccuracy ?? 0) + (m.jointGoalAccuracy ?? 0);
-  const best = trials.reduce((a, b) => (worth(b.metrics) > worth(a.metrics) ? b : a));
+  const best = trials.reduce((a, b) => (devWorth(b.metrics) > devWorth(a.metrics) ? b : a));
   model.intentTemperature = best.temperature;
   return { chosen: best.temperature, trials };
 }
@@ -369,8 +373,7 @@ export async function chooseWeights(model: SgdModel, dev: SgdSplitData): Promise
     model.useWeights(weights);
     trials.push({ weights, metrics: scoreSplit(dev, await model.predictSplit(dev)) });
   }
-  const worth = (m: SgdMetrics) => (m.activeIntentAccuracy ?? 0) + (m.jointGoalAccuracy ?? 0);
-  const chosen = worth(trials[1].metrics) > worth(trials[0].metrics) ? 'averaged' : 'last';
+  const chosen = devWorth(trials[1].metrics) > devWorth(trials[0].metrics) ? 'averaged' : 'last';
   model.useWeights(chosen);
   return { chosen, trials };
 }
