@@ -137,7 +137,7 @@ describe('memory mode', () => {
 });
 
 describe("what the system's previous turn asked", () => {
-  it('marks the offered intent and the requested slot, and the network reads both', async () => {
+  it('marks the offered intent, the requested slot and the intents the acts rule out, and the network reads them', async () => {
     const model = await tinyModel('none', 20);
     try {
       // examples[2] answers "... Shall I book a table there?" (OFFER_INTENT ReserveRestaurant).
@@ -165,12 +165,18 @@ describe("what the system's previous turn asked", () => {
       expect(outputs(offeredTurn).intents[0][reserve]).not.toBeCloseTo(outputs(unoffered).intents[0][reserve], 6);
       const unasked = { ...askedTurn, frames: askedTurn.frames.map((f) => ({ ...f, askedSlots: f.askedSlots.map(() => 0) })) };
       expect(outputs(askedTurn).values[shared]).not.toEqual(outputs(unasked).values[shared]);
+      // examples[4] answers "Your table at Sino is booked.": the acts rule the search out.
+      const bookedTurn = await prepareTurn(examples[4], model.catalog, model.tokens, model.input, false);
+      const find = 1 + restaurants.intents.findIndex((i) => i.name === 'FindRestaurants');
+      expect(bookedTurn.frames[0].systemServes[find]).toBe(-1);
+      const unserved = { ...bookedTurn, frames: bookedTurn.frames.map((f) => ({ ...f, systemServes: f.systemServes.map(() => 0) })) };
+      expect(outputs(bookedTurn).intents[0][find]).toBeLessThan(outputs(unserved).intents[0][find]);
     } finally {
       model.dispose();
     }
   });
 
-  it('takes the intent whose own slots the system named as the state the turn starts from', async () => {
+  it('takes the intent whose own slots the system named, or the only one its acts fit, as the state the turn starts from', async () => {
     const model = await tinyModel('none', 1);
     try {
       const { find, reserve } = restaurantCandidates(model);
@@ -185,7 +191,16 @@ describe("what the system's previous turn asked", () => {
       // and city are both intents' slots, so the tracked intent stands.
       const offered = await prepareTurn(examples[1], model.catalog, model.tokens, model.input, false, { Restaurants_1: 'FindRestaurants' });
       expect(offered.frames[0].systemNamed).toEqual([0, 0, 0]);
+      expect(offered.frames[0].systemServes).toEqual([0, 0, 0]);
       expect(offered.frames[0].previousIntent).toBe(find);
+      // examples[4] answers "Your table at Sino is booked.": an outcome is reported for a
+      // transactional intent only, so the reservation is served though no slot was named.
+      const booked = await prepareTurn(examples[4], model.catalog, model.tokens, model.input, false, { Restaurants_1: 'FindRestaurants' });
+      expect(booked.frames[0].systemNamed).toEqual([0, 0, 0]);
+      expect(booked.frames[0].systemServes[reserve]).toBe(1);
+      expect(booked.frames[0].systemServes[find]).toBe(-1);
+      expect(booked.frames[0].previousIntent).toBe(reserve);
+      expect(booked.frames[0].previousServed).toBe(true);
     } finally {
       model.dispose();
     }
@@ -275,13 +290,15 @@ describe('training on its own answers', () => {
       expect(applied[1].frames[0].previousIntent).toBe(reserve);
       expect(turns[1].frames[0].previousIntent).toBe(find); // the prepared turn stays gold
       expect(applied[2]).toBe(turns[2]); // its previous intent comes from turn 1, not answered yet
-      // Turn 3 starts from the reservation the system confirmed: an answer does not replace it.
+      // Turn 3 starts from the reservation the system confirmed, turn 4 from the one it reports
+      // booked ("Your table at Sino is booked."): an answer replaces neither.
       expect(turns[3].frames[0].previousServed).toBe(true);
+      expect(turns[4].frames[0].previousServed).toBe(true);
       own.record([turns[2]], logits(find));
       own.record([turns[3]], logits(0));
       applied = own.apply(turns);
       expect(applied[3].frames[0].previousIntent).toBe(reserve);
-      expect(applied[4].frames[0].previousIntent).toBe(0);
+      expect(applied[4].frames[0].previousIntent).toBe(reserve);
       // Dialogue 2: RideSharing_1's first frame has no previous intent to replace.
       expect(applied[6].frames.find((f) => f.service === 'RideSharing_1')!.previousIntent).toBeUndefined();
     } finally {

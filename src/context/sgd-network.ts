@@ -56,6 +56,8 @@ export interface SgdBatch {
     transactional: Float32Array;
     /** 1 where the system's previous turn named one of the candidate's own slots [F × width]. */
     systemNamed: Float32Array;
+    /** +1 / -1 where the system's previous turn fits / rules out the candidate (`servedIntents`) [F × width]. */
+    systemServes: Float32Array;
     width: number;
     count: number;
     gold?: Int32Array;
@@ -171,6 +173,7 @@ export class SgdNetwork {
       words: new Float32Array(frameList.length * K),
       transactional: new Float32Array(frameList.length * K),
       systemNamed: new Float32Array(frameList.length * K),
+      systemServes: new Float32Array(frameList.length * K),
       width: K,
       count: frameList.length,
       gold: labelled ? new Int32Array(frameList.length) : undefined,
@@ -189,6 +192,7 @@ export class SgdNetwork {
         frames.words[i * K + j] = f.intentWords[j] ?? 0;
         frames.transactional[i * K + j] = f.transactional[j] ?? 0;
         frames.systemNamed[i * K + j] = f.systemNamed[j] ?? 0;
+        frames.systemServes[i * K + j] = f.systemServes[j] ?? 0;
       });
       if (f.previousIntent !== undefined) frames.previous[i * K + f.previousIntent] = 1;
       if (frames.gold) frames.gold[i] = f.goldIntent ?? -1;
@@ -350,6 +354,10 @@ export class SgdNetwork {
     // The system asking for, confirming or offering an intent's own slot ("when do you return?")
     // says which intent it is serving; this also mends a wrong intent carried from earlier turns.
     const namedWeight = p.get('sgd.intent.system_named', [1], { kind: 'ones' }).mul(MENTION_START);
+    // So does what the system asked for and whether it confirmed: it asks only for the served
+    // intent's required slots and confirms only transactional intents ("how many tickets?" is a
+    // purchase even when the user first said "find me a bus").
+    const servesWeight = p.get('sgd.intent.system_serves', [1], { kind: 'ones' }).mul(MENTION_START);
     const intentKeys = tf
       .gather(intentTable, tf.tensor1d(intentIds, 'int32'))
       .reshape([frames.count, frames.width, C])
@@ -363,6 +371,7 @@ export class SgdNetwork {
       .add(offered.squeeze([2]).mul(offeredBias))
       .add(tf.tensor2d(frames.words, [frames.count, frames.width]).mul(wordsWeight))
       .add(tf.tensor2d(frames.systemNamed, [frames.count, frames.width]).mul(namedWeight))
+      .add(tf.tensor2d(frames.systemServes, [frames.count, frames.width]).mul(servesWeight))
       .add(tf.tensor2d(frames.candidateMask, [frames.count, frames.width]).sub(1).mul(-MASKED)) as tf.Tensor2D;
 
     // Taking an offer ("that one works"): the tracker then moves the offered values into the state.

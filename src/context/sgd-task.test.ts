@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { wordFeatures } from '../model/sparse-features.js';
 import type { TokenizedText } from '../tokenizer/wordpiece.js';
 import { buildContextTokens } from './context-input.js';
-import { distinctiveSlots, distinctiveWords, intentWordMatch, mentionsValue, messageStems, splitName, utteranceTokenFeatures } from './sgd-task.js';
+import { distinctiveSlots, distinctiveWords, intentWordMatch, mentionsValue, messageStems, servedIntents, splitName, utteranceTokenFeatures, type ServiceElements } from './sgd-task.js';
 
 describe('mentionsValue', () => {
   it('finds a categorical value written as whole words, in any case', () => {
@@ -132,5 +132,34 @@ describe('distinctiveSlots', () => {
 
   it('gives a lone intent all of its slots', () => {
     expect(distinctiveSlots([flights[0]], 0)).toEqual(['origin', 'destination', 'departure_date', 'airlines', 'outbound_time']);
+  });
+});
+
+describe('servedIntents', () => {
+  // Buses_1's two intents, as the catalog keeps them.
+  const buses: ServiceElements = {
+    intents: [
+      { name: 'FindBus', element: 0, transactional: false, ownWords: ['find'], ownSlots: [], requiredSlots: ['from_location', 'to_location', 'leaving_date'] },
+      { name: 'BuyBusTicket', element: 1, transactional: true, ownWords: ['buy'], ownSlots: [], requiredSlots: ['from_location', 'to_location', 'leaving_date', 'leaving_time', 'travelers'] },
+    ],
+    slots: [],
+  };
+  const asked = (slots: string[], acts: string[]) => ({ slots, intents: [], named: slots, acts });
+
+  it('keeps the intents that require every slot the system asked for', () => {
+    // "How many tickets?": only the purchase requires travelers (the search takes it as an option).
+    expect(servedIntents(buses, asked(['travelers'], ['REQUEST']))).toEqual([1]);
+    expect(servedIntents(buses, asked(['to_location'], ['REQUEST']))).toEqual([0, 1]);
+  });
+
+  it('keeps the transactional intents after a confirmation or an outcome', () => {
+    expect(servedIntents(buses, asked([], ['CONFIRM']))).toEqual([1]);
+    expect(servedIntents(buses, asked([], ['NOTIFY_FAILURE', 'OFFER']))).toEqual([1]);
+    expect(servedIntents(buses, asked([], ['OFFER', 'INFORM_COUNT']))).toEqual([0, 1]);
+  });
+
+  it('rules nothing out when the system said nothing, or when its acts fit no intent', () => {
+    expect(servedIntents(buses, undefined)).toEqual([0, 1]);
+    expect(servedIntents(buses, asked(['seat_class'], ['REQUEST']))).toEqual([0, 1]);
   });
 });

@@ -54,18 +54,19 @@ describe('sgdTurnExamples', () => {
     expect(examples[7].values).toEqual([{ service: 'RideSharing_1', slot: 'shared_ride', value: 'dontcare' }]);
   });
 
-  it("gives each turn what the system's previous turn asked: requested slots, offered intents, named slots", () => {
+  it("gives each turn what the system's previous turn asked: requested slots, offered intents, named slots, kinds of act", () => {
     expect(examples[0].asked).toEqual({});
     // "Their number is ... Shall I book a table there?" offers ReserveRestaurant.
-    expect(examples[2].asked).toEqual({ Restaurants_1: { slots: [], intents: ['ReserveRestaurant'], named: ['phone_number'] } });
+    expect(examples[2].asked).toEqual({ Restaurants_1: { slots: [], intents: ['ReserveRestaurant'], named: ['phone_number'], acts: ['INFORM', 'OFFER_INTENT'] } });
     // "Do you want a shared ride?" requests shared_ride.
-    expect(examples[7].asked).toEqual({ RideSharing_1: { slots: ['shared_ride'], intents: [], named: ['shared_ride'] } });
+    expect(examples[7].asked).toEqual({ RideSharing_1: { slots: ['shared_ride'], intents: [], named: ['shared_ride'], acts: ['REQUEST'] } });
     // An offer ("How about Sino? ... in San Jose") names its slots without asking anything.
-    expect(examples[1].asked).toEqual({ Restaurants_1: { slots: [], intents: [], named: ['restaurant_name', 'city'] } });
+    expect(examples[1].asked).toEqual({ Restaurants_1: { slots: [], intents: [], named: ['restaurant_name', 'city'], acts: ['OFFER'] } });
     // "Please confirm: a table for 2 at Sino ..." names every slot it confirms.
     expect(examples[3].asked.Restaurants_1.named).toEqual(['party_size', 'restaurant_name', 'city', 'time', 'date']);
-    // A turn after a system turn that names nothing ("Your table at Sino is booked.") was asked nothing.
-    expect(examples[4].asked).toEqual({});
+    expect(examples[3].asked.Restaurants_1.acts).toEqual(['CONFIRM']);
+    // "Your table at Sino is booked." names nothing and asks nothing, but reports a transaction's outcome.
+    expect(examples[4].asked).toEqual({ Restaurants_1: { slots: [], intents: [], named: [], acts: ['NOTIFY_SUCCESS'] } });
   });
 
   it('does not repeat a spanned INFORM as a spanless value', () => {

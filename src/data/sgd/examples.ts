@@ -71,8 +71,10 @@ export interface SgdTurnExample {
    * assistant knows its own acts; without them a bare "4" or "yes" cannot be read. `named`: every
    * slot its REQUEST, CONFIRM, OFFER or INFORM acts name ("when do you return?", "a round trip
    * returning on the 9th?"), which tells which of a service's intents the system is serving.
+   * `acts`: the kinds of act it made for the service (CONFIRM, NOTIFY_SUCCESS, OFFER...): a system
+   * confirms and reports the outcome of transactional intents only.
    */
-  asked: Record<string, { slots: string[]; intents: string[]; named: string[] }>;
+  asked: Record<string, { slots: string[]; intents: string[]; named: string[]; acts: string[] }>;
 }
 
 /** The key of a user turn in prediction maps: `dialogueId/turnIndex`. */
@@ -122,14 +124,15 @@ export function sgdTurnExamples(dialogues: readonly SgdAnnotatedDialogue[]): Sgd
 
 const NAMING_ACTS = new Set(['REQUEST', 'CONFIRM', 'OFFER', 'INFORM']);
 
-/** The slots a system turn requests, the intents it offers and the slots it names, per service. */
+/** The slots a system turn requests, the intents it offers, the slots it names and its kinds of act, per service. */
 export function askedBy(frames: readonly SgdSystemFrame[]): SgdTurnExample['asked'] {
   const asked: SgdTurnExample['asked'] = {};
   for (const frame of frames) {
     const slots = frame.actions.filter((a) => a.act === 'REQUEST').map((a) => a.slot);
     const intents = frame.actions.filter((a) => a.act === 'OFFER_INTENT').flatMap((a) => a.values);
     const named = [...new Set(frame.actions.filter((a) => NAMING_ACTS.has(a.act) && a.slot !== '').map((a) => a.slot))];
-    if (slots.length > 0 || intents.length > 0 || named.length > 0) asked[frame.service] = { slots, intents, named };
+    const acts = [...new Set(frame.actions.map((a) => a.act))];
+    if (acts.length > 0) asked[frame.service] = { slots, intents, named, acts };
   }
   return asked;
 }
