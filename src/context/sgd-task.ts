@@ -288,6 +288,8 @@ export async function prepareTurn(
     const elements = catalog.services.get(service);
     if (!elements) continue;
     const asked = example.asked[service];
+    const serves = servedIntents(elements, asked);
+    const rulesOut = serves.length < elements.intents.length;
     const frame: PreparedFrame = {
       service,
       intentCandidates: [-1, ...elements.intents.map((i) => i.element)],
@@ -297,10 +299,8 @@ export async function prepareTurn(
       intentWords: [0, ...elements.intents.map((i) => intentWordMatch(stems, i.ownWords))],
       transactional: [0, ...elements.intents.map((i) => (i.transactional ? 1 : 0))],
       systemNamed: [0, ...elements.intents.map((i) => (i.ownSlots.some((slot) => asked?.named.includes(slot)) ? 1 : 0))],
-      systemServes: [0, ...elements.intents.map(() => 0)],
+      systemServes: [0, ...elements.intents.map((_, j) => (!rulesOut ? 0 : serves.includes(j) ? 1 : -1))],
     };
-    const serves = servedIntents(elements, asked);
-    if (serves.length < elements.intents.length) frame.systemServes = [0, ...elements.intents.map((_, j) => (serves.includes(j) ? 1 : -1))];
     const previous = previousIntents[service];
     if (previous !== undefined) {
       const at = previous === NO_INTENT ? 0 : elements.intents.findIndex((i) => i.name === previous) + 1;
