@@ -114,6 +114,8 @@ describe('memory mode', () => {
   it('carries the memory: the same turn reads differently after another turn than from the start', async () => {
     const model = await tinyModel('memory', 20);
     try {
+      // batchSize 8, unroll 2: four streams of dialogues, each step reads two turns of each.
+      expect(model.training.turns).toBe(model.training.steps * 8);
       const [first, second] = examples;
       const turn1 = await prepareTurn(first, model.catalog, model.tokens, model.input, false);
       const turn2 = await prepareTurn(second, model.catalog, model.tokens, model.input, false);
@@ -130,6 +132,27 @@ describe('memory mode', () => {
       const carried = stackMemory([values], 4, 32);
       expect(logits(carried)).not.toEqual(logits(undefined));
       carried.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('lets a training batch start some rows fresh: those read the initial memory, the others their own', async () => {
+    const model = await tinyModel('memory', 5);
+    try {
+      const turn = await prepareTurn(examples[1], model.catalog, model.tokens, model.input, false);
+      const batch = model.network.makeBatch([turn, turn]);
+      const carried = stackMemory([new Float32Array(4 * 32).fill(0.5), new Float32Array(4 * 32).fill(0.5)], 4, 32);
+      const logits = (memory?: tf.Tensor3D, fresh?: number[]) =>
+        tf.tidy(() => model.network.forward(batch, { training: false, seed: () => 0 }, memory, fresh && tf.tensor3d(fresh, [2, 1, 1])).intentLogits.arraySync());
+      const mixed = logits(carried, [1, 0]);
+      // makeBatch lays out each turn's frames in order: the first turn's frames come first.
+      const frames = turn.frames.length;
+      expect(mixed.slice(0, frames)).toEqual(logits(undefined).slice(0, frames));
+      expect(mixed.slice(frames)).toEqual(logits(carried).slice(frames));
+      expect(mixed.slice(0, frames)).not.toEqual(mixed.slice(frames));
+      carried.dispose();
+      model.network.disposeBatch(batch);
     } finally {
       model.dispose();
     }

@@ -4,9 +4,11 @@
  *
  * Training per mode (docs/context-modes.md):
  * - none and concat: shuffled batches of user turns (each turn's input already holds its context);
- * - memory: batches of whole dialogues advanced turn by turn. A step covers `unroll` consecutive
- *   turns with gradients flowing through the memory between them; the memory entering the first
- *   of them is a constant (detached), so the cost of a step never depends on the dialogue's length.
+ * - memory: streams of dialogues read in order, `batchSize / unroll` of them side by side. A step
+ *   covers `unroll` consecutive turns of each stream with gradients flowing through the memory
+ *   between them; the memory entering the first of them is a constant (detached), so the cost of a
+ *   step never depends on the dialogue's length. A stream whose dialogue ends goes on with the next
+ *   dialogue from the learned initial memory.
  */
 import * as tf from '@tensorflow/tfjs';
 import { trackSplit, type TrackerTurnInput } from '../data/sgd/dst.js';
@@ -499,58 +501,66 @@ export async function trainSgdModel(train: SgdSplitData, schemas: SgdSplitData['
         await new Promise((resolve) => setImmediate(resolve));
       }
     } else {
+      // Streams of dialogues, as recurrent language models are trained: each of `batchSize / unroll`
+      // streams reads its dialogue window by window and, when the dialogue ends, goes on with the next
+      // one from a fresh memory. Every step then holds the same number of turns from mixed positions;
+      // batches of whole dialogues advanced in lockstep put only first turns in a step, then only
+      // second ones, and shrank to a few rows at the tail of the longest dialogues.
       const dialogues = [...groupPrepared(prepared).values()];
-      shuffle(dialogues, rng);
+      const queue: PreparedTurn[][] = [];
+      const nextDialogue = () => {
+        if (queue.length === 0) queue.push(...shuffle([...dialogues], rng));
+        return queue.pop()!;
+      };
       const k = memoryTokens!;
       const C = config.dModel;
-      for (let start = 0; start < dialogues.length; start += options.batchSize) {
-        const group = dialogues.slice(start, start + options.batchSize);
-        const memories: (Float32Array | undefined)[] = group.map(() => undefined);
-        const longest = Math.max(...group.map((d) => d.length));
-        for (let t = 0; t < longest; t += options.unroll) {
-          if (done()) break outer;
-          const rows = group.map((_, i) => i).filter((i) => t < group[i].length);
-          const incoming = t === 0 ? undefined : stackMemory(rows.map((i) => memories[i]!), k, C);
-          const answering = progress() >= options.ownAnswersFrom;
-          const batches: { batch: SgdBatch; rows: number[]; turns: PreparedTurn[]; intents?: tf.Tensor2D }[] = [];
-          for (let u = 0; u < options.unroll; u++) {
-            const here = rows.filter((i) => t + u < group[i].length);
-            if (here.length === 0) break;
-            const turns = here.map((i) => group[i][t + u]);
-            batches.push({ batch: network.makeBatch(answering ? ownAnswers.apply(turns) : turns), rows: here, turns });
-          }
-          let last: tf.Tensor3D | undefined;
-          let lastRows: number[] = [];
-          applyStep(() => {
-            let memory = incoming;
-            let memoryRows = rows;
-            const losses: tf.Scalar[] = [];
-            for (const entry of batches) {
-              const { batch, rows: here } = entry;
-              const picked = memory && here.length < memoryRows.length ? tf.gather(memory, here.map((i) => memoryRows.indexOf(i))) : memory;
-              const out = network.forward(batch, run, picked as tf.Tensor3D | undefined);
-              if (answering) entry.intents = tf.keep(out.intentLogits);
-              losses.push(network.loss(batch, out));
-              memory = out.memory;
-              memoryRows = here;
+      const streams = Array.from({ length: Math.max(1, Math.round(options.batchSize / options.unroll)) }, () => ({
+        turns: nextDialogue(),
+        at: 0,
+        memory: undefined as Float32Array | undefined,
+      }));
+      const emptyMemory = new Float32Array(k * C);
+      for (;;) {
+        if (done()) break outer;
+        const answering = progress() >= options.ownAnswersFrom;
+        const incoming = stackMemory(streams.map((s) => (s.at === 0 ? emptyMemory : s.memory!)), k, C);
+        const windows: { batch: SgdBatch; turns: PreparedTurn[]; fresh: tf.Tensor3D; intents?: tf.Tensor2D }[] = [];
+        for (let u = 0; u < options.unroll; u++) {
+          const fresh = streams.map((s) => {
+            if (s.at >= s.turns.length) {
+              s.turns = nextDialogue();
+              s.at = 0;
             }
-            last = tf.keep(memory!.clone());
-            lastRows = memoryRows;
-            return tf.addN(losses) as tf.Scalar;
-          }, batches.map((b) => b.batch));
-          // Dialogues that ended inside the window keep the memory of their last turn: they are
-          // not read again in this batch, so only the last window's rows matter.
-          const values = last!.dataSync() as Float32Array;
-          lastRows.forEach((i, j) => (memories[i] = values.slice(j * k * C, (j + 1) * k * C)));
-          last!.dispose();
-          incoming?.dispose();
-          for (const { batch, rows: here, turns, intents } of batches) {
-            if (intents) ownAnswers.record(turns, intents);
-            network.disposeBatch(batch);
-            turnsSeen += here.length;
-          }
-          await new Promise((resolve) => setImmediate(resolve));
+            return s.at === 0 ? 1 : 0;
+          });
+          const turns = streams.map((s) => s.turns[s.at++]);
+          windows.push({ batch: network.makeBatch(answering ? ownAnswers.apply(turns) : turns), turns, fresh: tf.tensor3d(fresh, [streams.length, 1, 1]) });
         }
+        let last: tf.Tensor3D | undefined;
+        applyStep(() => {
+          let memory = incoming;
+          const losses: tf.Scalar[] = [];
+          for (const entry of windows) {
+            const out = network.forward(entry.batch, run, memory, entry.fresh);
+            if (answering) entry.intents = tf.keep(out.intentLogits);
+            losses.push(network.loss(entry.batch, out));
+            memory = out.memory!;
+          }
+          last = tf.keep(memory.clone());
+          return tf.addN(losses) as tf.Scalar;
+        }, windows.map((w) => w.batch));
+        // The memory leaving the window enters the next one as a constant (no backpropagation
+        // through the whole dialogue); a stream whose dialogue has just ended starts fresh anyway.
+        const values = last!.dataSync() as Float32Array;
+        streams.forEach((s, i) => (s.memory = values.slice(i * k * C, (i + 1) * k * C)));
+        tf.dispose([last!, incoming]);
+        for (const { batch, turns, fresh, intents } of windows) {
+          if (intents) ownAnswers.record(turns, intents);
+          network.disposeBatch(batch);
+          fresh.dispose();
+          turnsSeen += turns.length;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
   }

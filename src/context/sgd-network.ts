@@ -311,12 +311,13 @@ export class SgdNetwork {
     return mean.add(linear(this.params, 'sgd.schema.down', hidden, C)) as tf.Tensor2D;
   }
 
-  forward(batch: SgdBatch, run: RunOptions, memory?: tf.Tensor3D): SgdOutputs {
+  /** `memoryFresh` [B, 1, 1]: 1 for rows that start their dialogue (they take the initial memory, not `memory`'s row). */
+  forward(batch: SgdBatch, run: RunOptions, memory?: tf.Tensor3D, memoryFresh?: tf.Tensor3D): SgdOutputs {
     const C = this.config.dModel;
     const k = this.memoryTokens;
     const B = batch.size;
     const all = this.backbone.encode(
-      { ids: batch.ids, speakers: batch.speakers, turnDistances: batch.distances, padMask: batch.padMask, memory, extraEmbeddings: batch.tokenSparse },
+      { ids: batch.ids, speakers: batch.speakers, turnDistances: batch.distances, padMask: batch.padMask, memory, memoryFresh, extraEmbeddings: batch.tokenSparse },
       run,
     ); // [B, k + T, C]
     const nextMemory = k > 0 ? (all.slice([0, 0, 0], [B, k, C]) as tf.Tensor3D) : undefined;

@@ -34,6 +34,11 @@ export interface BackboneInputs {
    */
   memory?: tf.Tensor3D;
   /**
+   * Memory mode, with `memory`: 1 for the rows that start their conversation here [B, 1, 1]; those
+   * rows take the learned initial memory instead of theirs (training batches mix first and later turns).
+   */
+  memoryFresh?: tf.Tensor3D;
+  /**
    * Keys and values of positions encoded by earlier calls (incremental decoding): the new tokens
    * take the positions after them and attend to them; padMask and attentionMask then span
    * [earlier + new] keys. The cache is extended in place.
@@ -139,7 +144,11 @@ export class Backbone {
       // The slot embedding tells the k memory vectors apart (they have no token or position).
       const slots = this.p.get('embeddings.memory_slot', [k, c.dModel], { kind: 'normal', std: INIT_STD });
       const initial = this.p.get('embeddings.memory_init', [k, c.dModel], { kind: 'normal', std: INIT_STD });
-      const memory = inputs.memory ?? initial.expandDims(0).tile([B, 1, 1]);
+      const initialRows = initial.expandDims(0);
+      let memory = inputs.memory ?? initialRows.tile([B, 1, 1]);
+      if (inputs.memory && inputs.memoryFresh) {
+        memory = memory.mul(tf.scalar(1).sub(inputs.memoryFresh)).add(initialRows.mul(inputs.memoryFresh)) as tf.Tensor3D;
+      }
       if (memory.shape[1] !== k || memory.shape[2] !== c.dModel) throw new Error(`memory must be [B, ${k}, ${c.dModel}], got [${memory.shape}]`);
       x = tf.concat([memory.add(slots.expandDims(0)), x], 1);
       padMask = tf.concat([tf.ones([B, k]), padMask], 1) as tf.Tensor2D;
