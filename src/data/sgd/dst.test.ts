@@ -1,16 +1,19 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  SGD_KIND_TRANSFERS,
   SGD_SELECT_EXCLUSIONS,
   SGD_SLOT_TRANSFERS,
   emptyTrackerMemory,
   goldTrackerInput,
+  learnKindTransfers,
   learnSelectExclusions,
   learnSlotTransfers,
   observeSystemTurn,
   observeUserTurn,
   trackDialogue,
   trackSplit,
+  slotKind,
   trackerCeiling,
   type TrackerTurnInput,
 } from './dst.js';
@@ -98,8 +101,40 @@ describe('the tracker rule', () => {
     m = observeUserTurn(m, say('FindRestaurants', [['city', 'Berkeley']]), schema);
     m = observeUserTurn(m, say('GetRide', [], [], C), schema);
     expect(m.state[C]).toEqual({ destination: 'Oakland' });
-    const none = observeUserTurn(observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'Oakland']]), schema), say('GetRide', [], [], C), schema, { transfers: [] });
+    const none = observeUserTurn(observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'Oakland']]), schema), say('GetRide', [], [], C), schema, { transfers: [], kindTransfers: [] });
     expect(none.state[C]).toEqual({});
+  });
+});
+
+describe('slot kinds', () => {
+  it('reads what a slot holds from its name and description, and its role in the service', () => {
+    const kind = (name: string, description: string) => slotKind({ name, description });
+    expect(kind('location', 'City or town where the accommodation is located')).toBe('city');
+    expect(kind('area', 'City where the apartment is located')).toBe('city');
+    expect(kind('destination_city', 'City in which the journey ends')).toBe('city:to');
+    expect(kind('to_location', 'City where bus is going to')).toBe('city:to');
+    expect(kind('from_location', 'City where bus is leaving from')).toBe('city:from');
+    expect(kind('origin_city', 'City in which the journey originates')).toBe('city:from');
+    expect(kind('pickup_city', 'City to pick up the rental car')).toBe('city:pickup');
+    expect(kind('number_of_riders', 'Number of riders to call taxi for')).toBe('people');
+    expect(kind('travelers', 'Number of travelers for journey')).toBe('people');
+    expect(kind('return_date', 'Date of return flight')).toBe('date:end');
+    expect(kind('check_in_date', 'Start date for the reservation')).toBe('date:start');
+    expect(kind('date', 'Tentative date of restaurant reservation')).toBe('date');
+    expect(kind('street_address', 'Address of the hotel')).toBe('address');
+    expect(kind('cuisine', 'Cuisine of food served in the restaurant')).toBeUndefined();
+    expect(kind('number_of_beds', 'Number of bed rooms')).toBeUndefined();
+  });
+
+  it("seed a new service's first frame where no name transfer reaches, and are learned from gold states", () => {
+    const start = observeUserTurn(emptyTrackerMemory(), say('FindRestaurants', [['city', 'Oakland']]), schema);
+    const byKind = observeUserTurn(start, say('GetRide', [], [], C), schema, { transfers: [], kindTransfers: [{ from: 'city', to: 'city:to', candidates: 1, taken: 1 }] });
+    expect(byKind.state[C]).toEqual({ destination: 'Oakland' });
+    expect(observeUserTurn(start, say('GetRide', [], [], C), schema, { transfers: [], kindTransfers: [] }).state[C]).toEqual({});
+    // A pair taken in none of its candidates is not learned; the fixture's one first ride frame takes the restaurant's city.
+    expect(learnKindTransfers(data, 1, 0)).toEqual([{ from: 'city', to: 'city:to', candidates: 1, taken: 1 }]);
+    expect(learnKindTransfers(data, 2, 0)).toEqual([]);
+    for (const t of SGD_KIND_TRANSFERS) expect(t.taken / t.candidates).toBeGreaterThanOrEqual(0.4);
   });
 });
 
@@ -129,7 +164,7 @@ describe('tracking the fixture dialogues on gold turn outputs', () => {
     expect(ceiling.withValues).toMatchObject({ partial: true, turns: 8, frames: 9, jointGoalAccuracy: 1, jointGoalAccuracyPerFrame: 1, averageGoalAccuracy: 1 });
     expect(ceiling.spansOnly.jointGoalAccuracy).toBe(5 / 8);
     expect(ceiling.withValues.activeIntentAccuracy).toBeNull();
-    expect(trackerCeiling(data, { transfers: [] }).withValues.jointGoalAccuracy).toBe(6 / 8);
+    expect(trackerCeiling(data, { transfers: [], kindTransfers: [] }).withValues.jointGoalAccuracy).toBe(6 / 8);
     const unselected = sgdTurnExamples(data.dialogues).map((e) => ({ ...e, selected: [] }));
     expect(trackerCeiling(data, {}, unselected).withValues.jointGoalAccuracy).toBe(6 / 8);
   });
