@@ -10,7 +10,9 @@
  * Rule, per user turn and per service S of the turn, in this order:
  * 1. carry over: start from S's state after its last frame; the first time S appears, start from
  *    values of other services' states under a slot-name transfer learned from train's annotations
- *    (`city` → `where_to`, `show_date` → `event_date`...; see `SGD_SLOT_TRANSFERS`);
+ *    (`city` → `where_to`, `show_date` → `event_date`...; see `SGD_SLOT_TRANSFERS`), then, for the
+ *    slots still empty, under a slot-kind transfer (a place or date read from the slot's name and
+ *    description, `SGD_KIND_TRANSFERS`), which reaches slot names train never paired;
  * 2. confirmed values: every slot the system's previous turn CONFIRMed for S takes the confirmed
  *    value (SGD puts it in the state when the user agrees; a user who disagrees corrects it in
  *    this turn, and step 4 applies the correction);
@@ -23,7 +25,7 @@
  * 4. the user's own values: each span (its text) and each spanless value overwrites its slot.
  *
  * What it cannot get right: offers taken in words the model misreads; values carried from another
- * service beyond the learned slot-name pairs ("book a cab there" fills RideSharing's destination
+ * service beyond the learned pairs ("book a cab there" fills RideSharing's destination
  * from the restaurant's address, which the system only mentioned), or after S's first frame;
  * offers with several values; slots SGD drops from the state; anything the turn-level model
  * misses or gets wrong.
