@@ -108,22 +108,24 @@ describe('the tracker rule', () => {
 
 describe('slot kinds', () => {
   it('reads what a slot holds from its name and description, and its role in the service', () => {
-    const kind = (name: string, description: string) => slotKind({ name, description });
-    expect(kind('location', 'City or town where the accommodation is located')).toBe('city');
-    expect(kind('area', 'City where the apartment is located')).toBe('city');
-    expect(kind('destination_city', 'City in which the journey ends')).toBe('city:to');
-    expect(kind('to_location', 'City where bus is going to')).toBe('city:to');
-    expect(kind('from_location', 'City where bus is leaving from')).toBe('city:from');
-    expect(kind('origin_city', 'City in which the journey originates')).toBe('city:from');
-    expect(kind('pickup_city', 'City to pick up the rental car')).toBe('city:pickup');
-    expect(kind('number_of_riders', 'Number of riders to call taxi for')).toBe('people');
-    expect(kind('travelers', 'Number of travelers for journey')).toBe('people');
-    expect(kind('return_date', 'Date of return flight')).toBe('date:end');
-    expect(kind('check_in_date', 'Start date for the reservation')).toBe('date:start');
-    expect(kind('date', 'Tentative date of restaurant reservation')).toBe('date');
-    expect(kind('street_address', 'Address of the hotel')).toBe('address');
-    expect(kind('cuisine', 'Cuisine of food served in the restaurant')).toBeUndefined();
-    expect(kind('number_of_beds', 'Number of bed rooms')).toBeUndefined();
+    const cases: [name: string, description: string, kind: string | undefined][] = [
+      ['location', 'City or town where the accommodation is located', 'city'],
+      ['area', 'City where the apartment is located', 'city'],
+      ['destination_city', 'City in which the journey ends', 'city:to'],
+      ['to_location', 'City where bus is going to', 'city:to'],
+      ['from_location', 'City where bus is leaving from', 'city:from'],
+      ['origin_city', 'City in which the journey originates', 'city:from'],
+      ['pickup_city', 'City to pick up the rental car', 'city:pickup'],
+      ['number_of_riders', 'Number of riders to call taxi for', 'people'],
+      ['travelers', 'Number of travelers for journey', 'people'],
+      ['return_date', 'Date of return flight', 'date:end'],
+      ['check_in_date', 'Start date for the reservation', 'date:start'],
+      ['date', 'Tentative date of restaurant reservation', 'date'],
+      ['street_address', 'Address of the hotel', 'address'],
+      ['cuisine', 'Cuisine of food served in the restaurant', undefined],
+      ['number_of_beds', 'Number of bed rooms', undefined],
+    ];
+    expect(cases.map(([name, description]) => slotKind({ name, description }))).toEqual(cases.map((c) => c[2]));
   });
 
   it("seed a new service's first frame where no name transfer reaches, and are learned from gold states", () => {
