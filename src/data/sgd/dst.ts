@@ -31,7 +31,7 @@
  * misses or gets wrong.
  */
 import { type SgdServiceSpan, type SgdSlotValue, type SgdTurnExample, sgdTurnExamples, turnKey } from './examples.js';
-import { type SchemaIndex, type SgdAnnotatedDialogue, type SgdSchemaSlot, type SgdSplitData, type SgdSystemTurn, indexSchema } from './load-sgd.js';
+import { type SchemaIndex, type SgdAnnotatedDialogue, type SgdSchemaSlot, type SgdSplitData, type SgdSystemTurn, type SgdUserFrame, indexSchema } from './load-sgd.js';
 import { type SgdMetrics, type SgdTurnPrediction, evaluateSgd } from './metrics.js';
 
 /** What the tracker is told about one user turn: the turn-level model's outputs, or the gold ones. */
@@ -95,31 +95,39 @@ export const SGD_SLOT_TRANSFERS: readonly SlotTransfer[] = Object.freeze([
  */
 export function learnSlotTransfers(dialogues: readonly SgdAnnotatedDialogue[], minCount = 10): SlotTransfer[] {
   const counts = new Map<string, SlotTransfer>();
-  for (const dialogue of dialogues) {
-    const states = new Map<string, Record<string, string[]>>();
-    for (const turn of dialogue.turns) {
-      if (turn.speaker !== 'USER') continue;
-      for (const frame of turn.frames) {
-        if (states.has(frame.service)) continue;
-        for (const [to, values] of Object.entries(frame.slotValues)) {
-          const givenNow = frame.spans.some((s) => s.slot === to) || frame.actions.some((a) => a.act === 'INFORM' && a.slot === to);
-          if (givenNow) continue;
-          for (const other of states.values()) {
-            for (const [from, otherValues] of Object.entries(other)) {
-              if (!otherValues.some((v) => values.includes(v))) continue;
-              const key = `${from}\u0000${to}`;
-              const seen = counts.get(key) ?? { from, to, count: 0 };
-              seen.count += 1;
-              counts.set(key, seen);
-            }
-          }
+  for (const { frame, others } of firstFrames(dialogues)) {
+    for (const [to, values] of Object.entries(frame.slotValues)) {
+      if (givenInFrame(frame, to)) continue;
+      for (const other of others.values()) {
+        for (const [from, otherValues] of Object.entries(other)) {
+          if (!otherValues.some((v) => values.includes(v))) continue;
+          const key = `${from}\u0000${to}`;
+          const seen = counts.get(key) ?? { from, to, count: 0 };
+          seen.count += 1;
+          counts.set(key, seen);
         }
       }
-      for (const frame of turn.frames) states.set(frame.service, frame.slotValues);
     }
   }
   const order = (t: SlotTransfer) => `${t.from}\u0000${t.to}`;
   return [...counts.values()].filter((t) => t.count >= minCount).sort((a, b) => b.count - a.count || (order(a) < order(b) ? -1 : 1));
+}
+
+/** Each service's first user frame in gold annotations, with the other services' gold states just before its turn. */
+function* firstFrames(dialogues: readonly SgdAnnotatedDialogue[]): Generator<{ frame: SgdUserFrame; others: ReadonlyMap<string, Record<string, string[]>> }> {
+  for (const dialogue of dialogues) {
+    const states = new Map<string, Record<string, string[]>>();
+    for (const turn of dialogue.turns) {
+      if (turn.speaker !== 'USER') continue;
+      for (const frame of turn.frames) if (!states.has(frame.service)) yield { frame, others: states };
+      for (const frame of turn.frames) states.set(frame.service, frame.slotValues);
+    }
+  }
+}
+
+/** Whether the user gives the slot's value in the frame's own turn (a span or an INFORM act). */
+function givenInFrame(frame: SgdUserFrame, slot: string): boolean {
+  return frame.spans.some((s) => s.slot === slot) || frame.actions.some((a) => a.act === 'INFORM' && a.slot === slot);
 }
 
 /**
@@ -184,31 +192,22 @@ export const SGD_KIND_TRANSFERS: readonly KindTransfer[] = Object.freeze([
 export function learnKindTransfers(data: SgdSplitData, minCount = 20, minRate = 0.4): KindTransfer[] {
   const schema = indexSchema(data.schema);
   const counts = new Map<string, KindTransfer>();
-  for (const dialogue of data.dialogues) {
-    const states = new Map<string, Record<string, string[]>>();
-    for (const turn of dialogue.turns) {
-      if (turn.speaker !== 'USER') continue;
-      for (const frame of turn.frames) {
-        if (states.has(frame.service)) continue;
-        for (const to of schema.informableSlots(frame.service)) {
-          const toKind = kindOf(schema, frame.service, to);
-          const givenNow = frame.spans.some((s) => s.slot === to) || frame.actions.some((a) => a.act === 'INFORM' && a.slot === to);
-          if (toKind === undefined || givenNow) continue;
-          const gold = frame.slotValues[to] ?? [];
-          for (const [service, other] of states) {
-            for (const [from, values] of Object.entries(other)) {
-              const fromKind = kindOf(schema, service, from);
-              if (fromKind === undefined) continue;
-              const key = `${fromKind}\u0000${toKind}`;
-              const seen = counts.get(key) ?? { from: fromKind, to: toKind, candidates: 0, taken: 0 };
-              seen.candidates += 1;
-              if (values.some((v) => gold.includes(v))) seen.taken += 1;
-              counts.set(key, seen);
-            }
-          }
+  for (const { frame, others } of firstFrames(data.dialogues)) {
+    for (const to of schema.informableSlots(frame.service)) {
+      const toKind = kindOf(schema, frame.service, to);
+      if (toKind === undefined || givenInFrame(frame, to)) continue;
+      const gold = frame.slotValues[to] ?? [];
+      for (const [service, other] of others) {
+        for (const [from, values] of Object.entries(other)) {
+          const fromKind = kindOf(schema, service, from);
+          if (fromKind === undefined) continue;
+          const key = `${fromKind}\u0000${toKind}`;
+          const seen = counts.get(key) ?? { from: fromKind, to: toKind, candidates: 0, taken: 0 };
+          seen.candidates += 1;
+          if (values.some((v) => gold.includes(v))) seen.taken += 1;
+          counts.set(key, seen);
         }
       }
-      for (const frame of turn.frames) states.set(frame.service, frame.slotValues);
     }
   }
   return [...counts.values()]
@@ -216,9 +215,18 @@ export function learnKindTransfers(data: SgdSplitData, minCount = 20, minRate = 
     .sort((a, b) => b.taken - a.taken || (`${a.from} ${a.to}` < `${b.from} ${b.to}` ? -1 : 1));
 }
 
+/** Kinds by `service:slot`, worked out once per schema index (the tracker asks at every new service's first frame). */
+const kindsBySchema = new WeakMap<SchemaIndex, Map<string, string | undefined>>();
+
 function kindOf(schema: SchemaIndex, service: string, slot: string): string | undefined {
-  const found = schema.service(service)?.slots.find((s) => s.name === slot);
-  return found ? slotKind(found) : undefined;
+  let kinds = kindsBySchema.get(schema);
+  if (!kinds) kindsBySchema.set(schema, (kinds = new Map()));
+  const key = `${service}:${slot}`;
+  if (!kinds.has(key)) {
+    const found = schema.service(service)?.slots.find((s) => s.name === slot);
+    kinds.set(key, found ? slotKind(found) : undefined);
+  }
+  return kinds.get(key);
 }
 
 /**
