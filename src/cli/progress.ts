@@ -42,6 +42,17 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
         prepareBar.stop();
         preparing = false;
       }
+      if (e.kind === 'sentence-head') {
+        // After the epochs: the network's bar is finished, the sentence head gets lines of its own.
+        if (started) {
+          bar.update(bar.getTotal());
+          bar.stop();
+          started = false;
+        }
+        const stage = e.stage === 'encode' ? `reading ${e.total} examples with the sentence encoder` : 'training the sentence-encoder intent head';
+        if (e.done === 0 || (e.stage === 'encode' && e.done === Math.min(256, e.total))) process.stderr.write(`${label}: ${stage}\n`);
+        return;
+      }
       if (e.kind === 'start') {
         stepsPerEpoch = e.stepsPerEpoch;
         hasSlots = e.hasSlots;

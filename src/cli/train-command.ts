@@ -31,6 +31,8 @@ export interface TrainCommandOptions {
   freezeBackbone?: boolean;
   backboneLearningRate?: number;
   trainLayers?: number;
+  /** Mix in an intent head over the pretrained sentence encoder (weight chosen on validation). */
+  sentenceEncoder?: boolean;
   /** How the model reads the conversation (default none: the message alone). */
   context?: ContextMode;
   quiet?: boolean;
@@ -91,6 +93,7 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
     ...(flags.vocabSize !== undefined && { vocabSize: flags.vocabSize }),
     ...(flags.augment !== undefined && { augmentPerIntent: flags.augment }),
     ...(flags.wordDropout !== undefined && { wordDropout: flags.wordDropout }),
+    ...(flags.sentenceEncoder && { sentenceEncoder: true }),
     ...(contextMode !== 'none' && data.definition && { assistantTexts: responseTexts(data.definition) }),
     backbone,
     heads,

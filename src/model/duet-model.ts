@@ -21,6 +21,8 @@ import { CONFIG_FILE, readModelFolder, TOKENIZER_FILE, WEIGHTS_FILE, writeFolder
 import { PRETRAINED_PREFIX } from './pretrained-heads.js';
 import { roundToHalfInPlace } from './half-precision.js';
 import { encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { SENTENCE_ENCODER_NAME, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
+import { SentenceHead, type SentenceHeadConfig, type SentenceHeadWeights } from './sentence-head.js';
 
 /**
  * Most log-probability (nats) a reading may lose against the model's best one to hold a value a
@@ -81,10 +83,14 @@ export interface ModelMetadata {
   pretrained?: PretrainedInfo;
   /** Framing tokens of the imported tokenizer; absent for Duet's own tokenizer ([CLS] = 2, no end token). */
   specialTokens?: SpecialTokenIds;
+  /** Set when an intent head over the pretrained sentence encoder is mixed in (sentence-head.ts). */
+  sentenceHead?: SentenceHeadConfig;
 }
 
 export class DuetModel {
   private fingerprintCache?: string;
+  /** The pretrained sentence encoder and the intent head over it, when the model has one. */
+  private sentence?: { encoder: SentenceEncoder; head: SentenceHead };
 
   constructor(
     readonly metadata: ModelMetadata,
@@ -128,6 +134,16 @@ export class DuetModel {
       this.fingerprintCache = hash.digest('hex').slice(0, 16);
     }
     return this.fingerprintCache;
+  }
+
+  /**
+   * Mix an intent head over the pretrained sentence encoder into the intent probabilities with
+   * `weight` (0 keeps the network alone); the head is saved with the model.
+   */
+  attachSentenceHead(encoder: SentenceEncoder, head: SentenceHead, weight: number): void {
+    this.sentence?.head.dispose();
+    this.sentence = { encoder, head };
+    this.metadata.sentenceHead = { encoder: SENTENCE_ENCODER_NAME, hidden: head.hidden, weight };
   }
 
   get featureSettings(): FeatureSettings {
@@ -192,6 +208,7 @@ export class DuetModel {
   /** What the network reads of `text`: in a context mode, with the earlier turns and memory of `context`. */
   async encode(text: string, context?: UnderstandContext): Promise<EncodedUtterance> {
     const u = await encodeUtterance(text, this.tokenizer, this.featureSettings);
+    if (this.sentence) u.sentencePieces = await this.sentence.encoder.pieces(text);
     const mode = this.contextMode;
     if (mode === 'none' || !context) return u;
     const settings = contextInputSettings(this.config.backbone);
@@ -212,7 +229,14 @@ export class DuetModel {
       const [probsT, slotT, memoryT] = tf.tidy(() => {
         const batch = this.network.makeBatch(chunk);
         const outputs = this.network.forward(batch, { training: false, seed: () => 0 });
-        return [tf.softmax(outputs.intentLogits), tf.logSoftmax(outputs.slotLogits), ...(outputs.memory ? [outputs.memory] : [])];
+        let probs = tf.softmax(outputs.intentLogits);
+        const sentence = this.sentence;
+        const weight = this.metadata.sentenceHead?.weight ?? 0;
+        if (sentence && weight > 0 && chunk.every((u) => u.sentencePieces)) {
+          const head = sentence.head.probs(sentence.encoder.embed(chunk.map((u) => u.sentencePieces!)));
+          probs = probs.mul(1 - weight).add(head.mul(weight));
+        }
+        return [probs, tf.logSoftmax(outputs.slotLogits), ...(outputs.memory ? [outputs.memory] : [])];
       });
       const probs = probsT.dataSync() as Float32Array;
       const slots = slotT.dataSync() as Float32Array;
@@ -298,6 +322,14 @@ export class DuetModel {
       if (tokenBag) tensors['sparse.token'] = { shape: [tokenBag.buckets, tokenBag.dim], data: tokenBag.table };
       tensors['sparse.sentence'] = { shape: [sentenceBag.buckets, sentenceBag.dim], data: sentenceBag.table };
       tensors['features.idf'] = { shape: [this.idf.length], data: this.idf };
+      if (this.sentence) {
+        const { weights, hidden } = this.sentence.head;
+        const nIntents = weights['sentence_head.b2'].length;
+        tensors['sentence_head.w1'] = { shape: [weights['sentence_head.w1'].length / hidden, hidden], data: weights['sentence_head.w1'] };
+        tensors['sentence_head.b1'] = { shape: [hidden], data: weights['sentence_head.b1'] };
+        tensors['sentence_head.w2'] = { shape: [hidden, nIntents], data: weights['sentence_head.w2'] };
+        tensors['sentence_head.b2'] = { shape: [nIntents], data: weights['sentence_head.b2'] };
+      }
       writeFileSync(join(staging, WEIGHTS_FILE), encodeSafetensors(tensors, 'F16', { format: 'duet', formatVersion: String(MODEL_FORMAT_VERSION) }));
       writeFileSync(join(staging, CONFIG_FILE), JSON.stringify(this.metadata, null, 2));
       this.tokenizer.save(join(staging, TOKENIZER_FILE));
@@ -307,6 +339,7 @@ export class DuetModel {
 
   dispose(): void {
     this.network.params.dispose();
+    this.sentence?.head.dispose();
   }
 }
 
@@ -350,5 +383,11 @@ export async function loadModel(dir: string): Promise<DuetModel> {
   const carried: Record<string, NamedTensor> = {};
   for (const [name, t] of Object.entries(tensors)) if (name.startsWith(PRETRAINED_PREFIX)) carried[name] = { shape: t.shape, data: t.data };
   const tokenizer = WordPieceTokenizer.load(join(folder, TOKENIZER_FILE));
-  return new DuetModel({ ...metadata, config }, tokenizer, network, take('features.idf'), carried);
+  const model = new DuetModel({ ...metadata, config }, tokenizer, network, take('features.idf'), carried);
+  if (metadata.sentenceHead) {
+    const names = ['sentence_head.w1', 'sentence_head.b1', 'sentence_head.w2', 'sentence_head.b2'] as const;
+    const weights = Object.fromEntries(names.map((n) => [n, take(n)])) as SentenceHeadWeights;
+    model.attachSentenceHead(sharedSentenceEncoder(), new SentenceHead(weights, metadata.sentenceHead.hidden), metadata.sentenceHead.weight);
+  }
+  return model;
 }

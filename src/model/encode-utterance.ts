@@ -25,6 +25,8 @@ export interface EncodedUtterance {
   currentTokens?: number;
   /** Memory mode: the memory carried from the previous turn [k × C]; absent: the learned initial memory. */
   memory?: Float32Array;
+  /** Pieces of the current turn for the pretrained sentence encoder (models with a sentence head). */
+  sentencePieces?: number[];
 }
 
 export interface FeatureSettings {

@@ -31,6 +31,9 @@ import type { AdamSettings } from '../model/sparse-embedding.js';
 import { computeIdf } from '../model/sparse-features.js';
 import { MASK_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { chooseOosThreshold } from './calibration.js';
+import { roundToHalfInPlace } from '../model/half-precision.js';
+import { SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from '../model/sentence-encoder.js';
+import { chooseMixWeight, DEFAULT_SENTENCE_HEAD_OPTIONS, mixProbs, SentenceHead, stackVectors, trainSentenceHead } from '../model/sentence-head.js';
 import { isFineTuned, planFineTuning } from './fine-tune-plan.js';
 
 export interface TrainOptions {
@@ -90,6 +93,11 @@ export interface TrainOptions {
    * all; refused when they would not fit in tensor memory, see fine-tune-plan.ts).
    */
   trainLayers?: number;
+  /**
+   * Also train an intent head over the pretrained sentence encoder (sentence-head.ts) and mix it
+   * in with a weight chosen on validation (0 when it does not help there).
+   */
+  sentenceEncoder: boolean;
   onProgress?: (event: TrainProgress) => void;
 }
 
@@ -112,6 +120,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   wordDropout: 0.1,
   freezeBackbone: false,
   backboneLearningRate: 5e-5,
+  sentenceEncoder: false,
 });
 
 export interface ValidationScores {
@@ -123,6 +132,8 @@ export interface ValidationScores {
 export type TrainProgress =
   /** Encoding the examples once with a frozen backbone, before the first epoch. */
   | { kind: 'prepare'; done: number; total: number }
+  /** Reading the examples with the pretrained sentence encoder and training the head over it. */
+  | { kind: 'sentence-head'; stage: 'encode' | 'train'; done: number; total: number }
   | { kind: 'start'; totalSteps: number; stepsPerEpoch: number; trainExamples: number; validationExamples: number; hasSlots: boolean }
   | { kind: 'step'; epoch: number; step: number; loss: number }
   | { kind: 'epoch'; epoch: number; plannedEpochs: number; loss: number; validation: ValidationScores; best: boolean; seconds: number };
@@ -133,6 +144,11 @@ export interface TrainReport {
   trainSeconds: number;
   validation: ValidationScores;
   oosThreshold: number;
+  /**
+   * With `sentenceEncoder`: the mix weight chosen on validation, the head's own validation
+   * accuracy and the mixed one (argmax, no threshold), its best epoch and the seconds it cost.
+   */
+  sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number; seconds: number };
   /** Weight of the slot decoder's tag-transition prior, chosen on validation (data with slots). */
   slotTransitionWeight?: number;
   history: { epoch: number; loss: number; validation: ValidationScores }[];
@@ -334,7 +350,26 @@ export async function trainNluModel(
   network.sentenceBag.releaseOptimizerState();
   model.roundToHalfPrecision();
 
-  const raw = model.predictEncoded(validationSet.map((v) => v.utterance));
+  let raw = model.predictEncoded(validationSet.map((v) => v.utterance));
+  let sentenceHead: TrainReport['sentenceHead'];
+  if (options.sentenceEncoder) {
+    const started = performance.now();
+    const trained = await trainIntentSentenceHead(
+      train.map((e) => ({ text: e.text, intent: intentIndex.get(e.intent) ?? -1 })),
+      validation.map((e, i) => ({ text: e.text, intent: validationSet[i].intent })),
+      intentLabels.length,
+      options,
+    );
+    const { weight, accuracy } = chooseMixWeight(
+      raw.map((r) => r.probs),
+      trained.validationProbs,
+      validationSet.map((v) => v.intent),
+    );
+    model.attachSentenceHead(trained.encoder, trained.head, weight);
+    // What the saved model computes for these utterances (the sentence encoder runs on their text).
+    raw = raw.map((r, i) => ({ ...r, probs: mixProbs(r.probs, trained.validationProbs[i], weight) }));
+    sentenceHead = { weight, headAccuracy: trained.validationAccuracy, mixedAccuracy: accuracy, epochs: trained.epochs, seconds: (performance.now() - started) / 1000 };
+  }
   const transitions = config.heads.slotTransitions;
   if (transitions) transitions.weight = chooseTransitionWeight(raw, validationSet, slotTags, transitions);
   model.metadata.oosThreshold =
@@ -357,6 +392,7 @@ export async function trainNluModel(
     validation: validationSet.length > 0 ? scoreValidation(model, validationSet, raw) : { intentAccuracy: 0, slotF1: 0, score: 0 },
     oosThreshold: model.metadata.oosThreshold,
     ...(transitions && { slotTransitionWeight: transitions.weight }),
+    ...(sentenceHead && { sentenceHead }),
     history,
     trainExamples: trainSet.length,
     validationExamples: validationSet.length,
@@ -473,6 +509,35 @@ function trainStep(
   const contextTensors = [batch.speakers, batch.distances, batch.poolMask, batch.memory, batch.memoryGiven].filter((t) => t !== undefined);
   tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments ?? [], batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.hidden ?? [], ...contextTensors]);
   return loss;
+}
+
+/**
+ * Read train and validation texts with the pretrained sentence encoder and train the intent head
+ * over it (weights rounded to half precision, as they are saved); also its validation probabilities.
+ */
+async function trainIntentSentenceHead(
+  train: { text: string; intent: number }[],
+  validation: { text: string; intent: number }[],
+  nIntents: number,
+  options: TrainOptions,
+): Promise<{ encoder: SentenceEncoder; head: SentenceHead; validationProbs: Float32Array[]; validationAccuracy: number; epochs: number }> {
+  const encoder = sharedSentenceEncoder();
+  const texts = [...train, ...validation].map((e) => e.text);
+  const vectors: Float32Array[] = [];
+  for (let i = 0; i < texts.length; i += 256) {
+    vectors.push(...(await encoder.embedTexts(texts.slice(i, i + 256))));
+    options.onProgress?.({ kind: 'sentence-head', stage: 'encode', done: vectors.length, total: texts.length });
+  }
+  const trainVectors = { vectors: vectors.slice(0, train.length), intents: train.map((e) => e.intent) };
+  const validationVectors = { vectors: vectors.slice(train.length), intents: validation.map((e) => e.intent) };
+  options.onProgress?.({ kind: 'sentence-head', stage: 'train', done: 0, total: 1 });
+  const trained = trainSentenceHead(trainVectors, validationVectors, nIntents, { ...DEFAULT_SENTENCE_HEAD_OPTIONS, seed: options.seed });
+  options.onProgress?.({ kind: 'sentence-head', stage: 'train', done: 1, total: 1 });
+  for (const w of Object.values(trained.weights)) roundToHalfInPlace(w);
+  const head = new SentenceHead(trained.weights, DEFAULT_SENTENCE_HEAD_OPTIONS.hidden);
+  const probs = tf.tidy(() => head.probs(tf.tensor2d(stackVectors(validationVectors.vectors), [validation.length, SENTENCE_VECTOR_SIZE])).dataSync() as Float32Array);
+  const validationProbs = validation.map((_, i) => probs.slice(i * nIntents, (i + 1) * nIntents));
+  return { encoder, head, validationProbs, validationAccuracy: trained.validationAccuracy, epochs: trained.epochs };
 }
 
 /** Intent accuracy and word-span slot F1 on validation (argmax, no threshold). */

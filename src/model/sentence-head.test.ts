@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { initTensorBackend } from './backend.js';
+import { SENTENCE_VECTOR_SIZE } from './sentence-encoder.js';
+import { chooseMixWeight, mixProbs, trainSentenceHead, DEFAULT_SENTENCE_HEAD_OPTIONS } from './sentence-head.js';
+
+const p = (...values: number[]) => Float32Array.from(values);
+
+describe('sentence head', () => {
+  it('mixes probabilities linearly', () => {
+    const mixed = mixProbs(p(0.8, 0.2), p(0.2, 0.8), 0.25);
+    expect(mixed[0]).toBeCloseTo(0.65, 6);
+    expect(mixed[1]).toBeCloseTo(0.35, 6);
+  });
+
+  it('keeps the network alone when the head does not help on validation, and mixes it in when it does', () => {
+    const network = [p(0.9, 0.1), p(0.6, 0.4), p(0.3, 0.7)];
+    const gold = [0, 1, 1];
+    // A head that is always wrong: no weight beats 0.
+    expect(chooseMixWeight(network, [p(0, 1), p(1, 0), p(1, 0)], gold)).toEqual({ weight: 0, accuracy: 2 / 3 });
+    // A head that fixes the second example from weight 0.2 on (0.8 × 0.6 + 0.2 × 0 = 0.48 < 0.52).
+    const chosen = chooseMixWeight(network, [p(0.9, 0.1), p(0, 1), p(0.3, 0.7)], gold);
+    expect(chosen).toEqual({ weight: 0.2, accuracy: 1 });
+  });
+
+  it('learns intents from sentence vectors, the same with the same seed', async () => {
+    await initTensorBackend();
+    // Three intents whose vectors sit around three directions, with noise.
+    let state = 1;
+    const noise = () => ((state = (state * 16807) % 2147483647) / 2147483647 - 0.5) * 0.1;
+    const vector = (intent: number) => Float32Array.from({ length: SENTENCE_VECTOR_SIZE }, (_, i) => (i % 3 === intent ? 0.07 : 0) + noise());
+    const make = (n: number) => {
+      const intents = Array.from({ length: n }, (_, i) => i % 3);
+      return { vectors: intents.map(vector), intents };
+    };
+    const train = make(90);
+    const validation = make(30);
+    const options = { ...DEFAULT_SENTENCE_HEAD_OPTIONS, maxEpochs: 6, hidden: 16 };
+    const a = trainSentenceHead(train, validation, 3, options);
+    const b = trainSentenceHead(train, validation, 3, options);
+    expect(a.validationAccuracy).toBeGreaterThan(0.9);
+    expect(b.weights).toEqual(a.weights);
+  });
+});
