@@ -74,6 +74,8 @@ export async function runNluBench(options: NluBenchOptions): Promise<NluBenchRes
       outOfScopeIntent: dataset.outOfScopeIntent,
       onProgress: options.onProgress ? (e) => options.onProgress?.(name, e) : undefined,
     });
+    const { validation: v, sentenceHead, epochs, bestEpoch } = trainReport;
+    log(`${name}: trained ${epochs} epochs (best ${bestEpoch}); validation intent ${v.intentAccuracy}, slot F1 ${v.slotF1}${sentenceHead ? `; sentence head ${JSON.stringify(sentenceHead)}` : ''}`);
     const duet = await evaluateModel(model, test, { outOfScopeIntent: dataset.outOfScopeIntent });
     results.push(summarise(dataset, 'duet', duet.report, trainReport.trainSeconds, duet.inferMsP50, dataset.hasSlots));
     log(`${name}: duet ${JSON.stringify(results[results.length - 1])}`);

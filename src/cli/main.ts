@@ -293,6 +293,7 @@ export function buildProgram(): Command {
     .option('--datasets <list>', 'comma-separated datasets', DATASET_NAMES.join(','))
     .option('--json <file>', 'write the results as JSON')
     .option('--epochs <n>', 'maximum epochs per dataset', integer)
+    .option('--patience <n>', 'epochs without validation improvement before a dataset stops (default 8)', integer)
     // 780 s keeps CLINC150's whole training (tokenizer, epochs, calibration) inside issue #2's
     // 15-minute bar, so the plain command measures what docs/benchmarks.md reports.
     .option('--max-train-seconds <s>', 'time budget for training each dataset, in seconds', number, 780)
@@ -309,6 +310,7 @@ export function buildProgram(): Command {
         train: {
           seed: opts.seed,
           ...(opts.epochs && { maxEpochs: opts.epochs }),
+          ...(opts.patience && { patience: opts.patience }),
           ...(opts.maxTrainSeconds && { maxTrainSeconds: opts.maxTrainSeconds }),
           ...(opts.sentenceEncoder && { sentenceEncoder: true }),
         },

@@ -106,7 +106,9 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   maxEpochs: 30,
   batchSize: 32,
   learningRate: 3e-3,
-  patience: 4,
+  // 8, not 4: ATIS validation slot F1 went on rising after four flat epochs (2026-11-28: 95.5 at
+  // the best of 13 epochs with 4, 97.1 at the best of 30 with 8); the time budget caps the cost.
+  patience: 8,
   keepBestEpoch: true,
   labelSmoothing: 0.1,
   slotLossWeight: 2,
