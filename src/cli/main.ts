@@ -97,7 +97,8 @@ export function buildProgram(): Command {
           : `validation intent ${(v.intentAccuracy * 100).toFixed(2)}%, slot F1 ${(v.slotF1 * 100).toFixed(2)}`;
       process.stdout.write(
         `Saved ${opts.out}: ${report.epochs} epochs (best ${report.bestEpoch}) in ${report.trainSeconds.toFixed(1)} s; ` +
-          `${validation}, oos threshold ${report.oosThreshold.toFixed(3)}\n`,
+          `${validation}, oos threshold ${report.oosThreshold.toFixed(3)}` +
+          `${report.sentenceHead ? `, sentence-encoder head weight ${report.sentenceHead.weight} (alone ${(report.sentenceHead.headAccuracy * 100).toFixed(2)}%)` : ''}\n`,
       );
     });
 
