@@ -208,7 +208,8 @@ export class DuetModel {
   /** What the network reads of `text`: in a context mode, with the earlier turns and memory of `context`. */
   async encode(text: string, context?: UnderstandContext): Promise<EncodedUtterance> {
     const u = await encodeUtterance(text, this.tokenizer, this.featureSettings);
-    if (this.sentence) u.sentencePieces = await this.sentence.encoder.pieces(text);
+    // Weight 0 (validation found no use for the head): the encoder never runs, so nothing to read.
+    if (this.sentence && this.metadata.sentenceHead!.weight > 0) u.sentencePieces = await this.sentence.encoder.pieces(text);
     const mode = this.contextMode;
     if (mode === 'none' || !context) return u;
     const settings = contextInputSettings(this.config.backbone);

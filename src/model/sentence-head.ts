@@ -5,7 +5,7 @@
  * validation (0 keeps the network alone), before the out-of-scope threshold is chosen.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../util/random.js';
+import { createRng, shuffle } from '../util/random.js';
 import { SENTENCE_VECTOR_SIZE } from './sentence-encoder.js';
 
 /** What a model's config records of its sentence head. */
@@ -107,7 +107,7 @@ export function trainSentenceHead(
   let best = { weights: snapshot(), validationAccuracy: -1, epochs: 0 };
   let dropoutSeed = options.seed;
   for (let epoch = 1; epoch <= options.maxEpochs; epoch++) {
-    const order = shuffled(train.intents.length, rng);
+    const order = shuffle(Array.from(train.intents.keys()), rng);
     for (let start = 0; start < order.length; start += options.batchSize) {
       const rows = tf.tensor1d(order.slice(start, start + options.batchSize), 'int32');
       optimizer.minimize(() => {
@@ -165,13 +165,4 @@ export function stackVectors(vectors: Float32Array[]): Float32Array {
   const out = new Float32Array(vectors.length * SENTENCE_VECTOR_SIZE);
   vectors.forEach((v, i) => out.set(v, i * SENTENCE_VECTOR_SIZE));
   return out;
-}
-
-function shuffled(n: number, rng: () => number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
