@@ -77,8 +77,8 @@ export async function runChatBenchCommand(
   const notes = sets.map((s) => `${s.description}; ${s.examples.length} of ${s.available} contexts (seeded sample, seed ${opts.seed}), each with 99 negatives from other dialogues.`);
   notes.push('A tie with the true response counts as a miss.');
   if (rankers.length === 0) notes.push(NO_DUET_RANKER_NOTE);
-  // Generation reads the DailyDialog selection examples, built here when --datasets leaves DailyDialog out.
-  const dialogue = generator ? (sets.find((s) => s.dataset === 'dailydialog') ?? buildSelectionSets({ datasets: ['dailydialog'], maxExamples: opts.examples, seed: opts.seed })[0]) : undefined;
+  // Generation and the chat-turn timing read the DailyDialog selection examples, built here when --datasets leaves DailyDialog out.
+  const dialogue = generator || chatTurns ? (sets.find((s) => s.dataset === 'dailydialog') ?? buildSelectionSets({ datasets: ['dailydialog'], maxExamples: opts.examples, seed: opts.seed })[0]) : undefined;
   const generationExamples = dialogue ? pickGenerationExamples(dialogue.examples, opts.generationExamples ?? DEFAULT_GENERATION_EXAMPLES, opts.seed) : [];
   if (generator) {
     notes.push(

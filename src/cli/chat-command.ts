@@ -184,20 +184,33 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
   };
 }
 
-/** Small talk from a `duet pretrain` folder: its ranker over its response index, its generator below `minScore`. */
+/**
+ * Small talk from a chat folder: its ranker over its response index, and, for a `duet pretrain`
+ * folder, its generator below `minScore` (a `duet train-ranker` folder has no generator: below
+ * `minScore` the assistant answers as it does without small talk).
+ */
 async function openChatter(dir: string, minScore: number) {
-  const { ResponseEncoder } = await import('../model/response-encoder.js');
-  const { ReplyGenerator } = await import('../model/reply-generator.js');
+  const { openChatEncoder } = await import('./chat-index-command.js');
+  const { isChatRankerFolder } = await import('../model/chat-ranker.js');
   const { loadResponseIndex, RetrievalChatter } = await import('../dialogue/chatter.js');
   const index = loadResponseIndex(dir);
-  const encoder = await ResponseEncoder.load(dir);
-  const generator = await ReplyGenerator.load(dir);
-  const writer = { reply: (context: string[], o: { seed?: number }) => generator.reply(context, { maxTokens: 30, topP: 0.9, temperature: 0.8, repetitionPenalty: 1.2, seed: o.seed ?? 0 }) };
+  const encoder = await openChatEncoder(dir);
+  let generator: import('../model/reply-generator.js').ReplyGenerator | undefined;
+  if (!isChatRankerFolder(dir)) {
+    const { ReplyGenerator } = await import('../model/reply-generator.js');
+    try {
+      generator = await ReplyGenerator.load(dir);
+    } catch (error) {
+      encoder.dispose();
+      throw error;
+    }
+  }
+  const writer = generator && { reply: (context: string[], o: { seed?: number }) => generator.reply(context, { maxTokens: 30, topP: 0.9, temperature: 0.8, repetitionPenalty: 1.2, seed: o.seed ?? 0 }) };
   return {
     chatter: new RetrievalChatter(encoder, index, { minScore, generator: writer }),
     dispose() {
       encoder.dispose();
-      generator.dispose();
+      generator?.dispose();
     },
   };
 }

@@ -1,24 +1,42 @@
 /**
- * `duet index-responses <pretrain-dir>`: the candidate replies small talk retrieves from, encoded
- * once by the folder's ranker and saved beside it (src/dialogue/chatter.ts). Candidates are the
- * replies of the training-split dialogue corpora; SGD's are left out, since they are a booking
- * system's questions and confirmations, which small talk must not promise.
+ * `duet index-responses <dir>`: the candidate replies small talk retrieves from, encoded once by
+ * the folder's ranker (a `duet pretrain` folder's, or a `duet train-ranker` folder's) and saved
+ * beside it (src/dialogue/chatter.ts). Candidates are the replies of the training-split dialogue
+ * corpora; SGD's are left out, since they are a booking system's questions and confirmations,
+ * which small talk must not promise.
  */
 import { loadPretrainingCorpus } from '../data/corpora/pretraining.js';
-import { buildResponseIndex, saveResponseIndex } from '../dialogue/chatter.js';
-import { ResponseEncoder } from '../model/response-encoder.js';
+import { buildResponseIndex, saveResponseIndex, type TextEncoder } from '../dialogue/chatter.js';
 import { createRng, shuffle } from '../util/random.js';
 
 /** Sources whose replies may be said in small talk. */
 export const SMALL_TALK_SOURCES = ['dailydialog', 'topical-chat', 'microsoft-chitchat', 'chatterbot-corpus'];
 
+/** A seeded sample of `max` distinct replies small talk may say (training splits only). */
+export function smallTalkReplies(dataDir: string | undefined, max: number, seed: number): { chosen: string[]; available: number } {
+  const corpus = loadPretrainingCorpus({ dataDir });
+  const replies = [...new Set(corpus.pairs.filter((p) => SMALL_TALK_SOURCES.includes(p.source)).map((p) => p.response.trim()))].filter((r) => r.length >= 2 && r.length <= 200);
+  return { chosen: shuffle(replies, createRng(seed)).slice(0, max), available: replies.length };
+}
+
+/** The ranker of a chat folder: a `duet train-ranker` folder's towers, else a `duet pretrain` folder's backbone. */
+export async function openChatEncoder(dir: string): Promise<TextEncoder & { name: string; dispose(): void }> {
+  const { isChatRankerFolder, ChatRanker } = await import('../model/chat-ranker.js');
+  if (isChatRankerFolder(dir)) {
+    const { initTensorBackend } = await import('../model/backend.js');
+    await initTensorBackend();
+    const ranker = ChatRanker.load(dir);
+    return Object.assign(ranker, { name: 'chat ranker' });
+  }
+  const { ResponseEncoder } = await import('../model/response-encoder.js');
+  return Object.assign(await ResponseEncoder.load(dir), { name: 'pretrained backbone' });
+}
+
 export async function runIndexResponsesCommand(dir: string, opts: { max: number; seed: number; dataDir?: string }, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
-  const encoder = await ResponseEncoder.load(dir);
+  const encoder = await openChatEncoder(dir);
   try {
-    const corpus = loadPretrainingCorpus({ dataDir: opts.dataDir });
-    const replies = [...new Set(corpus.pairs.filter((p) => SMALL_TALK_SOURCES.includes(p.source)).map((p) => p.response.trim()))].filter((r) => r.length >= 2 && r.length <= 200);
-    const chosen = shuffle(replies, createRng(opts.seed)).slice(0, opts.max);
-    log(`index-responses: encoding ${chosen.length.toLocaleString('en')} of ${replies.length.toLocaleString('en')} distinct replies from ${SMALL_TALK_SOURCES.join(', ')}`);
+    const { chosen, available } = smallTalkReplies(opts.dataDir, opts.max, opts.seed);
+    log(`index-responses: encoding ${chosen.length.toLocaleString('en')} of ${available.toLocaleString('en')} distinct replies from ${SMALL_TALK_SOURCES.join(', ')} with the ${encoder.name}`);
     const t0 = performance.now();
     const index = await buildResponseIndex(encoder, chosen);
     saveResponseIndex(dir, index, SMALL_TALK_SOURCES);

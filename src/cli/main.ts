@@ -128,6 +128,26 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('train-ranker')
+    .description('train the small-talk response ranker (two small towers on the frozen sentence encoder) on DailyDialog train, with a response index; for chat --chat and bench chat --ranker')
+    .requiredOption('-o, --out <dir>', 'output folder (weights, config, model card, response index)')
+    .option('--epochs <n>', 'passes over the training pairs; the epoch best on validation is kept (default 6)', integer)
+    .option('--hidden <n>', 'hidden width of each tower (default 1024)', integer)
+    .option('--batch-size <n>', 'pairs per step; the other replies of a batch are the negatives (default 256)', integer)
+    .option('--lr <x>', 'Adam learning rate (default 1e-3)', number)
+    .option('--dropout <x>', 'dropout on the towers\' inputs and hidden layers (default 0.2)', number)
+    .option('--seed <n>', 'seed of weights, data order, dropout and samples (default 1)', integer)
+    .option('--max-pairs <n>', 'use at most this many training pairs (quick runs)', integer)
+    .option('--validation-examples <n>', 'DailyDialog validation contexts the epoch is chosen on (default 1000)', integer)
+    .option('--index-size <n>', 'replies in the saved response index (0: none)', nonNegativeInteger, 10000)
+    .option('--data-dir <dir>', 'corpus folder (default: ../shared/data or DUET_DATA_DIR)')
+    .option('--quiet', 'no progress bars')
+    .action(async (opts) => {
+      const { runTrainRankerCommand } = await import('./train-ranker-command.js');
+      await runTrainRankerCommand(opts);
+    });
+
+  program
     .command('index-responses')
     .description('encode the replies small talk retrieves from (training-split dialogue corpora) with a `duet pretrain` folder\'s ranker, saved in that folder')
     .argument('<pretrain-dir>', 'a `duet pretrain` output folder')
@@ -391,31 +411,45 @@ export function buildProgram(): Command {
     .option('--examples <n>', 'contexts per dataset (a seeded sample)', integer, 1000)
     .option('--seed <n>', 'seed of the sample and of the negatives', integer, 1)
     .option('--model <dir>', 'a `duet pretrain` folder: rank with its context and response vectors beside the baselines, and measure its replies (perplexity, distinct-n)')
-    .option('--index-size <n>', 'DailyDialog train replies in the index the small-talk turn latency is measured with (with --model)', integer, 10000)
+    .option('--ranker <dir>', 'a `duet train-ranker` folder: rank with its towers beside the baselines, and time its small-talk turn')
+    .option('--index-size <n>', 'DailyDialog train replies in the index the small-talk turn latency is measured with (with --model or --ranker)', integer, 10000)
     .option('--generation-examples <n>', 'DailyDialog contexts for perplexity and distinct-n (a seeded subset of the selection sample; with --model)', integer, 200)
     .option('--json <file>', 'write the results as JSON')
     .action(async (opts) => {
       const { runChatBenchCommand } = await import('./chat-bench-command.js');
-      const rankers = [];
+      const rankers: (import('../bench/chat-bench.js').ResponseRanker & { dispose(): void })[] = [];
       let generator;
+      let turnEncoder: (import('../dialogue/chatter.js').TextEncoder & { dispose(): void }) | undefined;
+      if (opts.ranker) {
+        const { openChatEncoder } = await import('./chat-index-command.js');
+        const { cosineRanker } = await import('../bench/duet-ranker.js');
+        const { basename, resolve } = await import('node:path');
+        const encoder = await openChatEncoder(opts.ranker);
+        rankers.push({ ...cosineRanker(`duet chat ranker (${basename(resolve(opts.ranker))})`, encoder), dispose: () => encoder.dispose() });
+        turnEncoder = encoder;
+      }
       if (opts.model) {
         const { loadDuetRanker } = await import('../bench/duet-ranker.js');
-        rankers.push(await loadDuetRanker(opts.model));
+        const pretrained = await loadDuetRanker(opts.model);
+        rankers.push(pretrained);
         const { ReplyGenerator } = await import('../model/reply-generator.js');
-        generator = await ReplyGenerator.load(opts.model);
+        generator = { name: pretrained.name, model: await ReplyGenerator.load(opts.model) };
       }
       try {
         let chatTurns;
-        if (opts.model) {
-          const { measureChatTurns, dailyDialogReplies } = await import('../bench/chat-turn-bench.js');
+        const { measureChatTurns, dailyDialogReplies } = await import('../bench/chat-turn-bench.js');
+        const timed = turnEncoder;
+        if (timed) {
+          chatTurns = (contexts: string[][]) => measureChatTurns(timed, dailyDialogReplies(opts.indexSize, opts.seed), contexts);
+        } else if (opts.model) {
           const { ResponseEncoder } = await import('../model/response-encoder.js');
-          const encoder = await ResponseEncoder.load(opts.model);
-          chatTurns = (contexts: string[][]) => measureChatTurns(encoder, dailyDialogReplies(opts.indexSize, opts.seed), contexts).finally(() => encoder.dispose());
+          const own = await ResponseEncoder.load(opts.model);
+          chatTurns = (contexts: string[][]) => measureChatTurns(own, dailyDialogReplies(opts.indexSize, opts.seed), contexts).finally(() => own.dispose());
         }
-        await runChatBenchCommand(opts, machineDescription(), rankers, generator && { name: rankers[0].name, model: generator }, chatTurns);
+        await runChatBenchCommand(opts, machineDescription(), rankers, generator, chatTurns);
       } finally {
         for (const r of rankers) r.dispose();
-        generator?.dispose();
+        generator?.model.dispose();
       }
     });
   bench
