@@ -149,7 +149,7 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
   let chat: Awaited<ReturnType<typeof openChatter>> | undefined;
   if (options.chat) {
     try {
-      chat = await openChatter(options.chat, options.chatMinScore ?? 0.5);
+      chat = await openChatter(options.chat, options.chatMinScore);
     } catch (error) {
       store.close();
       if (thread) await thread.close();
@@ -189,12 +189,14 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
  * folder, its generator below `minScore` (a `duet train-ranker` folder has no generator: below
  * `minScore` the assistant answers as it does without small talk).
  */
-async function openChatter(dir: string, minScore: number) {
+async function openChatter(dir: string, minScoreOption: number | undefined) {
   const { openChatEncoder } = await import('./chat-index-command.js');
   const { isChatRankerFolder } = await import('../model/chat-ranker.js');
   const { loadResponseIndex, RetrievalChatter } = await import('../dialogue/chatter.js');
   const index = loadResponseIndex(dir);
   const encoder = await openChatEncoder(dir);
+  // A ranker folder's threshold was chosen on validation; a pretrain folder's is a default.
+  const minScore = minScoreOption ?? encoder.minScore ?? 0.5;
   let generator: import('../model/reply-generator.js').ReplyGenerator | undefined;
   if (!isChatRankerFolder(dir)) {
     const { ReplyGenerator } = await import('../model/reply-generator.js');

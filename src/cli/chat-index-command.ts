@@ -20,13 +20,13 @@ export function smallTalkReplies(dataDir: string | undefined, max: number, seed:
 }
 
 /** The ranker of a chat folder: a `duet train-ranker` folder's towers, else a `duet pretrain` folder's backbone. */
-export async function openChatEncoder(dir: string): Promise<TextEncoder & { name: string; dispose(): void }> {
+export async function openChatEncoder(dir: string): Promise<TextEncoder & { name: string; minScore?: number; dispose(): void }> {
   const { isChatRankerFolder, ChatRanker } = await import('../model/chat-ranker.js');
   if (isChatRankerFolder(dir)) {
     const { initTensorBackend } = await import('../model/backend.js');
     await initTensorBackend();
     const ranker = ChatRanker.load(dir);
-    return Object.assign(ranker, { name: 'chat ranker' });
+    return Object.assign(ranker, { name: 'chat ranker', minScore: ranker.config.minScore });
   }
   const { ResponseEncoder } = await import('../model/response-encoder.js');
   return Object.assign(await ResponseEncoder.load(dir), { name: 'pretrained backbone' });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,5 +61,32 @@ describe.runIf(existsSync(join(demoModelPath(), 'config.json')))('duet chat --js
     const { status, stderr } = chat([], '--now', 'yesterday-ish', '--store', store);
     expect(status).toBe(1);
     expect(stderr).toContain('--now');
+  });
+});
+
+const shippedRanker = fileURLToPath(new URL('../../models/duet-chat-ranker', import.meta.url));
+
+describe.runIf(existsSync(join(demoModelPath(), 'config.json')) && existsSync(join(shippedRanker, 'config.json')))('duet chat --jsonl --chat with the shipped chat ranker', () => {
+  it('answers an out-of-scope message with a reply from the index, and still runs a task as a task', async () => {
+    const { loadResponseIndex } = await import('../dialogue/chatter.js');
+    const index = new Set(loadResponseIndex(shippedRanker).texts);
+    const store = join(dir, 'small-talk.sqlite');
+    const { out, status } = chat(
+      [JSON.stringify({ text: 'what did you think of the football game last night?' }), JSON.stringify({ text: 'remind me to call mom tomorrow at 5pm' })],
+      '--chat', shippedRanker, '--chat-min-score', '0', '--store', store, '--now', '2026-11-25T10:00:00Z',
+    );
+    expect(status).toBe(0);
+    expect(out[0]).toMatchObject({ intent: 'out_of_scope', chat: { source: 'retrieval' } });
+    expect(index.has(out[0].reply as string)).toBe(true);
+    expect(out[1]).toMatchObject({ intent: 'set_reminder', action: { status: 'done' } });
+    expect(out[1]).not.toHaveProperty('chat');
+  });
+
+  it('names the missing file when the folder has no response index', () => {
+    const empty = join(dir, 'no-index');
+    mkdirSync(empty);
+    const { stderr, status } = chat([JSON.stringify({ text: 'hi' })], '--chat', empty);
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/response-index\.json is missing/);
   });
 });

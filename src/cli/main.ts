@@ -52,7 +52,7 @@ export function buildProgram(): Command {
     .option('--store <path>', 'SQLite file for reminders, lists, timers and conversations', '.duet/duet.sqlite')
     .option('--user <id>', 'user id (default: local; a JSON line\'s "user" overrides it)')
     .option('--chat <pretrain-dir>', 'answer out-of-scope messages with small talk retrieved (or generated) by a `duet pretrain` folder with a response index (duet index-responses)')
-    .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated', number, 0.5)
+    .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated (default: the ranker folder\'s, chosen on validation, else 0.5)', number)
     .action((opts) => runChat(opts));
 
   program
@@ -272,7 +272,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .option('--no-model-thread', 'run the model on the server\'s own thread instead of a second one (slower under load; for debugging)')
     .option('--chat <pretrain-dir>', 'answer out-of-scope messages with small talk from a `duet pretrain` folder with a response index (as `duet chat --chat`)')
-    .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated', number, 0.5)
+    .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated (default: the ranker folder\'s, chosen on validation, else 0.5)', number)
     .action(async (opts) => {
       const { startServer } = await import('./serve-command.js');
       await startServer({ ...opts, handleSignals: true });

@@ -13,7 +13,7 @@ import { buildResponseIndex, saveResponseIndex } from '../dialogue/chatter.js';
 import { initTensorBackend } from '../model/backend.js';
 import { CHAT_RANKER_FILES, CHAT_RANKER_KIND, ChatRanker, saveChatRanker, type ChatRankerConfig } from '../model/chat-ranker.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_ENCODER_PACKAGE, sharedSentenceEncoder } from '../model/sentence-encoder.js';
-import { DEFAULT_CHAT_RANKER_OPTIONS, trainChatRanker, type ChatRankerTrainOptions, type ChatRankerTrainResult } from '../train/train-chat-ranker.js';
+import { DEFAULT_CHAT_RANKER_OPTIONS, MIN_SCORE_PRECISION, chooseMinScore, trainChatRanker, type ChatRankerTrainOptions, type ChatRankerTrainResult } from '../train/train-chat-ranker.js';
 import { SMALL_TALK_SOURCES, smallTalkReplies } from './chat-index-command.js';
 
 export interface TrainRankerCommandOptions {
@@ -82,6 +82,7 @@ export async function runTrainRankerCommand(opts: TrainRankerCommandOptions, log
     encoder: SENTENCE_ENCODER_NAME,
     contextTurns: options.contextTurns,
     hidden: options.hidden,
+    minScore: round4(chooseMinScore(result.validationTops)),
     training: {
       data: 'DailyDialog train (cleaned of dialogues overlapping validation/test)',
       pairs: pairs.length,
@@ -93,7 +94,7 @@ export async function runTrainRankerCommand(opts: TrainRankerCommandOptions, log
     },
   };
   saveChatRanker(opts.out, config, result.weights, modelCard(config, result, pairs.length, validation.length));
-  log(`train-ranker: kept epoch ${result.best.epoch} (validation R@1/100 ${(result.best.validation.r1_at_100 * 100).toFixed(1)}%); wrote ${join(opts.out, CHAT_RANKER_FILES.weights)} (half precision) in ${result.seconds.toFixed(0)} s of training`);
+  log(`train-ranker: kept epoch ${result.best.epoch} (validation R@1/100 ${(result.best.validation.r1_at_100 * 100).toFixed(1)}%), min score ${config.minScore}; wrote ${join(opts.out, CHAT_RANKER_FILES.weights)} (half precision) in ${result.seconds.toFixed(0)} s of training`);
 
   const indexSize = opts.indexSize ?? 10_000;
   if (indexSize > 0) {
@@ -146,6 +147,8 @@ async function embedWithProgress(texts: string[], label: string, quiet: boolean 
   return out;
 }
 
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
 function modelCard(config: ChatRankerConfig, result: ChatRankerTrainResult, pairs: number, validationExamples: number): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const rows = result.history.map((e) => `| ${e.epoch} | ${e.epoch === 0 ? '-' : e.loss.toFixed(3)} | ${pct(e.validation.r1_at_100)} | ${pct(e.validation.r1_at_10)} |`).join('\n');
@@ -178,6 +181,10 @@ context, on cosine times a learned temperature; Adam, learning rate ${o.learning
 ${rows}
 
 Epoch 0 is the untrained towers, i.e. the raw sentence-vector cosine. Kept: epoch ${result.best.epoch}.
+
+Least score of a retrieved reply in an assistant (\`minScore\` in config.json, \`--chat-min-score\` overrides it): ${config.minScore},
+the score below which the kept epoch's pick among 100 is the true reply in less than ${MIN_SCORE_PRECISION * 100}% of the validation
+contexts whose top score is about the same (a window of a tenth of them, sorted by top score).
 
 ## Compute
 ${result.seconds.toFixed(0)} s of training on the CPU (Node.js, TensorFlow.js wasm backend), after reading every text once with the encoder.

@@ -68,6 +68,17 @@ describe('ChatRanker', () => {
     ranker.dispose();
   });
 
+  it('reads a turn the encoder has seen in a recent context from its cache', async () => {
+    const ranker = new ChatRanker(config, weights(false), fakeEncoder);
+    fakeEncoder.calls.length = 0;
+    const [first] = await ranker.encodeContexts([['hi there', 'how are you?']]);
+    const [again] = await ranker.encodeContexts([['hi there', 'how are you?']]);
+    await ranker.encodeContexts([['how are you?', 'fine, thanks']]);
+    expect(fakeEncoder.calls).toEqual([['hi there', 'how are you?'], [], ['fine, thanks']]);
+    expect(Array.from(again)).toEqual(Array.from(first));
+    ranker.dispose();
+  });
+
   it('saves in half precision and loads to the same vectors (to half-precision rounding)', async () => {
     const w = weights(false);
     const folder = join(dir, 'saved');

@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { LRUCache } from 'lru-cache';
 import { ModelLoadError } from '../errors.js';
 import { writeFileAtomically } from '../train/pretrain-checkpoint.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
@@ -31,6 +32,8 @@ export interface ChatRankerConfig {
   /** Turns of context the context tower reads, latest first. */
   contextTurns: number;
   hidden: number;
+  /** Least score of a retrieved reply, chosen on validation (`chooseMinScore`); `--chat-min-score` overrides it. */
+  minScore?: number;
   /** How it was trained and how it did on validation (written by `duet train-ranker`). */
   training?: Record<string, unknown>;
 }
@@ -91,6 +94,11 @@ export function contextRow(turnVectors: readonly Float32Array[], turns: number, 
 /** A trained ranker: encodes contexts and responses to unit vectors (the `TextEncoder` the chatter reads). */
 export class ChatRanker {
   private readonly tensors: ChatRankerTensors;
+  /**
+   * Sentence vectors of recent context turns: in a conversation each turn is read again as context
+   * on the next two turns, so only the new message goes through the encoder.
+   */
+  private readonly turnVectors = new LRUCache<string, Float32Array>({ max: 1024 });
 
   constructor(
     readonly config: ChatRankerConfig,
@@ -109,9 +117,17 @@ export class ChatRanker {
   /** Unit vectors of contexts (earlier turns, oldest first; the last `contextTurns` are read). */
   async encodeContexts(contexts: string[][]): Promise<Float32Array[]> {
     const turns = this.config.contextTurns;
-    const texts = [...new Set(contexts.flatMap((c) => c.slice(-turns)))];
+    const wanted = [...new Set(contexts.flatMap((c) => c.slice(-turns)))];
     const vectors = new Map<string, Float32Array>();
-    (await this.encoder.embedTexts(texts)).forEach((v, i) => vectors.set(texts[i], v));
+    for (const text of wanted) {
+      const known = this.turnVectors.get(text);
+      if (known) vectors.set(text, known);
+    }
+    const missing = wanted.filter((t) => !vectors.has(t));
+    (await this.encoder.embedTexts(missing)).forEach((v, i) => {
+      vectors.set(missing[i], v);
+      this.turnVectors.set(missing[i], v);
+    });
     const rows = new Float32Array(contexts.length * turns * SENTENCE_VECTOR_SIZE);
     contexts.forEach((c, i) => contextRow(c.slice(-turns).map((t) => vectors.get(t) as Float32Array), turns, rows, i * turns * SENTENCE_VECTOR_SIZE));
     return this.run(rows, contexts.length, (x) => contextTower(this.tensors, x), turns * SENTENCE_VECTOR_SIZE);

@@ -3,7 +3,7 @@ import type { SelectionExample } from '../bench/chat-bench.js';
 import { initTensorBackend } from '../model/backend.js';
 import { SENTENCE_VECTOR_SIZE } from '../model/sentence-encoder.js';
 import { createRng, fillNormal } from '../util/random.js';
-import { DEFAULT_CHAT_RANKER_OPTIONS, trainChatRanker, type RankerPair } from './train-chat-ranker.js';
+import { DEFAULT_CHAT_RANKER_OPTIONS, chooseMinScore, trainChatRanker, type RankerPair } from './train-chat-ranker.js';
 
 beforeAll(() => initTensorBackend());
 
@@ -57,5 +57,18 @@ describe('trainChatRanker', () => {
 
   it('refuses fewer pairs than one batch', async () => {
     await expect(trainChatRanker([{ context: ['a'], response: 'b' }], () => new Float32Array(SENTENCE_VECTOR_SIZE), [], DEFAULT_CHAT_RANKER_OPTIONS)).rejects.toThrow(/at least one batch of 256 pairs, got 1/);
+  });
+});
+
+describe('chooseMinScore', () => {
+  it('takes the middle score of the first window of similar scores whose picks are right less than half the time', () => {
+    // 40 contexts, top scores 0.99 down to 0.60; picks right for the top 15, then every third.
+    const tops = Array.from({ length: 40 }, (_, i) => ({ score: 0.99 - i * 0.01, hit: i < 15 || i % 3 === 0 }));
+    // Windows of 10: [11..20] has 6 right (11–15, 18), [12..21] 6, [13..22] 5 (half: not below);
+    // the first below half is [14..23] with 4 (14, 15, 18, 21), so the middle is i = 19.
+    expect(chooseMinScore(tops)).toBeCloseTo(0.99 - 19 * 0.01, 10);
+    // Every pick right: the lowest top score seen.
+    expect(chooseMinScore(tops.map((t) => ({ ...t, hit: true })))).toBeCloseTo(0.6, 10);
+    expect(chooseMinScore([])).toBe(0);
   });
 });

@@ -56,6 +56,28 @@ export interface SelectionScore {
   r1_at_10: number;
 }
 
+/** Least share of right picks among validation contexts scoring about the same, for a retrieved reply to be said. */
+export const MIN_SCORE_PRECISION = 0.5;
+
+/**
+ * The score below which a retrieved reply is a guess more often than not: validation contexts are
+ * sorted by the ranker's top score among their 100 candidates, and a window of a tenth of them
+ * (10 at least) slides down from the highest; where the share of windows' picks that are the true
+ * reply first falls below `precision`, the window's middle score is the threshold. The lowest top
+ * score seen when no window falls that low.
+ */
+export function chooseMinScore(tops: readonly { score: number; hit: boolean }[], precision = MIN_SCORE_PRECISION): number {
+  const sorted = [...tops].sort((a, b) => b.score - a.score);
+  if (sorted.length === 0) return 0;
+  const w = Math.min(sorted.length, Math.max(10, Math.round(sorted.length / 10)));
+  let hits = sorted.slice(0, w).filter((t) => t.hit).length;
+  for (let i = 0; i + w <= sorted.length; i++) {
+    if (i > 0) hits += (sorted[i + w - 1].hit ? 1 : 0) - (sorted[i - 1].hit ? 1 : 0);
+    if (hits / w < precision) return sorted[i + Math.floor(w / 2)].score;
+  }
+  return sorted[sorted.length - 1].score;
+}
+
 export interface ChatRankerEpoch {
   epoch: number;
   /** Mean training loss of the epoch (0 before the first). */
@@ -76,6 +98,8 @@ export interface ChatRankerTrainResult {
   /** Epoch 0 is the untrained towers (the raw sentence-vector cosine). */
   history: ChatRankerEpoch[];
   best: ChatRankerEpoch;
+  /** The kept epoch's top score and whether it was the true reply, per validation context. */
+  validationTops: { score: number; hit: boolean }[];
   seconds: number;
 }
 
@@ -113,8 +137,9 @@ export async function trainChatRanker(
 
   const stepsPerEpoch = Math.floor(pairs.length / B);
   const totalSteps = stepsPerEpoch * options.epochs;
-  const history: ChatRankerEpoch[] = [{ epoch: 0, loss: 0, validation: scoreSelection(tensors, validation, vectorOf, T) }];
-  let best = { epoch: history[0], weights: snapshot() };
+  let tops: { score: number; hit: boolean }[] = [];
+  const history: ChatRankerEpoch[] = [{ epoch: 0, loss: 0, validation: scoreSelection(tensors, validation, vectorOf, T, tops) }];
+  let best = { epoch: history[0], weights: snapshot(), tops };
   onProgress({ step: 0, totalSteps, loss: 0, epoch: history[0] });
   const labels = tf.oneHot(tf.range(0, B, 1, 'int32'), B);
   let step = 0;
@@ -147,20 +172,27 @@ export async function trainChatRanker(
         step++;
         if (s % 10 === 0 || s === stepsPerEpoch - 1) onProgress({ step, totalSteps, loss: value });
       }
-      const done: ChatRankerEpoch = { epoch, loss: lossSum / stepsPerEpoch, validation: scoreSelection(tensors, validation, vectorOf, T) };
+      tops = [];
+      const done: ChatRankerEpoch = { epoch, loss: lossSum / stepsPerEpoch, validation: scoreSelection(tensors, validation, vectorOf, T, tops) };
       history.push(done);
-      if (done.validation.r1_at_100 > best.epoch.validation.r1_at_100) best = { epoch: done, weights: snapshot() };
+      if (done.validation.r1_at_100 > best.epoch.validation.r1_at_100) best = { epoch: done, weights: snapshot(), tops };
       onProgress({ step, totalSteps, loss: done.loss, epoch: done });
     }
   } finally {
     tf.dispose([...Object.values(variables), logScale, labels]);
     optimizer.dispose();
   }
-  return { weights: best.weights, history, best: best.epoch, seconds: (performance.now() - t0) / 1000 };
+  return { weights: best.weights, history, best: best.epoch, validationTops: best.tops, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Recall@1 of 100 and of 10 of the towers on selection examples (as `duet bench chat` counts: ties miss). */
-export function scoreSelection(tensors: ChatRankerTensors, examples: readonly SelectionExample[], vectorOf: (text: string) => Float32Array, contextTurns: number): SelectionScore {
+export function scoreSelection(
+  tensors: ChatRankerTensors,
+  examples: readonly SelectionExample[],
+  vectorOf: (text: string) => Float32Array,
+  contextTurns: number,
+  tops: { score: number; hit: boolean }[] = [],
+): SelectionScore {
   const D = SENTENCE_VECTOR_SIZE;
   if (examples.length === 0) return { r1_at_100: 0, r1_at_10: 0 };
   // Candidates recur across examples (negatives come from one pool): each text goes through the tower once.
@@ -177,8 +209,10 @@ export function scoreSelection(tensors: ChatRankerTensors, examples: readonly Se
       for (let j = 0; j < D; j++) dot += contexts[e * D + j] * replies[r + j];
       return dot;
     });
-    if (hitAt1(scores)) hits100++;
+    const hit = hitAt1(scores);
+    if (hit) hits100++;
     if (hitAt1(scores, 10)) hits10++;
+    tops.push({ score: Math.max(...scores), hit });
   });
   return { r1_at_100: hits100 / examples.length, r1_at_10: hits10 / examples.length };
 }
