@@ -30,8 +30,12 @@ export interface ChatOptions {
   tz?: string;
   store?: string;
   user?: string;
-  /** A `duet pretrain` folder with a response index: small talk for out-of-scope messages. */
-  chat?: string;
+  /**
+   * A `duet train-ranker` or `duet pretrain` folder with a response index: small talk for
+   * out-of-scope messages. `false` (`--no-chat`): none. Unset: the shipped ranker for the bundled
+   * demo, none for other assistants.
+   */
+  chat?: string | false;
   chatMinScore?: number;
 }
 
@@ -43,6 +47,23 @@ export function demoDefinitionPath(): string {
 /** The demo's trained model, committed beside its definition. */
 export function demoModelPath(): string {
   return join(demoDefinitionPath(), 'model');
+}
+
+/** The chat ranker shipped in the package: the bundled demo's small talk. */
+export function shippedChatRankerPath(): string {
+  return join(packageRoot(), 'models', 'duet-chat-ranker');
+}
+
+/**
+ * The chat folder a runtime uses: `--chat <dir>`; none with `--no-chat`; for the bundled demo, the
+ * shipped ranker. Another assistant gets small talk only when asked, since the shipped ranker's
+ * DailyDialog training data is licensed for non-commercial use only.
+ */
+export function chatFolder(options: Pick<ChatOptions, 'chat' | 'model' | 'definition'>): string | undefined {
+  if (options.chat === false) return undefined;
+  if (options.chat) return options.chat;
+  const demo = !options.model && !options.definition;
+  return demo && existsSync(join(shippedChatRankerPath(), 'config.json')) ? shippedChatRankerPath() : undefined;
 }
 
 /** Hash of a definition's text (plus the model format): identifies what a model was trained on. */
@@ -147,9 +168,10 @@ export async function openRuntime(options: RuntimeOptions, log: (line: string) =
     model.dispose();
   }
   let chat: Awaited<ReturnType<typeof openChatter>> | undefined;
-  if (options.chat) {
+  const chatDir = chatFolder(options);
+  if (chatDir) {
     try {
-      chat = await openChatter(options.chat, options.chatMinScore);
+      chat = await openChatter(chatDir, options.chatMinScore);
     } catch (error) {
       store.close();
       if (thread) await thread.close();
@@ -209,7 +231,8 @@ async function openChatter(dir: string, minScoreOption: number | undefined) {
   }
   const writer = generator && { reply: (context: string[], o: { seed?: number }) => generator.reply(context, { maxTokens: 30, topP: 0.9, temperature: 0.8, repetitionPenalty: 1.2, seed: o.seed ?? 0 }) };
   return {
-    chatter: new RetrievalChatter(encoder, index, { minScore, generator: writer }),
+    // A ranker folder's request gate, when it has one, keeps requests the assistant cannot run from small talk.
+    chatter: new RetrievalChatter(encoder, index, { minScore, generator: writer, ...(encoder.requestGate && { requestGate: encoder.requestGate }) }),
     dispose() {
       encoder.dispose();
       generator?.dispose();

@@ -6,7 +6,7 @@
  * which small talk must not promise.
  */
 import { loadPretrainingCorpus } from '../data/corpora/pretraining.js';
-import { buildResponseIndex, saveResponseIndex, type TextEncoder } from '../dialogue/chatter.js';
+import { buildResponseIndex, saveResponseIndex, type RequestGate, type TextEncoder } from '../dialogue/chatter.js';
 import { createRng, shuffle } from '../util/random.js';
 
 /** Sources whose replies may be said in small talk. */
@@ -20,13 +20,13 @@ export function smallTalkReplies(dataDir: string | undefined, max: number, seed:
 }
 
 /** The ranker of a chat folder: a `duet train-ranker` folder's towers, else a `duet pretrain` folder's backbone. */
-export async function openChatEncoder(dir: string): Promise<TextEncoder & { name: string; minScore?: number; dispose(): void }> {
+export async function openChatEncoder(dir: string): Promise<TextEncoder & { name: string; minScore?: number; requestGate?: RequestGate; dispose(): void }> {
   const { isChatRankerFolder, ChatRanker } = await import('../model/chat-ranker.js');
   if (isChatRankerFolder(dir)) {
     const { initTensorBackend } = await import('../model/backend.js');
     await initTensorBackend();
     const ranker = ChatRanker.load(dir);
-    return Object.assign(ranker, { name: 'chat ranker', minScore: ranker.config.minScore });
+    return Object.assign(ranker, { name: 'chat ranker', minScore: ranker.config.minScore, ...(ranker.hasRequestGate && { requestGate: ranker }) });
   }
   const { ResponseEncoder } = await import('../model/response-encoder.js');
   return Object.assign(await ResponseEncoder.load(dir), { name: 'pretrained backbone' });

@@ -51,7 +51,8 @@ export function buildProgram(): Command {
     .option('--tz <zone>', 'IANA time zone for reading and writing dates (default: this machine\'s)')
     .option('--store <path>', 'SQLite file for reminders, lists, timers and conversations', '.duet/duet.sqlite')
     .option('--user <id>', 'user id (default: local; a JSON line\'s "user" overrides it)')
-    .option('--chat <pretrain-dir>', 'answer out-of-scope messages with small talk retrieved (or generated) by a `duet pretrain` folder with a response index (duet index-responses)')
+    .option('--chat <dir>', 'answer out-of-scope messages with small talk from a `duet train-ranker` folder, or a `duet pretrain` folder with a response index (default for the bundled demo: models/duet-chat-ranker)')
+    .option('--no-chat', 'no small talk: out-of-scope messages are declined')
     .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated (default: the ranker folder\'s, chosen on validation, else 0.5)', number)
     .action((opts) => runChat(opts));
 
@@ -140,6 +141,8 @@ export function buildProgram(): Command {
     .option('--max-pairs <n>', 'use at most this many training pairs (quick runs)', integer)
     .option('--validation-examples <n>', 'DailyDialog validation contexts the epoch is chosen on (default 1000)', integer)
     .option('--index-size <n>', 'replies in the saved response index (0: none)', nonNegativeInteger, 10000)
+    .option('--no-request-gate', 'skip the request gate (which keeps requests the assistant cannot run from small talk)')
+    .option('--gate-per-source <n>', 'most training messages per corpus for the request gate (default 4000)', integer)
     .option('--data-dir <dir>', 'corpus folder (default: ../shared/data or DUET_DATA_DIR)')
     .option('--quiet', 'no progress bars')
     .action(async (opts) => {
@@ -271,7 +274,8 @@ export function buildProgram(): Command {
     .option('--body-limit <bytes>', 'largest request body accepted', integer, 1024 * 1024)
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .option('--no-model-thread', 'run the model on the server\'s own thread instead of a second one (slower under load; for debugging)')
-    .option('--chat <pretrain-dir>', 'answer out-of-scope messages with small talk from a `duet pretrain` folder with a response index (as `duet chat --chat`)')
+    .option('--chat <dir>', 'answer out-of-scope messages with small talk from a `duet train-ranker` or `duet pretrain` folder (as `duet chat --chat`; default for the bundled demo: models/duet-chat-ranker)')
+    .option('--no-chat', 'no small talk: out-of-scope messages are declined')
     .option('--chat-min-score <x>', 'least ranker score of a retrieved reply; below it a reply is generated (default: the ranker folder\'s, chosen on validation, else 0.5)', number)
     .action(async (opts) => {
       const { startServer } = await import('./serve-command.js');
@@ -450,6 +454,30 @@ export function buildProgram(): Command {
       } finally {
         for (const r of rankers) r.dispose();
         generator?.model.dispose();
+      }
+    });
+  bench
+    .command('gate')
+    .description('the chat ranker\'s request gate on test messages (requests from the task corpora against small talk), with nlp.js trained on the same messages')
+    .option('--ranker <dir>', 'a `duet train-ranker` folder with a request gate (default: the shipped models/duet-chat-ranker)')
+    .option('--per-source <n>', 'most test messages per corpus (a seeded sample)', integer, 500)
+    .option('--seed <n>', 'seed of the sample; the seed the gate was trained with gives nlp.js the same training messages', integer, 1)
+    .option('--no-peer', 'skip nlp.js')
+    .option('--json <file>', 'write the results as JSON')
+    .action(async (opts) => {
+      const { benchRequestGate, formatGateTable } = await import('../bench/gate-bench.js');
+      const { shippedChatRankerPath } = await import('./chat-command.js');
+      const { ChatRanker } = await import('../model/chat-ranker.js');
+      const { initTensorBackend } = await import('../model/backend.js');
+      await initTensorBackend();
+      const ranker = ChatRanker.load(opts.ranker ?? shippedChatRankerPath());
+      try {
+        const measured = await benchRequestGate(ranker, { perSource: opts.perSource, seed: opts.seed, peer: opts.peer, log: (line) => process.stderr.write(`${line}\n`) });
+        const output = { machine: machineDescription(), date: new Date().toISOString(), ...measured };
+        if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
+        process.stdout.write(`${formatGateTable(output)}\n${JSON.stringify(output)}\n`);
+      } finally {
+        ranker.dispose();
       }
     });
   bench

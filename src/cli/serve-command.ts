@@ -24,7 +24,7 @@ export interface ServeOptions {
   /** Run the model on its own thread (default true; see src/model/worker-understander.ts). */
   modelThread?: boolean;
   /** A `duet pretrain` folder with a response index: small talk for out-of-scope messages. */
-  chat?: string;
+  chat?: string | false;
   chatMinScore?: number;
   /** Stop on SIGTERM / SIGINT (the command line); tests stop the server themselves. */
   handleSignals?: boolean;

@@ -7,13 +7,17 @@
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { buildSelectionExamples } from '../bench/chat-bench.js';
+import { CHATTERBOT_LICENCE } from '../data/corpora/chatterbot.js';
 import { loadDailyDialog, DAILYDIALOG_LICENCE } from '../data/corpora/dailydialog.js';
+import { MICROSOFT_CHITCHAT_LICENCE } from '../data/corpora/microsoft-chitchat.js';
+import { SGD_LICENCE } from '../data/corpora/sgd.js';
 import { dialoguePairs, sampleInOrder } from '../data/corpora/pretraining.js';
 import { buildResponseIndex, saveResponseIndex } from '../dialogue/chatter.js';
 import { initTensorBackend } from '../model/backend.js';
 import { CHAT_RANKER_FILES, CHAT_RANKER_KIND, ChatRanker, saveChatRanker, type ChatRankerConfig } from '../model/chat-ranker.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_ENCODER_PACKAGE, sharedSentenceEncoder } from '../model/sentence-encoder.js';
 import { DEFAULT_CHAT_RANKER_OPTIONS, MIN_SCORE_PRECISION, chooseMinScore, trainChatRanker, type ChatRankerTrainOptions, type ChatRankerTrainResult } from '../train/train-chat-ranker.js';
+import { DEFAULT_GATE_OPTIONS, requestGateData, trainRequestGate, type GateTrainResult } from '../train/train-request-gate.js';
 import { SMALL_TALK_SOURCES, smallTalkReplies } from './chat-index-command.js';
 
 export interface TrainRankerCommandOptions {
@@ -30,6 +34,10 @@ export interface TrainRankerCommandOptions {
   validationExamples?: number;
   /** Replies in the saved response index (default 10,000; 0 skips the index). */
   indexSize?: number;
+  /** Train the request gate that keeps requests from small talk (default true). */
+  requestGate?: boolean;
+  /** Most training messages per source for the request gate (default 4,000; quick runs use fewer). */
+  gatePerSource?: number;
   dataDir?: string;
   quiet?: boolean;
 }
@@ -77,12 +85,38 @@ export async function runTrainRankerCommand(opts: TrainRankerCommandOptions, log
   bar?.stop();
   if (bar) for (const e of result.history) log(`train-ranker: epoch ${e.epoch} loss ${e.loss.toFixed(3)} validation R@1/100 ${(e.validation.r1_at_100 * 100).toFixed(1)}% R@1/10 ${(e.validation.r1_at_10 * 100).toFixed(1)}%`);
 
+  let gate: GateTrainResult | undefined;
+  if (opts.requestGate ?? true) {
+    const perSource = opts.gatePerSource ?? 4000;
+    const data = requestGateData({ ...load, seed: options.seed, perSource, validationPerSource: Math.min(500, Math.max(5, Math.round(perSource / 8))) });
+    const gateTexts = [...data.train, ...data.validation].map((e) => e.text).filter((t) => !vectors.has(t));
+    log(`train-ranker: request gate: ${data.train.length.toLocaleString('en')} training and ${data.validation.length.toLocaleString('en')} validation messages; reading ${gateTexts.length.toLocaleString('en')} more texts`);
+    for (const [text, v] of await embedWithProgress(gateTexts, 'request gate texts', opts.quiet, log)) vectors.set(text, v);
+    gate = trainRequestGate(data, vectorOf, { ...DEFAULT_GATE_OPTIONS, seed: options.seed });
+    const v = gate.validation;
+    log(
+      `train-ranker: request gate: threshold ${gate.threshold.toFixed(3)}, validation balanced accuracy ${(v.balancedAccuracy * 100).toFixed(1)}% (requests ${(v.requestRecall * 100).toFixed(1)}%, small talk ${(v.smallTalkRecall * 100).toFixed(1)}%)`,
+    );
+  }
+
   const config: ChatRankerConfig = {
     kind: CHAT_RANKER_KIND,
     encoder: SENTENCE_ENCODER_NAME,
     contextTurns: options.contextTurns,
     hidden: options.hidden,
     minScore: round4(chooseMinScore(result.validationTops)),
+    ...(gate && {
+      requestGate: {
+        hidden: DEFAULT_GATE_OPTIONS.hidden,
+        threshold: round4(gate.threshold),
+        training: {
+          options: { ...DEFAULT_GATE_OPTIONS, seed: options.seed },
+          chosenEpoch: gate.epoch,
+          examples: gate.trainExamples,
+          validation: { examples: gate.validationExamples, ...roundAll(gate.validation) },
+        },
+      },
+    }),
     training: {
       data: 'DailyDialog train (cleaned of dialogues overlapping validation/test)',
       pairs: pairs.length,
@@ -93,7 +127,7 @@ export async function runTrainRankerCommand(opts: TrainRankerCommandOptions, log
       seconds: Math.round(result.seconds),
     },
   };
-  saveChatRanker(opts.out, config, result.weights, modelCard(config, result, pairs.length, validation.length));
+  saveChatRanker(opts.out, config, result.weights, modelCard(config, result, pairs.length, validation.length, gate, opts.gatePerSource ?? 4000), gate?.weights);
   log(`train-ranker: kept epoch ${result.best.epoch} (validation R@1/100 ${(result.best.validation.r1_at_100 * 100).toFixed(1)}%), min score ${config.minScore}; wrote ${join(opts.out, CHAT_RANKER_FILES.weights)} (half precision) in ${result.seconds.toFixed(0)} s of training`);
 
   const indexSize = opts.indexSize ?? 10_000;
@@ -149,8 +183,37 @@ async function embedWithProgress(texts: string[], label: string, quiet: boolean 
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
-function modelCard(config: ChatRankerConfig, result: ChatRankerTrainResult, pairs: number, validationExamples: number): string {
+function roundAll(v: GateTrainResult['validation']): GateTrainResult['validation'] {
+  return {
+    balancedAccuracy: round4(v.balancedAccuracy),
+    requestRecall: round4(v.requestRecall),
+    smallTalkRecall: round4(v.smallTalkRecall),
+    bySource: Object.fromEntries(Object.entries(v.bySource).map(([k, x]) => [k, round4(x)])),
+  };
+}
+
+function modelCard(config: ChatRankerConfig, result: ChatRankerTrainResult, pairs: number, validationExamples: number, gate: GateTrainResult | undefined, gatePerSource: number): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const gateSection = gate
+    ? `
+## Request gate
+A one-hidden-layer perceptron (${DEFAULT_GATE_OPTIONS.hidden} ReLU units) on the same frozen sentence vector of the user's message: is it a request (an errand the
+assistant cannot run, to be declined) or small talk (to be answered)? Requests: CLINC150 train outside its small-talk
+and yes/no/maybe/repeat/cancel intents (with its out-of-scope queries), SNIPS, ATIS and Banking77 train, and the first
+user turn of SGD train dialogues (SGD: ${SGD_LICENCE}; CLINC150: CC BY 3.0; Banking77: CC BY 4.0). Small talk: DailyDialog train
+turns, Microsoft chit-chat questions (${MICROSOFT_CHITCHAT_LICENCE}), ChatterBot turns (${CHATTERBOT_LICENCE}) and CLINC150's small-talk intents. ${gate.trainExamples.toLocaleString('en')} training messages
+(at most ${gatePerSource.toLocaleString('en')} per source), classes weighted equally, Adam ${DEFAULT_GATE_OPTIONS.learningRate}, dropout ${DEFAULT_GATE_OPTIONS.dropout}; epoch ${gate.epoch} of ${DEFAULT_GATE_OPTIONS.epochs} and its threshold,
+${gate.threshold.toFixed(3)}, give the best balanced accuracy on
+${gate.validationExamples.toLocaleString('en')} validation messages (the validation splits, SGD dev, and a held-out tenth of the chit-chat
+and ChatterBot corpora). On them: balanced accuracy ${pct(gate.validation.balancedAccuracy)}, requests ${pct(gate.validation.requestRecall)}, small talk ${pct(gate.validation.smallTalkRecall)}.
+
+| source | right |
+|---|---|
+${Object.entries(gate.validation.bySource)
+  .map(([source, x]) => `| ${source} | ${pct(x)} |`)
+  .join('\n')}
+`
+    : '';
   const rows = result.history.map((e) => `| ${e.epoch} | ${e.epoch === 0 ? '-' : e.loss.toFixed(3)} | ${pct(e.validation.r1_at_100)} | ${pct(e.validation.r1_at_10)} |`).join('\n');
   const o = (config.training?.options ?? {}) as ChatRankerTrainOptions;
   return `# Duet chat ranker
@@ -186,6 +249,7 @@ Least score of a retrieved reply in an assistant (\`minScore\` in config.json, \
 the score below which the kept epoch's pick among 100 is the true reply in less than ${MIN_SCORE_PRECISION * 100}% of the validation
 contexts whose top score is about the same (a window of a tenth of them, sorted by top score).
 
+${gateSection}
 ## Compute
 ${result.seconds.toFixed(0)} s of training on the CPU (Node.js, TensorFlow.js wasm backend), after reading every text once with the encoder.
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../data/datasets/files.js';
 import { renderTranscripts, TRANSCRIPT_CLOCK, type ScriptedConversation } from '../docs/transcripts.js';
-import { demoModelPath, openRuntime } from './chat-command.js';
+import { chatFolder, demoModelPath, openRuntime } from './chat-command.js';
 
 export interface TranscriptsCommandOptions {
   /** Markdown file to write (default: stdout). */
@@ -19,13 +19,16 @@ export async function generateTranscripts(
   log: (line: string) => void = () => {},
 ): Promise<string> {
   const model = resolve(opts.model ?? demoModelPath());
+  // The demo talks with the shipped chat ranker, as `duet chat` runs it; another model without small talk.
+  const chat = opts.model ? undefined : chatFolder({});
   const dir = mkdtempSync(join(tmpdir(), 'duet-transcripts-'));
   try {
-    const runtime = await openRuntime({ model, now: TRANSCRIPT_CLOCK.now, tz: TRANSCRIPT_CLOCK.timeZone, store: join(dir, 'transcripts.sqlite') }, log);
+    const runtime = await openRuntime({ model, chat: chat ?? false, now: TRANSCRIPT_CLOCK.now, tz: TRANSCRIPT_CLOCK.timeZone, store: join(dir, 'transcripts.sqlite') }, log);
     try {
       return await renderTranscripts(runtime.assistant, {
         command: ['duet transcripts', ...(opts.out ? ['--out', opts.out] : []), ...(opts.model ? ['--model', opts.model] : [])].join(' '),
         model: displayPath(model),
+        ...(chat && { chat: displayPath(chat) }),
         now: TRANSCRIPT_CLOCK.now,
         timeZone: TRANSCRIPT_CLOCK.timeZone,
         conversations: opts.conversations,

@@ -43,6 +43,17 @@ describe('RetrievalChatter', () => {
     const without = new RetrievalChatter(encoder, index, { minScore: 0.9 });
     expect(await without.reply({ context: [], text: 'quantum chromodynamics', exclude: new Set() })).toBeNull();
   });
+
+  it('gives no small talk, retrieved or generated, to a message its request gate calls a request', async () => {
+    const index = await buildResponseIndex(encoder, CANDIDATES);
+    const generated: string[][] = [];
+    const generator = { reply: async (context: string[]) => (generated.push(context), { text: 'Sure, I will order it.' }) };
+    const requestGate = { isRequest: async (text: string) => /^(order|book)\b/i.test(text) };
+    const chatter = new RetrievalChatter(encoder, index, { minScore: 0.3, generator, requestGate });
+    expect(await chatter.reply({ context: [], text: 'order me a pizza', exclude: new Set() })).toBeNull();
+    expect(generated).toEqual([]);
+    expect(await chatter.reply({ context: [], text: 'pizza is great food', exclude: new Set() })).toMatchObject({ text: 'Pizza is my favourite food.', source: 'retrieval' });
+  });
 });
 
 describe('Assistant with a chatter', () => {

@@ -3,7 +3,8 @@
  * candidate responses by the pretrained ranker, never one already said in the conversation, and,
  * when nothing in the index fits well enough, a generated one (if a generator is given). The
  * assistant asks for one only on a turn that is not a task (see `Assistant`), so small talk never
- * runs a skill.
+ * runs a skill; and a message that reads as a request (a `requestGate`) gets none, so the
+ * assistant declines it instead of chatting as if it would do it.
  *
  * With a persona (`persona:` in the definition), its facts come first: a question about the
  * assistant that a fact answers gets that fact, and otherwise the facts are read as earlier turns
@@ -27,6 +28,11 @@ export interface TextEncoder {
 /** What the chatter needs to generate: a reply to a dialogue (a `ReplyGenerator`). */
 export interface ReplyWriter {
   reply(context: string[], options: { seed?: number }): Promise<{ text: string }>;
+}
+
+/** Tells a request the assistant cannot run from small talk (a chat ranker's request gate). */
+export interface RequestGate {
+  isRequest(text: string): Promise<boolean>;
 }
 
 /** Candidate responses and their unit vectors, row-major [texts.length × dim]. */
@@ -57,6 +63,11 @@ export interface RetrievalChatterOptions {
   personaFacts?: number;
   /** Least share of a question's content words a fact must contain to be the answer (default 0.5). */
   factMinScore?: number;
+  /**
+   * Tells requests from small talk (a ranker's request gate): a request the assistant could not
+   * run gets no small talk, so the assistant declines it rather than chat as if it would comply.
+   */
+  requestGate?: RequestGate;
 }
 
 export class RetrievalChatter implements Chatter {
@@ -74,6 +85,7 @@ export class RetrievalChatter implements Chatter {
     // of strangers' replies holds; it may be said again (asked twice, it is still the answer).
     const known = factAnswering(facts, input.text, this.options.factMinScore ?? 0.5);
     if (known) return { text: known.fact, source: 'persona', score: known.score };
+    if (await this.options.requestGate?.isRequest(input.text)) return null;
     const window = this.options.contextTurns ?? 3;
     const conversation = [...input.context, input.text];
     const read = factsFor(facts, input.text, this.options.personaFacts ?? 3);

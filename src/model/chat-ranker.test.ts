@@ -16,6 +16,7 @@ import {
   type ChatRankerConfig,
   type ChatRankerWeights,
 } from './chat-ranker.js';
+import { requestProbability, type RequestGateWeights } from './request-gate.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_VECTOR_SIZE } from './sentence-encoder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'duet-chat-ranker-'));
@@ -93,6 +94,38 @@ describe('ChatRanker', () => {
     expect(readFileSync(join(folder, CHAT_RANKER_FILES.card), 'utf8')).toBe('# card\n');
     loaded.dispose();
     original.dispose();
+  });
+
+  it('saves a request gate beside the towers and asks it, reusing the cached sentence vector', async () => {
+    // A gate that calls a message a request when its vector's first coordinate is positive.
+    const hidden = 2;
+    const w1 = new Float32Array(SENTENCE_VECTOR_SIZE * hidden);
+    w1[0] = 50;
+    const gate: RequestGateWeights = { w1, b1: new Float32Array(hidden), w2: new Float32Array([1, 0]), b2: -0.5 };
+    const folder = join(dir, 'gated');
+    saveChatRanker(folder, { ...config, requestGate: { hidden, threshold: 0.5 } }, weights(false), '# card\n', gate);
+    const ranker = ChatRanker.load(folder, fakeEncoder);
+    expect(ranker.hasRequestGate).toBe(true);
+    const texts = ['first message', 'second message', 'third message', 'fourth message'];
+    const [vectors] = [await fakeEncoder.embedTexts(texts)];
+    fakeEncoder.calls.length = 0;
+    for (const [i, text] of texts.entries()) expect(await ranker.isRequest(text)).toBe(requestProbability(gate, vectors[i]) >= 0.5);
+    expect(new Set(await Promise.all(texts.map((t) => ranker.isRequest(t))))).toEqual(new Set([true, false]));
+    await ranker.encodeContexts([[texts[0]]]);
+    expect(fakeEncoder.calls.flat()).toEqual(texts);
+    ranker.dispose();
+
+    const plain = new ChatRanker(config, weights(false), fakeEncoder);
+    expect(plain.hasRequestGate).toBe(false);
+    expect(await plain.isRequest('book me a flight')).toBe(false);
+    plain.dispose();
+
+    const configFile = join(folder, CHAT_RANKER_FILES.config);
+    writeFileSync(configFile, JSON.stringify({ ...config, requestGate: { hidden: 3, threshold: 0.5 } }));
+    expect(() => readChatRanker(folder)).toThrow(/request\.w1 has shape \[512,2\], the request gate needs \[512,3\]/);
+    saveChatRanker(folder, config, weights(false), '# card\n');
+    writeFileSync(configFile, JSON.stringify({ ...config, requestGate: { hidden, threshold: 0.5 } }));
+    expect(() => readChatRanker(folder)).toThrow(/has no tensor request\.w1, which the request gate in .*config\.json needs/);
   });
 
   it('names the file and the problem when a folder is incomplete or damaged', () => {

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
 import { ModelLoadError } from '../errors.js';
 import { writeFileAtomically } from '../train/pretrain-checkpoint.js';
+import { REQUEST_GATE_WEIGHT_NAMES, requestProbability, type RequestGateConfig, type RequestGateWeights } from './request-gate.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
 
@@ -34,6 +35,8 @@ export interface ChatRankerConfig {
   hidden: number;
   /** Least score of a retrieved reply, chosen on validation (`chooseMinScore`); `--chat-min-score` overrides it. */
   minScore?: number;
+  /** The request gate saved beside the towers (src/model/request-gate.ts), when there is one. */
+  requestGate?: RequestGateConfig;
   /** How it was trained and how it did on validation (written by `duet train-ranker`). */
   training?: Record<string, unknown>;
 }
@@ -104,33 +107,52 @@ export class ChatRanker {
     readonly config: ChatRankerConfig,
     weights: ChatRankerWeights,
     private readonly encoder: Pick<SentenceEncoder, 'embedTexts'> = sharedSentenceEncoder(),
+    private readonly gate?: RequestGateWeights,
   ) {
     this.tensors = Object.fromEntries(CHAT_RANKER_WEIGHT_NAMES.map((name) => [name, tf.tensor(weights[name].data, weights[name].shape)])) as ChatRankerTensors;
   }
 
   /** The ranker saved in `dir`, or a ModelLoadError naming the file that is missing or damaged. */
   static load(dir: string, encoder?: Pick<SentenceEncoder, 'embedTexts'>): ChatRanker {
-    const { config, weights } = readChatRanker(dir);
-    return new ChatRanker(config, weights, encoder);
+    const { config, weights, gate } = readChatRanker(dir);
+    return new ChatRanker(config, weights, encoder, gate);
+  }
+
+  /** Whether this ranker has a request gate (`isRequest` says no to everything without one). */
+  get hasRequestGate(): boolean {
+    return this.gate !== undefined && this.config.requestGate !== undefined;
+  }
+
+  /**
+   * Whether `text` reads as a request (to be declined) rather than small talk. Its sentence vector
+   * is cached, so ranking the same message as the latest turn next does not encode it again.
+   */
+  async isRequest(text: string): Promise<boolean> {
+    if (!this.gate || !this.config.requestGate) return false;
+    const [vector] = await this.sentenceVectors([text]);
+    return requestProbability(this.gate, vector) >= this.config.requestGate.threshold;
   }
 
   /** Unit vectors of contexts (earlier turns, oldest first; the last `contextTurns` are read). */
   async encodeContexts(contexts: string[][]): Promise<Float32Array[]> {
     const turns = this.config.contextTurns;
     const wanted = [...new Set(contexts.flatMap((c) => c.slice(-turns)))];
-    const vectors = new Map<string, Float32Array>();
-    for (const text of wanted) {
-      const known = this.turnVectors.get(text);
-      if (known) vectors.set(text, known);
-    }
-    const missing = wanted.filter((t) => !vectors.has(t));
-    (await this.encoder.embedTexts(missing)).forEach((v, i) => {
-      vectors.set(missing[i], v);
-      this.turnVectors.set(missing[i], v);
-    });
+    const found = await this.sentenceVectors(wanted);
+    const vectors = new Map(wanted.map((text, i) => [text, found[i]]));
     const rows = new Float32Array(contexts.length * turns * SENTENCE_VECTOR_SIZE);
     contexts.forEach((c, i) => contextRow(c.slice(-turns).map((t) => vectors.get(t) as Float32Array), turns, rows, i * turns * SENTENCE_VECTOR_SIZE));
     return this.run(rows, contexts.length, (x) => contextTower(this.tensors, x), turns * SENTENCE_VECTOR_SIZE);
+  }
+
+  /** Sentence vectors of distinct `texts`, from the cache where it has them. */
+  private async sentenceVectors(texts: string[]): Promise<Float32Array[]> {
+    const missing = texts.filter((t) => !this.turnVectors.has(t));
+    const fresh = new Map<string, Float32Array>();
+    (await this.encoder.embedTexts(missing)).forEach((v, i) => {
+      fresh.set(missing[i], v);
+      this.turnVectors.set(missing[i], v);
+    });
+    return texts.map((t) => fresh.get(t) ?? (this.turnVectors.get(t) as Float32Array));
   }
 
   /** Unit vectors of responses, in order. */
@@ -167,16 +189,28 @@ export function isChatRankerFolder(dir: string): boolean {
   }
 }
 
-/** Write a ranker folder: config, half-precision weights and model card, each file whole or not at all. */
-export function saveChatRanker(dir: string, config: ChatRankerConfig, weights: ChatRankerWeights, card: string): void {
+/**
+ * Write a ranker folder: config, half-precision weights (with the request gate's, when given) and
+ * model card, each file whole or not at all.
+ */
+export function saveChatRanker(dir: string, config: ChatRankerConfig, weights: ChatRankerWeights, card: string, gate?: RequestGateWeights): void {
+  if ((gate === undefined) !== (config.requestGate === undefined)) throw new Error('saveChatRanker: a request gate needs both its weights and its config');
   mkdirSync(dir, { recursive: true });
-  writeFileAtomically(join(dir, CHAT_RANKER_FILES.weights), encodeSafetensors(weights, 'F16', { kind: CHAT_RANKER_KIND }));
+  const gateTensors: Record<string, NamedTensor> = gate
+    ? {
+        'request.w1': { shape: [SENTENCE_VECTOR_SIZE, gate.b1.length], data: gate.w1 },
+        'request.b1': { shape: [gate.b1.length], data: gate.b1 },
+        'request.w2': { shape: [gate.w2.length], data: gate.w2 },
+        'request.b2': { shape: [1], data: new Float32Array([gate.b2]) },
+      }
+    : {};
+  writeFileAtomically(join(dir, CHAT_RANKER_FILES.weights), encodeSafetensors({ ...weights, ...gateTensors }, 'F16', { kind: CHAT_RANKER_KIND }));
   writeFileAtomically(join(dir, CHAT_RANKER_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   writeFileAtomically(join(dir, CHAT_RANKER_FILES.card), card);
 }
 
 /** Read and check a ranker folder. */
-export function readChatRanker(dir: string): { config: ChatRankerConfig; weights: ChatRankerWeights } {
+export function readChatRanker(dir: string): { config: ChatRankerConfig; weights: ChatRankerWeights; gate?: RequestGateWeights } {
   const configFile = join(dir, CHAT_RANKER_FILES.config);
   const weightsFile = join(dir, CHAT_RANKER_FILES.weights);
   for (const file of [configFile, weightsFile]) {
@@ -205,5 +239,23 @@ export function readChatRanker(dir: string): { config: ChatRankerConfig; weights
     if (!tensor) throw new ModelLoadError(`${weightsFile} has no tensor ${name}.`);
     if (tensor.shape.join(',') !== shapes[name].join(',')) throw new ModelLoadError(`${weightsFile}: ${name} has shape [${tensor.shape}], the config needs [${shapes[name]}].`);
   }
-  return { config, weights: Object.fromEntries(CHAT_RANKER_WEIGHT_NAMES.map((n) => [n, tensors[n]])) as ChatRankerWeights };
+  const weights = Object.fromEntries(CHAT_RANKER_WEIGHT_NAMES.map((n) => [n, tensors[n]])) as ChatRankerWeights;
+  if (config.requestGate === undefined) return { config, weights };
+  if (!(typeof config.requestGate.threshold === 'number' && config.requestGate.threshold > 0 && config.requestGate.threshold < 1)) {
+    throw new ModelLoadError(`${configFile}: requestGate.threshold must be a number between 0 and 1.`);
+  }
+  const hidden = config.requestGate.hidden;
+  if (!Number.isInteger(hidden) || hidden < 1) throw new ModelLoadError(`${configFile}: requestGate.hidden must be a positive integer.`);
+  const gateShapes: Record<(typeof REQUEST_GATE_WEIGHT_NAMES)[number], number[]> = {
+    'request.w1': [SENTENCE_VECTOR_SIZE, hidden],
+    'request.b1': [hidden],
+    'request.w2': [hidden],
+    'request.b2': [1],
+  };
+  for (const name of REQUEST_GATE_WEIGHT_NAMES) {
+    const tensor = tensors[name];
+    if (!tensor) throw new ModelLoadError(`${weightsFile} has no tensor ${name}, which the request gate in ${configFile} needs.`);
+    if (tensor.shape.join(',') !== gateShapes[name].join(',')) throw new ModelLoadError(`${weightsFile}: ${name} has shape [${tensor.shape}], the request gate needs [${gateShapes[name]}].`);
+  }
+  return { config, weights, gate: { w1: tensors['request.w1'].data, b1: tensors['request.b1'].data, w2: tensors['request.w2'].data, b2: tensors['request.b2'].data[0] } };
 }

@@ -1,0 +1,113 @@
+/**
+ * `duet bench gate`: the request gate (src/model/request-gate.ts) on test messages it never saw,
+ * requests from the task corpora against small talk from the dialogue corpora, with nlp.js
+ * trained on the same training messages (two intents) in the same run. Test splits are read here
+ * only; the gate's threshold was chosen on validation when it was trained.
+ */
+import type { ChatRanker } from '../model/chat-ranker.js';
+import { gateValidation, requestGateData, requestGateTestData, type GateExample } from '../train/train-request-gate.js';
+import { trainNlpjs } from './peer-nlpjs.js';
+
+export interface GateBenchRow {
+  system: 'duet' | 'nlp.js';
+  balanced_accuracy: number;
+  request_recall: number;
+  small_talk_recall: number;
+  /** Share right per test source. */
+  by_source: Record<string, number>;
+  /** Per message, sentence encoding included for Duet. */
+  infer_ms_p50: number;
+  train_s?: number;
+  /** nlp.js only: test messages it matched to neither intent (counted as requests, which the assistant declines). */
+  none?: number;
+}
+
+export interface GateBenchOutput {
+  test: { messages: number; by_source: Record<string, number> };
+  notes: string[];
+  results: GateBenchRow[];
+}
+
+export interface GateBenchOptions {
+  dataDir?: string;
+  /** Most test messages per source (default 500). */
+  perSource?: number;
+  /** The seed the ranker's gate was trained with (the same training sample for nlp.js). */
+  seed?: number;
+  peer?: boolean;
+  log?: (line: string) => void;
+}
+
+const REQUEST = 'request';
+const SMALL_TALK = 'small_talk';
+
+export async function benchRequestGate(ranker: ChatRanker, options: GateBenchOptions = {}): Promise<GateBenchOutput> {
+  const log = options.log ?? (() => {});
+  if (!ranker.hasRequestGate) throw new Error('this chat ranker has no request gate: train one with `duet train-ranker` (without --no-request-gate)');
+  const seed = options.seed ?? 1;
+  const load = options.dataDir ? { dataDir: options.dataDir } : {};
+  const test = requestGateTestData({ ...load, seed, validationPerSource: options.perSource ?? 500 });
+  const bySource: Record<string, number> = {};
+  for (const e of test) bySource[e.source] = (bySource[e.source] ?? 0) + 1;
+  log(`bench gate: ${test.length} test messages (${Object.entries(bySource).map(([s, n]) => `${s} ${n}`).join(', ')})`);
+  const notes = [
+    'Requests: CLINC150 test outside its small-talk and yes/no/maybe/repeat/cancel intents (out-of-scope queries included), SNIPS, ATIS and Banking77 test, the first user turn of SGD test dialogues. Small talk: DailyDialog test turns and CLINC150 small-talk test intents.',
+    `At most ${options.perSource ?? 500} messages per source, a seeded sample (seed ${seed}).`,
+  ];
+  const results: GateBenchRow[] = [];
+
+  const duet = await classify(test, async (text) => ((await ranker.isRequest(text)) ? REQUEST : SMALL_TALK));
+  results.push({ system: 'duet', ...duet.scores });
+  log(`bench gate: duet balanced accuracy ${(duet.scores.balanced_accuracy * 100).toFixed(1)}%`);
+
+  if (options.peer ?? true) {
+    const { train } = requestGateData({ ...load, seed });
+    const peer = await trainNlpjs(
+      train.map((e) => ({ text: e.text, intent: e.request ? REQUEST : SMALL_TALK, slots: [] })),
+      { outOfScopeIntent: 'none' },
+    );
+    let none = 0;
+    const nlpjs = await classify(test, async (text) => {
+      const { intent } = await peer.predict(text);
+      if (intent === 'none') none++;
+      return intent === SMALL_TALK ? SMALL_TALK : REQUEST;
+    });
+    results.push({ system: 'nlp.js', ...nlpjs.scores, train_s: round(peer.trainSeconds), none });
+    notes.push(`nlp.js (node-nlp) trained on the same ${train.length} training messages as two intents; its None answer counts as a request, since an assistant declines what it cannot place.`);
+    log(`bench gate: nlp.js balanced accuracy ${(nlpjs.scores.balanced_accuracy * 100).toFixed(1)}%`);
+  }
+  return { test: { messages: test.length, by_source: bySource }, notes, results };
+}
+
+async function classify(test: GateExample[], predict: (text: string) => Promise<string>): Promise<{ scores: Omit<GateBenchRow, 'system'> }> {
+  const ms: number[] = [];
+  const scored: (GateExample & { p: number })[] = [];
+  for (const example of test) {
+    const t0 = performance.now();
+    const label = await predict(example.text);
+    ms.push(performance.now() - t0);
+    scored.push({ ...example, p: label === REQUEST ? 1 : 0 });
+  }
+  const v = gateValidation(scored, 0.5);
+  ms.sort((a, b) => a - b);
+  return {
+    scores: {
+      balanced_accuracy: round(v.balancedAccuracy),
+      request_recall: round(v.requestRecall),
+      small_talk_recall: round(v.smallTalkRecall),
+      by_source: Object.fromEntries(Object.entries(v.bySource).map(([k, x]) => [k, round(x)])),
+      infer_ms_p50: round(ms[Math.floor((ms.length - 1) / 2)] ?? 0),
+    },
+  };
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** A readable table of the rows. */
+export function formatGateTable(output: GateBenchOutput): string {
+  const sources = Object.keys(output.test.by_source);
+  const pct = (x: number | undefined) => (x === undefined ? '-' : (x * 100).toFixed(1));
+  const head = ['system', 'balanced %', 'requests %', 'small talk %', ...sources.map((s) => `${s} %`), 'ms p50'];
+  const rows = output.results.map((r) => [r.system, pct(r.balanced_accuracy), pct(r.request_recall), pct(r.small_talk_recall), ...sources.map((s) => pct(r.by_source[s])), r.infer_ms_p50.toFixed(2)]);
+  return [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
