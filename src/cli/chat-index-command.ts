@@ -12,10 +12,16 @@ import { createRng, shuffle } from '../util/random.js';
 /** Sources whose replies may be said in small talk. */
 export const SMALL_TALK_SOURCES = ['dailydialog', 'topical-chat', 'microsoft-chitchat', 'chatterbot-corpus'];
 
-/** A seeded sample of `max` distinct replies small talk may say (training splits only). */
+/**
+ * A seeded sample of `max` distinct replies small talk may say (training splits only). Replies
+ * holding code (ChatterBot's coding answers, in ``` blocks) are left out: said to a message the
+ * encoder cannot read, such as a row of emoji, they were the nearest match and made no sense.
+ */
 export function smallTalkReplies(dataDir: string | undefined, max: number, seed: number): { chosen: string[]; available: number } {
   const corpus = loadPretrainingCorpus({ dataDir });
-  const replies = [...new Set(corpus.pairs.filter((p) => SMALL_TALK_SOURCES.includes(p.source)).map((p) => p.response.trim()))].filter((r) => r.length >= 2 && r.length <= 200);
+  const replies = [...new Set(corpus.pairs.filter((p) => SMALL_TALK_SOURCES.includes(p.source)).map((p) => p.response.trim()))].filter(
+    (r) => r.length >= 2 && r.length <= 200 && !r.includes('```'),
+  );
   return { chosen: shuffle(replies, createRng(seed)).slice(0, max), available: replies.length };
 }
 

@@ -82,6 +82,23 @@ describe.runIf(existsSync(join(demoModelPath(), 'config.json')) && existsSync(jo
     expect(out[1]).not.toHaveProperty('chat');
   });
 
+  it('is the demo\'s default: small talk for chat, a refusal for a request the gate catches, none with --no-chat', () => {
+    const store = join(dir, 'default-chat.sqlite');
+    const turns = [JSON.stringify({ text: 'what do you think about football?', user: 'carol' }), JSON.stringify({ text: 'book me a flight to Paris', user: 'carol' })];
+    const { out, status } = chat(turns, '--store', store, '--now', '2026-11-25T10:00:00Z');
+    expect(status).toBe(0);
+    expect(out[0]).toMatchObject({ intent: 'out_of_scope', chat: { source: 'retrieval' } });
+    // Out of scope too, but a request: declined with what the demo can do, not a promise from a stranger's dialogue.
+    expect(out[1]).toMatchObject({ intent: 'out_of_scope' });
+    expect(out[1]).not.toHaveProperty('chat');
+    expect(out[1].reply).toMatch(/^Sorry, I can't help with that\. I can /);
+
+    const off = chat([JSON.stringify({ text: 'what do you think about football?', user: 'dave' })], '--no-chat', '--store', store, '--now', '2026-11-25T10:00:00Z');
+    expect(off.out[0]).toMatchObject({ intent: 'out_of_scope' });
+    expect(off.out[0]).not.toHaveProperty('chat');
+    expect(off.out[0].reply).toMatch(/^Sorry, I can't help with that/);
+  });
+
   it('names the missing file when the folder has no response index', () => {
     const empty = join(dir, 'no-index');
     mkdirSync(empty);

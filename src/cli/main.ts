@@ -152,8 +152,8 @@ export function buildProgram(): Command {
 
   program
     .command('index-responses')
-    .description('encode the replies small talk retrieves from (training-split dialogue corpora) with a `duet pretrain` folder\'s ranker, saved in that folder')
-    .argument('<pretrain-dir>', 'a `duet pretrain` output folder')
+    .description('encode the replies small talk retrieves from (training-split dialogue corpora) with a chat folder\'s ranker, saved in that folder')
+    .argument('<dir>', 'a `duet train-ranker` or `duet pretrain` output folder')
     .option('--max <n>', 'most replies to index (a seeded sample)', integer, 20000)
     .option('--seed <n>', 'seed of the sample', integer, 1)
     .option('--data-dir <dir>', 'corpus folder (default: ../shared/data or DUET_DATA_DIR)')

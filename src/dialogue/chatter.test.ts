@@ -26,7 +26,7 @@ describe('RetrievalChatter', () => {
   it('indexes each candidate once and answers with the best one not said yet', async () => {
     const index = await buildResponseIndex(encoder, CANDIDATES);
     expect(index.texts).toHaveLength(5);
-    const chatter = new RetrievalChatter(encoder, index, { minScore: 0.3 });
+    const chatter = new RetrievalChatter(encoder, index, { minScore: 0.3, minKnownWords: 0 });
     const first = await chatter.reply({ context: [], text: 'what a great film, the movie', exclude: new Set() });
     expect(first).toMatchObject({ text: 'That film was great!', source: 'retrieval' });
     const second = await chatter.reply({ context: [], text: 'what a great film, the movie', exclude: new Set(['That film was great!']) });
@@ -37,11 +37,20 @@ describe('RetrievalChatter', () => {
     const index = await buildResponseIndex(encoder, CANDIDATES);
     const asked: string[][] = [];
     const generator = { reply: async (context: string[]) => (asked.push(context), { text: 'A generated reply.' }) };
-    const withGenerator = new RetrievalChatter(encoder, index, { minScore: 0.9, generator });
+    const withGenerator = new RetrievalChatter(encoder, index, { minScore: 0.9, generator, minKnownWords: 0 });
     expect(await withGenerator.reply({ context: ['earlier'], text: 'quantum chromodynamics', exclude: new Set() })).toMatchObject({ text: 'A generated reply.', source: 'generation' });
     expect(asked).toEqual([['earlier', 'quantum chromodynamics']]);
-    const without = new RetrievalChatter(encoder, index, { minScore: 0.9 });
+    const without = new RetrievalChatter(encoder, index, { minScore: 0.9, minKnownWords: 0 });
     expect(await without.reply({ context: [], text: 'quantum chromodynamics', exclude: new Set() })).toBeNull();
+  });
+
+  it('gives no small talk to a message mostly of words its index never uses (another language, noise, emoji)', async () => {
+    const index = await buildResponseIndex(encoder, CANDIDATES);
+    const generator = { reply: async () => ({ text: 'A generated reply.' }) };
+    const chatter = new RetrievalChatter(encoder, index, { minScore: -1, generator });
+    for (const text of ['asdkjh qwpoeiru zxmcnv', 'comment ça va ?', '👍🎉😀', '']) expect(await chatter.reply({ context: [], text, exclude: new Set() }), text).toBeNull();
+    // Half the words known is enough ("pizza" and "is" are in the index; "yummy" and "truly" are not).
+    expect(await chatter.reply({ context: [], text: 'pizza is truly yummy', exclude: new Set() })).toMatchObject({ text: 'Pizza is my favourite food.' });
   });
 
   it('gives no small talk, retrieved or generated, to a message its request gate calls a request', async () => {
@@ -49,7 +58,7 @@ describe('RetrievalChatter', () => {
     const generated: string[][] = [];
     const generator = { reply: async (context: string[]) => (generated.push(context), { text: 'Sure, I will order it.' }) };
     const requestGate = { isRequest: async (text: string) => /^(order|book)\b/i.test(text) };
-    const chatter = new RetrievalChatter(encoder, index, { minScore: 0.3, generator, requestGate });
+    const chatter = new RetrievalChatter(encoder, index, { minScore: 0.3, generator, requestGate, minKnownWords: 0 });
     expect(await chatter.reply({ context: [], text: 'order me a pizza', exclude: new Set() })).toBeNull();
     expect(generated).toEqual([]);
     expect(await chatter.reply({ context: [], text: 'pizza is great food', exclude: new Set() })).toMatchObject({ text: 'Pizza is my favourite food.', source: 'retrieval' });

@@ -64,6 +64,13 @@ export interface RetrievalChatterOptions {
   /** Least share of a question's content words a fact must contain to be the answer (default 0.5). */
   factMinScore?: number;
   /**
+   * Least share of the message's words that occur somewhere in the index (default 0.5): below it
+   * the message is most likely another language or noise ("asdkjh qwpoeiru", "comment ça va ?"),
+   * which the English sentence encoder cannot read, and any reply retrieved for it is a guess.
+   * 0 turns the check off.
+   */
+  minKnownWords?: number;
+  /**
    * Tells requests from small talk (a ranker's request gate): a request the assistant could not
    * run gets no small talk, so the assistant declines it rather than chat as if it would comply.
    */
@@ -72,12 +79,16 @@ export interface RetrievalChatterOptions {
 
 export class RetrievalChatter implements Chatter {
   private turnsAnswered = 0;
+  /** Every word of the index's replies, lowercased. */
+  private readonly vocabulary: ReadonlySet<string>;
 
   constructor(
     private readonly encoder: TextEncoder,
     private readonly index: ResponseIndex,
     private readonly options: RetrievalChatterOptions,
-  ) {}
+  ) {
+    this.vocabulary = new Set(index.texts.flatMap(words));
+  }
 
   async reply(input: { context: string[]; text: string; exclude: ReadonlySet<string>; persona?: ChatPersona }): Promise<ChatReply | null> {
     const facts = input.persona ? personaFacts(input.persona) : [];
@@ -85,6 +96,9 @@ export class RetrievalChatter implements Chatter {
     // of strangers' replies holds; it may be said again (asked twice, it is still the answer).
     const known = factAnswering(facts, input.text, this.options.factMinScore ?? 0.5);
     if (known) return { text: known.fact, source: 'persona', score: known.score };
+    const knownShare = this.options.minKnownWords ?? 0.5;
+    const said = words(input.text);
+    if (knownShare > 0 && said.filter((w) => this.vocabulary.has(w)).length < Math.max(1, knownShare * said.length)) return null;
     if (await this.options.requestGate?.isRequest(input.text)) return null;
     const window = this.options.contextTurns ?? 3;
     const conversation = [...input.context, input.text];
@@ -121,6 +135,11 @@ export class RetrievalChatter implements Chatter {
     }
     return best < 0 ? null : { text: texts[best], score: bestScore };
   }
+}
+
+/** Lowercased words of `text` (letters of any script, with inner apostrophes). */
+function words(text: string): string[] {
+  return text.toLowerCase().match(/\p{L}+(?:'\p{L}+)*/gu) ?? [];
 }
 
 /** Files of a response index saved beside the model that made it. */

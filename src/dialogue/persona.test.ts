@@ -158,7 +158,7 @@ function recordingEncoder(): TextEncoder & { contexts: string[][] } {
 describe('RetrievalChatter with a persona', () => {
   it('answers a question about the assistant with the fact, even when said before', async () => {
     const encoder = recordingEncoder();
-    const chatter = new RetrievalChatter(encoder, await buildResponseIndex(encoder, ['That film was great!']), { minScore: 0.3 });
+    const chatter = new RetrievalChatter(encoder, await buildResponseIndex(encoder, ['That film was great!']), { minScore: 0.3, minKnownWords: 0 });
     const asked = { context: [], exclude: new Set(['I live on your computer, not in the cloud.']), persona: DUET };
     expect(await chatter.reply({ ...asked, text: 'where do you live?' })).toEqual({ text: FACTS[0], source: 'persona', score: 1 });
     expect(await chatter.reply({ ...asked, text: "What's your name?" })).toMatchObject({ text: 'My name is Duet.', source: 'persona' });
@@ -171,7 +171,7 @@ describe('RetrievalChatter with a persona', () => {
     const encoder = recordingEncoder();
     const prompts: string[][] = [];
     const generator: ReplyWriter = { reply: async (context) => (prompts.push(context), { text: 'A generated reply.' }) };
-    const chatter = new RetrievalChatter(encoder, await buildResponseIndex(encoder, ['That film was great!']), { minScore: 0.99, generator, personaFacts: 2 });
+    const chatter = new RetrievalChatter(encoder, await buildResponseIndex(encoder, ['That film was great!']), { minScore: 0.99, generator, personaFacts: 2, minKnownWords: 0 });
     const reply = await chatter.reply({ context: ['hello', 'Hi!', 'nice weather'], text: 'is it sunny where the computer is', exclude: new Set(), persona: DUET });
     expect(reply).toMatchObject({ text: 'A generated reply.', source: 'generation' });
     const facts = ['My name is Duet.', FACTS[0]];
@@ -183,7 +183,7 @@ describe('RetrievalChatter with a persona', () => {
 
   it('the Assistant hands it the persona; a fact is the reply and runs nothing', async () => {
     const encoder = recordingEncoder();
-    const chatter = new RetrievalChatter(encoder, await buildResponseIndex(encoder, ['That film was great!']), { minScore: 0.3 });
+    const chatter = new RetrievalChatter(encoder, await buildResponseIndex(encoder, ['That film was great!']), { minScore: 0.3, minKnownWords: 0 });
     const definition = definitionWith('responses: { utter_greet: Hi }', 'persona:', '  name: Duet', '  facts:', ...FACTS.map((f) => `    - ${f}`));
     const [name, home, task] = await replies(definition, ["what's your name?", 'where do you live?', 'note I live on your computer'], chatter);
     expect(name).toMatchObject({ reply: 'My name is Duet.', action: null, chat: { source: 'persona', score: 1 } });
@@ -208,7 +208,7 @@ describe('RetrievalChatter with a persona and a pretrained ranker', () => {
 
   it('ranks the answer of the persona whose fact it read before the question', async () => {
     const index = await buildResponseIndex(encoder, TOY_PERSONAS.map((p) => p.answer));
-    const chatter = new RetrievalChatter(encoder, index, { minScore: -1 });
+    const chatter = new RetrievalChatter(encoder, index, { minScore: -1, minKnownWords: 0 });
     for (const persona of TOY_PERSONAS) {
       // The name is in the fact, so the fact is all the ranker reads before the question.
       const facts = { name: persona.fact.replace(/^i am a (.*) \.$/, '$1'), facts: [persona.fact] };
