@@ -20,6 +20,8 @@ export interface GateBenchRow {
   train_s?: number;
   /** nlp.js only: test messages it matched to neither intent (counted as requests, which the assistant declines). */
   none?: number;
+  /** nlp.js only: the training sample size chosen on validation. */
+  train_messages?: number;
 }
 
 export interface GateBenchOutput {
@@ -39,6 +41,8 @@ export interface GateBenchOptions {
 }
 
 const REQUEST = 'request';
+/** Training sizes tried for nlp.js (besides all messages). */
+const NLPJS_SIZES = [1000, 2000, 4000, 8000];
 const SMALL_TALK = 'small_talk';
 
 export async function benchRequestGate(ranker: ChatRanker, options: GateBenchOptions = {}): Promise<GateBenchOutput> {
@@ -61,19 +65,31 @@ export async function benchRequestGate(ranker: ChatRanker, options: GateBenchOpt
   log(`bench gate: duet balanced accuracy ${(duet.scores.balanced_accuracy * 100).toFixed(1)}%`);
 
   if (options.peer ?? true) {
-    const { train } = requestGateData({ ...load, seed });
-    const peer = await trainNlpjs(
-      train.map((e) => ({ text: e.text, intent: e.request ? REQUEST : SMALL_TALK, slots: [] })),
-      { outOfScopeIntent: 'none' },
-    );
+    const { train, validation } = requestGateData({ ...load, seed });
+    // nlp.js's network collapses to one class on some training sizes here (all 31k messages gave
+    // 40% on validation, 2,000 gave 86%), so its size is chosen on validation, as Duet's threshold is.
+    let best: { size: number; score: number; peer: Awaited<ReturnType<typeof trainNlpjs>> } | undefined;
+    for (const size of NLPJS_SIZES.filter((n) => n < train.length).concat(train.length)) {
+      const sample = train.filter((_, i) => i % Math.ceil(train.length / size) === 0);
+      const peer = await trainNlpjs(
+        sample.map((e) => ({ text: e.text, intent: e.request ? REQUEST : SMALL_TALK, slots: [] })),
+        { outOfScopeIntent: 'none' },
+      );
+      const { scores } = await classify(validation, async (text) => ((await peer.predict(text)).intent === SMALL_TALK ? SMALL_TALK : REQUEST));
+      log(`bench gate: nlp.js on ${sample.length} training messages: validation balanced accuracy ${(scores.balanced_accuracy * 100).toFixed(1)}%`);
+      if (!best || scores.balanced_accuracy > best.score) best = { size: sample.length, score: scores.balanced_accuracy, peer };
+    }
+    const chosen = best as NonNullable<typeof best>;
     let none = 0;
     const nlpjs = await classify(test, async (text) => {
-      const { intent } = await peer.predict(text);
+      const { intent } = await chosen.peer.predict(text);
       if (intent === 'none') none++;
       return intent === SMALL_TALK ? SMALL_TALK : REQUEST;
     });
-    results.push({ system: 'nlp.js', ...nlpjs.scores, train_s: round(peer.trainSeconds), none });
-    notes.push(`nlp.js (node-nlp) trained on the same ${train.length} training messages as two intents; its None answer counts as a request, since an assistant declines what it cannot place.`);
+    results.push({ system: 'nlp.js', ...nlpjs.scores, train_s: round(chosen.peer.trainSeconds), none, train_messages: chosen.size });
+    notes.push(
+      `nlp.js (node-nlp) trained as two intents on an even sample of Duet's ${train.length} training messages, its size (${[...NLPJS_SIZES, train.length].join(', ')}) chosen on the gate's validation messages: ${chosen.size}. Its None answer counts as a request, since an assistant declines what it cannot place.`,
+    );
     log(`bench gate: nlp.js balanced accuracy ${(nlpjs.scores.balanced_accuracy * 100).toFixed(1)}%`);
   }
   return { test: { messages: test.length, by_source: bySource }, notes, results };
