@@ -38,12 +38,15 @@ export async function timeChatTurns(chatter: Chatter, contexts: string[][]): Pro
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
 const round = (x: number) => Math.round(x * 100) / 100;
 
-/** Builds an index of `replies` with `encoder`, then times the retrieval path (no score threshold, no generator) on `contexts`. */
+/**
+ * Builds an index of `replies` with `encoder`, then times the retrieval path (no score threshold,
+ * no generator, no known-words check, so every turn is encoded and ranked) on `contexts`.
+ */
 export async function measureChatTurns(encoder: TextEncoder, replies: string[], contexts: string[][]): Promise<ChatTurnFigures> {
   const t0 = performance.now();
   const index = await buildResponseIndex(encoder, replies);
   const indexS = (performance.now() - t0) / 1000;
-  const chatter = new RetrievalChatter(encoder, index, { minScore: -Infinity });
+  const chatter = new RetrievalChatter(encoder, index, { minScore: -Infinity, minKnownWords: 0 });
   // Warm-up: the first calls compile kernels.
   await timeChatTurns(chatter, contexts.slice(0, 5));
   const ms = (await timeChatTurns(chatter, contexts)).sort((a, b) => a - b);
