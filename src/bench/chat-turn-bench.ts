@@ -35,7 +35,8 @@ export async function timeChatTurns(chatter: Chatter, contexts: string[][]): Pro
   return ms;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
+/** The `p` quantile of ascending `sorted` (nearest rank); 0 for none. */
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
 const round = (x: number) => Math.round(x * 100) / 100;
 
 /**

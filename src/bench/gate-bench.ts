@@ -5,7 +5,8 @@
  * only; the gate's threshold was chosen on validation when it was trained.
  */
 import type { ChatRanker } from '../model/chat-ranker.js';
-import { gateValidation, requestGateData, requestGateTestData, type GateExample } from '../train/train-request-gate.js';
+import { gateValidation, requestGateData, type GateExample } from '../train/train-request-gate.js';
+import { percentile } from './chat-turn-bench.js';
 import { trainNlpjs } from './peer-nlpjs.js';
 
 export interface GateBenchRow {
@@ -50,7 +51,8 @@ export async function benchRequestGate(ranker: ChatRanker, options: GateBenchOpt
   if (!ranker.hasRequestGate) throw new Error('this chat ranker has no request gate: train one with `duet train-ranker` (without --no-request-gate)');
   const seed = options.seed ?? 1;
   const load = options.dataDir ? { dataDir: options.dataDir } : {};
-  const test = requestGateTestData({ ...load, seed, validationPerSource: options.perSource ?? 500 });
+  // One read of the corpora: the test messages, and the training and validation ones nlp.js needs.
+  const { train, validation, test } = requestGateData({ ...load, seed, validationPerSource: options.perSource ?? 500, test: true });
   const bySource: Record<string, number> = {};
   for (const e of test) bySource[e.source] = (bySource[e.source] ?? 0) + 1;
   log(`bench gate: ${test.length} test messages (${Object.entries(bySource).map(([s, n]) => `${s} ${n}`).join(', ')})`);
@@ -65,7 +67,6 @@ export async function benchRequestGate(ranker: ChatRanker, options: GateBenchOpt
   log(`bench gate: duet balanced accuracy ${(duet.scores.balanced_accuracy * 100).toFixed(1)}%`);
 
   if (options.peer ?? true) {
-    const { train, validation } = requestGateData({ ...load, seed });
     // nlp.js's network collapses to one class on some training sizes here (all 31k messages gave
     // 40% on validation, 2,000 gave 86%), so its size is chosen on validation, as Duet's threshold is.
     let best: { size: number; score: number; peer: Awaited<ReturnType<typeof trainNlpjs>> } | undefined;
@@ -112,7 +113,7 @@ async function classify(test: GateExample[], predict: (text: string) => Promise<
       request_recall: round(v.requestRecall),
       small_talk_recall: round(v.smallTalkRecall),
       by_source: Object.fromEntries(Object.entries(v.bySource).map(([k, x]) => [k, round(x)])),
-      infer_ms_p50: round(ms[Math.floor((ms.length - 1) / 2)] ?? 0),
+      infer_ms_p50: round(percentile(ms, 0.5)),
     },
   };
 }

@@ -17,7 +17,7 @@ import { initTensorBackend } from '../model/backend.js';
 import { CHAT_RANKER_FILES, CHAT_RANKER_KIND, ChatRanker, saveChatRanker, type ChatRankerConfig } from '../model/chat-ranker.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_ENCODER_PACKAGE, sharedSentenceEncoder } from '../model/sentence-encoder.js';
 import { DEFAULT_CHAT_RANKER_OPTIONS, MIN_SCORE_PRECISION, chooseMinScore, trainChatRanker, type ChatRankerTrainOptions, type ChatRankerTrainResult } from '../train/train-chat-ranker.js';
-import { DEFAULT_GATE_OPTIONS, requestGateData, trainRequestGate, type GateTrainResult } from '../train/train-request-gate.js';
+import { DEFAULT_GATE_OPTIONS, DEFAULT_GATE_PER_SOURCE, requestGateData, trainRequestGate, type GateTrainResult } from '../train/train-request-gate.js';
 import { SMALL_TALK_SOURCES, smallTalkReplies } from './chat-index-command.js';
 
 export interface TrainRankerCommandOptions {
@@ -36,7 +36,7 @@ export interface TrainRankerCommandOptions {
   indexSize?: number;
   /** Train the request gate that keeps requests from small talk (default true). */
   requestGate?: boolean;
-  /** Most training messages per source for the request gate (default 4,000; quick runs use fewer). */
+  /** Most training messages per source for the request gate (default DEFAULT_GATE_PER_SOURCE; quick runs use fewer). */
   gatePerSource?: number;
   dataDir?: string;
   quiet?: boolean;
@@ -87,7 +87,7 @@ export async function runTrainRankerCommand(opts: TrainRankerCommandOptions, log
 
   let gate: GateTrainResult | undefined;
   if (opts.requestGate ?? true) {
-    const perSource = opts.gatePerSource ?? 4000;
+    const perSource = opts.gatePerSource ?? DEFAULT_GATE_PER_SOURCE;
     const data = requestGateData({ ...load, seed: options.seed, perSource, validationPerSource: Math.min(500, Math.max(5, Math.round(perSource / 8))) });
     const gateTexts = [...data.train, ...data.validation].map((e) => e.text).filter((t) => !vectors.has(t));
     log(`train-ranker: request gate: ${data.train.length.toLocaleString('en')} training and ${data.validation.length.toLocaleString('en')} validation messages; reading ${gateTexts.length.toLocaleString('en')} more texts`);
@@ -127,7 +127,7 @@ export async function runTrainRankerCommand(opts: TrainRankerCommandOptions, log
       seconds: Math.round(result.seconds),
     },
   };
-  saveChatRanker(opts.out, config, result.weights, modelCard(config, result, pairs.length, validation.length, gate, opts.gatePerSource ?? 4000), gate?.weights);
+  saveChatRanker(opts.out, config, result.weights, modelCard(config, result, pairs.length, validation.length, gate, opts.gatePerSource ?? DEFAULT_GATE_PER_SOURCE), gate?.weights);
   log(`train-ranker: kept epoch ${result.best.epoch} (validation R@1/100 ${(result.best.validation.r1_at_100 * 100).toFixed(1)}%), min score ${config.minScore}; wrote ${join(opts.out, CHAT_RANKER_FILES.weights)} (half precision) in ${result.seconds.toFixed(0)} s of training`);
 
   const indexSize = opts.indexSize ?? 10_000;

@@ -5,8 +5,8 @@
  * its out-of-scope queries; SNIPS; ATIS; Banking77; the opening user turn of SGD dialogues);
  * small talk is DailyDialog's turns, Microsoft chit-chat's questions, ChatterBot's turns and
  * CLINC150's small-talk intents. Training splits train it; validation splits (and a seeded tenth
- * of the two corpora that have no splits) choose its threshold. Test splits are read only by
- * `requestGateTestData`, for `duet bench gate`.
+ * of the two corpora that have no splits) choose its threshold. Test splits are read only when
+ * asked (`test: true`), by `duet bench gate`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadChatterbot } from '../data/corpora/chatterbot.js';
@@ -40,34 +40,29 @@ export interface GateData {
   validation: GateExample[];
 }
 
+/** Most training messages taken from one source by default. */
+export const DEFAULT_GATE_PER_SOURCE = 4000;
+
 export interface GateDataOptions {
   dataDir?: string;
-  /** Most training examples taken from one source (a seeded sample; default 4,000). */
+  /** Most training examples taken from one source (a seeded sample; default DEFAULT_GATE_PER_SOURCE). */
   perSource?: number;
-  /** Most validation examples taken from one source (default 500). */
+  /** Most validation (and test) examples taken from one source (default 500). */
   validationPerSource?: number;
   seed?: number;
+  /**
+   * Also read the test splits, for reporting only (`duet bench gate`): up to `validationPerSource`
+   * from each source that has one (the chit-chat and ChatterBot corpora have none).
+   */
+  test?: boolean;
 }
 
-/** The gate's training and validation examples, read from the shared data folder. */
-export function requestGateData(options: GateDataOptions = {}): GateData {
-  const { train, validation } = gateSplits(options, false);
-  return { train, validation };
-}
-
-/**
- * Test messages labelled as the training ones are, for reporting only (`duet bench gate`): up to
- * `validationPerSource` from the test split of each source that has one (the chit-chat and
- * ChatterBot corpora have none).
- */
-export function requestGateTestData(options: GateDataOptions = {}): GateExample[] {
-  return gateSplits(options, true).test;
-}
-
-function gateSplits(options: GateDataOptions, withTest: boolean): GateData & { test: GateExample[] } {
+/** The gate's training and validation examples (and test ones when asked), read from the shared data folder. */
+export function requestGateData(options: GateDataOptions = {}): GateData & { test: GateExample[] } {
+  const withTest = options.test ?? false;
   const load = options.dataDir ? { dataDir: options.dataDir } : {};
   const seed = options.seed ?? 1;
-  const perSource = options.perSource ?? 4000;
+  const perSource = options.perSource ?? DEFAULT_GATE_PER_SOURCE;
   const perValidation = options.validationPerSource ?? 500;
   const train: GateExample[] = [];
   const validation: GateExample[] = [];
