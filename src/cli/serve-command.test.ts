@@ -47,7 +47,11 @@ describe('duet keys', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ user: 'alice' });
     expect(rows[0].hash).toHaveLength(32);
-    expect(readFileSync(store).includes(key.split('_')[2])).toBe(false);
+    // The secret is everything after "duet_<16 hex>_": base64url, so it may itself hold "_", and
+    // splitting on "_" could leave a fragment short enough to turn up in the file by chance.
+    const secret = key.slice('duet_'.length + 16 + 1);
+    expect(secret).toHaveLength(43);
+    expect(readFileSync(store).includes(secret)).toBe(false);
 
     const listed = await duet('keys', 'list', '--store', store);
     expect(listed.stdout).toContain(rows[0].id);
