@@ -63,6 +63,17 @@ describe('RetrievalChatter', () => {
     expect(generated).toEqual([]);
     expect(await chatter.reply({ context: [], text: 'pizza is great food', exclude: new Set() })).toMatchObject({ text: 'Pizza is my favourite food.', source: 'retrieval' });
   });
+  it("ranks with the encoder's own index scorer when it has one, and with the loop when that fails to start", async () => {
+    const index = await buildResponseIndex(encoder, CANDIDATES);
+    const calls: number[] = [];
+    // A scorer that favours the last candidate whatever the query, so using it shows in the reply.
+    const favourLast = { scores: async () => (calls.push(1), Float32Array.from(index.texts, (_, i) => (i === index.texts.length - 1 ? 1 : 0))) };
+    const withScorer = new RetrievalChatter({ ...encoder, indexScorer: async () => favourLast }, index, { minScore: 0.3, minKnownWords: 0 });
+    expect(await withScorer.reply({ context: [], text: 'what a great film, the movie', exclude: new Set() })).toMatchObject({ text: index.texts[index.texts.length - 1] });
+    expect(calls).toHaveLength(1);
+    const failing = new RetrievalChatter({ ...encoder, indexScorer: () => Promise.reject(new Error('no engine')) }, index, { minScore: 0.3, minKnownWords: 0 });
+    expect(await failing.reply({ context: [], text: 'what a great film, the movie', exclude: new Set() })).toMatchObject({ text: 'That film was great!' });
+  });
 });
 
 describe('Assistant with a chatter', () => {

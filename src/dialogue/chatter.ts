@@ -23,6 +23,29 @@ import { factAnswering, factsFor, personaFacts, type ChatPersona } from './perso
 export interface TextEncoder {
   encodeContexts(contexts: string[][]): Promise<Float32Array[]>;
   encodeResponses(texts: string[]): Promise<Float32Array[]>;
+  /** A faster scorer of `index` than a JavaScript loop, where the encoder has one (null: none). */
+  indexScorer?(index: ResponseIndex): Promise<IndexScorer | null>;
+}
+
+/** Dot products of a query with every vector of an index, in index order. */
+export interface IndexScorer {
+  scores(query: Float32Array): Promise<Float32Array>;
+}
+
+/** The plain loop over an index's rows. */
+function loopScorer({ texts, vectors, dim }: ResponseIndex): IndexScorer {
+  return {
+    scores: async (query) => {
+      const out = new Float32Array(texts.length);
+      for (let i = 0; i < texts.length; i++) {
+        let dot = 0;
+        const base = i * dim;
+        for (let j = 0; j < dim; j++) dot += query[j] * vectors[base + j];
+        out[i] = dot;
+      }
+      return out;
+    },
+  };
 }
 
 /** What the chatter needs to generate: a reply to a dialogue (a `ReplyGenerator`). */
@@ -81,6 +104,7 @@ export class RetrievalChatter implements Chatter {
   private turnsAnswered = 0;
   /** Every word of the index's replies, lowercased. */
   private readonly vocabulary: ReadonlySet<string>;
+  private scorer?: Promise<IndexScorer>;
 
   constructor(
     private readonly encoder: TextEncoder,
@@ -107,7 +131,7 @@ export class RetrievalChatter implements Chatter {
     // place, so they condition the query without pushing the message itself out.
     const rankTurns = read.length > 0 ? [read.join(' '), ...conversation.slice(-Math.max(1, window - 1))] : conversation.slice(-window);
     const [query] = await this.encoder.encodeContexts([rankTurns]);
-    const best = this.bestUnsaid(query, input.exclude);
+    const best = await this.bestUnsaid(query, input.exclude);
     if (best && best.score >= this.options.minScore) return { text: best.text, source: 'retrieval', score: best.score };
     if (this.options.generator) {
       // Each fact is a turn before the conversation; a prompt too long for the model loses its
@@ -120,17 +144,17 @@ export class RetrievalChatter implements Chatter {
   }
 
   /** The highest-scoring candidate not in `exclude`. */
-  private bestUnsaid(query: Float32Array, exclude: ReadonlySet<string>): { text: string; score: number } | null {
-    const { texts, vectors, dim } = this.index;
+  private async bestUnsaid(query: Float32Array, exclude: ReadonlySet<string>): Promise<{ text: string; score: number } | null> {
+    // The encoder's own scorer when it has one; the loop when it has none or it fails to start.
+    this.scorer ??= (this.encoder.indexScorer?.(this.index) ?? Promise.resolve(null)).catch(() => null).then((s) => s ?? loopScorer(this.index));
+    const scores = await (await this.scorer).scores(query);
+    const { texts } = this.index;
     let best = -1;
     let bestScore = -Infinity;
     for (let i = 0; i < texts.length; i++) {
-      let dot = 0;
-      const base = i * dim;
-      for (let j = 0; j < dim; j++) dot += query[j] * vectors[base + j];
-      if (dot > bestScore && !exclude.has(texts[i])) {
+      if (scores[i] > bestScore && !exclude.has(texts[i])) {
         best = i;
-        bestScore = dot;
+        bestScore = scores[i];
       }
     }
     return best < 0 ? null : { text: texts[best], score: bestScore };

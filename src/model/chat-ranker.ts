@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
 import { ModelLoadError } from '../errors.js';
 import { writeFileAtomically } from '../train/pretrain-checkpoint.js';
+import { OnnxIndexScorer, type VectorTable } from './onnx/index-scorer.js';
 import { REQUEST_GATE_WEIGHT_NAMES, requestProbability, type RequestGateConfig, type RequestGateWeights } from './request-gate.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
@@ -165,6 +166,12 @@ export class ChatRanker {
     const rows = new Float32Array(sentenceVectors.length * SENTENCE_VECTOR_SIZE);
     sentenceVectors.forEach((v, i) => rows.set(v, i * SENTENCE_VECTOR_SIZE));
     return this.run(rows, sentenceVectors.length, (x) => responseTower(this.tensors, x), SENTENCE_VECTOR_SIZE);
+  }
+
+  /** Scores an index by onnxruntime (onnx/index-scorer.ts); null where onnxruntime does not load. */
+  async indexScorer(index: VectorTable): Promise<OnnxIndexScorer | null> {
+    if (index.vectors.length === 0) return null;
+    return OnnxIndexScorer.create(index).catch(() => null);
   }
 
   dispose(): void {

@@ -21,7 +21,7 @@ import { CONFIG_FILE, readModelFolder, TOKENIZER_FILE, WEIGHTS_FILE, writeFolder
 import { PRETRAINED_PREFIX } from './pretrained-heads.js';
 import { roundToHalfInPlace } from './half-precision.js';
 import { encodeSafetensors, type NamedTensor } from './safetensors.js';
-import { SENTENCE_ENCODER_NAME, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
+import { SENTENCE_ENCODER_NAME, SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
 import { SentenceHead, type SentenceHeadConfig, type SentenceHeadWeights } from './sentence-head.js';
 
 /**
@@ -209,7 +209,7 @@ export class DuetModel {
   async encode(text: string, context?: UnderstandContext): Promise<EncodedUtterance> {
     const u = await encodeUtterance(text, this.tokenizer, this.featureSettings);
     // Weight 0 (validation found no use for the head): the encoder never runs, so nothing to read.
-    if (this.sentence && this.metadata.sentenceHead!.weight > 0) u.sentencePieces = await this.sentence.encoder.pieces(text);
+    if (this.sentence && this.metadata.sentenceHead!.weight > 0) [u.sentenceVector] = await this.sentence.encoder.embedTexts([text]);
     const mode = this.contextMode;
     if (mode === 'none' || !context) return u;
     const settings = contextInputSettings(this.config.backbone);
@@ -233,8 +233,10 @@ export class DuetModel {
         let probs = tf.softmax(outputs.intentLogits);
         const sentence = this.sentence;
         const weight = this.metadata.sentenceHead?.weight ?? 0;
-        if (sentence && weight > 0 && chunk.every((u) => u.sentencePieces)) {
-          const head = sentence.head.probs(sentence.encoder.embed(chunk.map((u) => u.sentencePieces!)));
+        if (sentence && weight > 0 && chunk.every((u) => u.sentenceVector)) {
+          const vectors = new Float32Array(chunk.length * SENTENCE_VECTOR_SIZE);
+          chunk.forEach((u, b) => vectors.set(u.sentenceVector!, b * SENTENCE_VECTOR_SIZE));
+          const head = sentence.head.probs(tf.tensor2d(vectors, [chunk.length, SENTENCE_VECTOR_SIZE]));
           probs = probs.mul(1 - weight).add(head.mul(weight));
         }
         return [probs, tf.logSoftmax(outputs.slotLogits), ...(outputs.memory ? [outputs.memory] : [])];

