@@ -169,13 +169,36 @@ describe('DuetModel', () => {
       expect(readdirSync(out).sort()).toEqual(['README.txt', 'config.json', 'model.safetensors', 'tokenizer.json']);
       const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { formatVersion: number };
       expect(config.formatVersion).toBe(MODEL_FORMAT_VERSION);
-      const loaded = await loadModel(out);
+      const loaded = await loadModel(out, 'tfjs');
       try {
         expect(loaded.config).toEqual(model.config);
         expect(loaded.idf).toEqual(model.idf);
         expectSamePredictions(predictions, await Promise.all(PROBES.map((t) => loaded.understand(t))), 6);
       } finally {
         loaded.dispose();
+      }
+    });
+
+    it('runs a loaded model on onnxruntime by default, answering what the tfjs network answers', async () => {
+      const out = join(dir, 'onnx-checkpoint');
+      model.save(out);
+      const onnx = await loadModel(out);
+      const tfjs = await loadModel(out, 'tfjs');
+      try {
+        expect(await model.engineInUse()).toBe('tfjs'); // built in memory: its weights may still change
+        expect(await onnx.engineInUse()).toBe('onnx');
+        expect(await tfjs.engineInUse()).toBe('tfjs');
+        const encoded = await Promise.all(PROBES.map((t) => onnx.encode(t)));
+        const [fast, reference] = [await onnx.predict(encoded, 4), tfjs.predictEncoded(encoded, 4)];
+        fast.forEach((raw, i) => {
+          expect(Math.max(...raw.probs.map((p, j) => Math.abs(p - reference[i].probs[j]))), PROBES[i]).toBeLessThan(1e-5);
+          raw.wordTagLogProbs.forEach((row, w) => row.forEach((v, k) => expect(Math.abs(v - reference[i].wordTagLogProbs[w][k])).toBeLessThan(1e-4)));
+        });
+        // The long probe goes through the windowed path, which predicts on the engine too.
+        expectSamePredictions(predictions, await onnx.understandBatch(PROBES, 4), 5);
+      } finally {
+        onnx.dispose();
+        tfjs.dispose();
       }
     });
 

@@ -21,6 +21,8 @@ import { CONFIG_FILE, readModelFolder, TOKENIZER_FILE, WEIGHTS_FILE, writeFolder
 import { PRETRAINED_PREFIX } from './pretrained-heads.js';
 import { roundToHalfInPlace } from './half-precision.js';
 import { encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { engineFromEnvironment, startOnnx, type InferenceEngine } from './onnx/engine-choice.js';
+import { OnnxNluNetwork } from './onnx/onnx-nlu.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
 import { SentenceHead, type SentenceHeadConfig, type SentenceHeadWeights } from './sentence-head.js';
 
@@ -91,6 +93,9 @@ export class DuetModel {
   private fingerprintCache?: string;
   /** The pretrained sentence encoder and the intent head over it, when the model has one. */
   private sentence?: { encoder: SentenceEncoder; head: SentenceHead };
+  /** The engine `understand` runs on; tfjs until `useEngine` (a model being trained changes under it). */
+  private engine: InferenceEngine = 'tfjs';
+  private onnx?: Promise<OnnxNluNetwork | null>;
 
   constructor(
     readonly metadata: ModelMetadata,
@@ -146,6 +151,64 @@ export class DuetModel {
     this.metadata.sentenceHead = { encoder: SENTENCE_ENCODER_NAME, hidden: head.hidden, weight };
   }
 
+  /**
+   * Run `understand` on `engine` from now on (onnxruntime under `auto` when it loads; see
+   * onnx/engine-choice.ts). Only for weights that no longer change: the graph holds a copy of them.
+   * Context modes other than "none" always run on tfjs.
+   */
+  useEngine(engine: InferenceEngine): void {
+    this.engine = engine;
+    const previous = this.onnx;
+    this.onnx = undefined;
+    void previous?.then((n) => n?.dispose());
+  }
+
+  /** The engine `understand` runs on now: "onnx" or "tfjs" (starts onnxruntime on first call). */
+  async engineInUse(): Promise<'onnx' | 'tfjs'> {
+    return (await this.onnxNetwork()) ? 'onnx' : 'tfjs';
+  }
+
+  private onnxNetwork(): Promise<OnnxNluNetwork | null> {
+    if (this.contextMode !== 'none') return Promise.resolve(null);
+    this.onnx ??= startOnnx(this.engine, () => {
+      const weights: Record<string, NamedTensor> = {};
+      for (const [name, v] of this.network.params.variables) weights[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
+      return OnnxNluNetwork.create(this.config, weights);
+    });
+    return this.onnx;
+  }
+
+  /** `predictEncoded` on the model's engine. */
+  async predict(items: EncodedUtterance[], batchSize = 64): Promise<RawPrediction[]> {
+    const onnx = items.length > 0 ? await this.onnxNetwork() : null;
+    if (!onnx) return this.predictEncoded(items, batchSize);
+    const out: RawPrediction[] = [];
+    for (let start = 0; start < items.length; start += batchSize) {
+      const chunk = items.slice(start, start + batchSize);
+      const batch = this.network.batchArrays(chunk);
+      const { probs, slotLogProbs } = await onnx.run(batch);
+      const head = this.sentenceHeadProbs(chunk);
+      if (head) {
+        const weight = this.metadata.sentenceHead!.weight;
+        for (let i = 0; i < probs.length; i++) probs[i] = probs[i] * (1 - weight) + head[i] * weight;
+      }
+      out.push(...this.rawPredictions(chunk, probs, slotLogProbs, batch.T));
+    }
+    return out;
+  }
+
+  /** The sentence-encoder head's intent probabilities [B × I], when it is mixed in and every item has its vector. */
+  private sentenceHeadProbs(chunk: EncodedUtterance[]): Float32Array | undefined {
+    const sentence = this.sentence;
+    if (!sentence || !(this.metadata.sentenceHead!.weight > 0) || !chunk.every((u) => u.sentenceVector)) return undefined;
+    const vectors = new Float32Array(chunk.length * SENTENCE_VECTOR_SIZE);
+    chunk.forEach((u, b) => vectors.set(u.sentenceVector!, b * SENTENCE_VECTOR_SIZE));
+    const probs = tf.tidy(() => sentence.head.probs(tf.tensor2d(vectors, [chunk.length, SENTENCE_VECTOR_SIZE])));
+    const data = probs.dataSync() as Float32Array;
+    probs.dispose();
+    return data;
+  }
+
   get featureSettings(): FeatureSettings {
     return {
       maxTokens: utteranceTokenLimit(this.config.backbone),
@@ -168,7 +231,7 @@ export class DuetModel {
   /** Understand several utterances in batches, each with its own optional context. */
   async understandBatch(texts: string[], batchSize = 64, contexts?: readonly (UnderstandContext | undefined)[]): Promise<Understanding[]> {
     const encoded = await Promise.all(texts.map((t, i) => this.encode(t, contexts?.[i])));
-    const raw = this.predictEncoded(encoded, batchSize);
+    const raw = await this.predict(encoded, batchSize);
     return Promise.all(
       raw.map(async (r, i) => (encoded[i].truncated ? this.understandLong(texts[i], contexts?.[i]) : withMemory(this.interpret(encoded[i], r), r.memory))),
     );
@@ -185,7 +248,7 @@ export class DuetModel {
     // The window holds the word pieces between the framing tokens ([CLS], and [SEP] for an imported BERT).
     const windows = planWindows(pieces, this.featureSettings.maxTokens - (this.metadata.specialTokens?.end === undefined ? 1 : 2));
     const encoded = await Promise.all(windows.map((w) => this.encode(text.slice(words[w.first][0], words[w.last][1]), context)));
-    const raw = this.predictEncoded(encoded);
+    const raw = await this.predict(encoded);
     const owners = ownerWindows(windows, words.length);
     const nTags = this.config.heads.slotTags.length;
     const wordTagLogProbs = words.map(([start], w) => {
@@ -200,7 +263,7 @@ export class DuetModel {
     const condensed = await this.encode(condenseEnumerations(text), context);
     const first = raw[0].probs;
     const last = raw[raw.length - 1].probs;
-    const probs = condensed.truncated ? first.map((p, i) => (p + last[i]) / 2) : this.predictEncoded([condensed])[0].probs;
+    const probs = condensed.truncated ? first.map((p, i) => (p + last[i]) / 2) : (await this.predict([condensed]))[0].probs;
     const whole: EncodedUtterance = { ...encoded[0], text, words, truncated: false };
     return withMemory(this.interpret(whole, { probs, wordTagLogProbs }), raw[raw.length - 1].memory);
   }
@@ -221,41 +284,43 @@ export class DuetModel {
     return { ...read, memory: context.memory };
   }
 
-  /** Network probabilities for encoded utterances (no thresholding, no decoding). */
+  /** Network probabilities for encoded utterances (no thresholding, no decoding), on tfjs. */
   predictEncoded(items: EncodedUtterance[], batchSize = 64): RawPrediction[] {
     const out: RawPrediction[] = [];
-    const nTags = this.config.heads.slotTags.length;
     for (let start = 0; start < items.length; start += batchSize) {
       const chunk = items.slice(start, start + batchSize);
       const [probsT, slotT, memoryT] = tf.tidy(() => {
         const batch = this.network.makeBatch(chunk);
         const outputs = this.network.forward(batch, { training: false, seed: () => 0 });
-        let probs = tf.softmax(outputs.intentLogits);
-        const sentence = this.sentence;
-        const weight = this.metadata.sentenceHead?.weight ?? 0;
-        if (sentence && weight > 0 && chunk.every((u) => u.sentenceVector)) {
-          const vectors = new Float32Array(chunk.length * SENTENCE_VECTOR_SIZE);
-          chunk.forEach((u, b) => vectors.set(u.sentenceVector!, b * SENTENCE_VECTOR_SIZE));
-          const head = sentence.head.probs(tf.tensor2d(vectors, [chunk.length, SENTENCE_VECTOR_SIZE]));
-          probs = probs.mul(1 - weight).add(head.mul(weight));
-        }
-        return [probs, tf.logSoftmax(outputs.slotLogits), ...(outputs.memory ? [outputs.memory] : [])];
+        return [tf.softmax(outputs.intentLogits), tf.logSoftmax(outputs.slotLogits), ...(outputs.memory ? [outputs.memory] : [])];
       });
       const probs = probsT.dataSync() as Float32Array;
       const slots = slotT.dataSync() as Float32Array;
       const memory = memoryT?.dataSync() as Float32Array | undefined;
-      const [B, T] = [slotT.shape[0], slotT.shape[1]];
+      const T = slotT.shape[1];
       tf.dispose([probsT, slotT, memoryT ?? []]);
-      const nIntents = probs.length / B;
-      const memorySize = memory ? memory.length / B : 0;
-      chunk.forEach((u, b) => {
-        const wordTagLogProbs = u.firstTokenOfWord.map((t) => Array.from(slots.subarray((b * T + t) * nTags, (b * T + t + 1) * nTags)));
-        const raw: RawPrediction = { probs: probs.slice(b * nIntents, (b + 1) * nIntents), wordTagLogProbs };
-        if (memory) raw.memory = memory.slice(b * memorySize, (b + 1) * memorySize);
-        out.push(raw);
-      });
+      const head = this.sentenceHeadProbs(chunk);
+      if (head) {
+        const weight = this.metadata.sentenceHead!.weight;
+        for (let i = 0; i < probs.length; i++) probs[i] = probs[i] * (1 - weight) + head[i] * weight;
+      }
+      out.push(...this.rawPredictions(chunk, probs, slots, T, memory));
     }
     return out;
+  }
+
+  /** Per-utterance predictions from a batch's intent probabilities [B × I], slot log-probabilities [B × T × S] and memory. */
+  private rawPredictions(chunk: EncodedUtterance[], probs: Float32Array, slots: Float32Array, T: number, memory?: Float32Array): RawPrediction[] {
+    const nTags = this.config.heads.slotTags.length;
+    const B = chunk.length;
+    const nIntents = probs.length / B;
+    const memorySize = memory ? memory.length / B : 0;
+    return chunk.map((u, b) => {
+      const wordTagLogProbs = u.firstTokenOfWord.map((t) => Array.from(slots.subarray((b * T + t) * nTags, (b * T + t + 1) * nTags)));
+      const raw: RawPrediction = { probs: probs.slice(b * nIntents, (b + 1) * nIntents), wordTagLogProbs };
+      if (memory) raw.memory = memory.slice(b * memorySize, (b + 1) * memorySize);
+      return raw;
+    });
   }
 
   /** Apply the out-of-scope threshold and BIO decoding to raw outputs. */
@@ -282,7 +347,7 @@ export class DuetModel {
   async understandRequiring(text: string, slot: string, context?: UnderstandContext, maxCost = REQUIRED_SLOT_MAX_COST): Promise<ExtractedSlot[] | null> {
     const encoded = await this.encode(text, context);
     if (encoded.truncated) return null;
-    const [raw] = this.predictEncoded([encoded]);
+    const [raw] = await this.predict([encoded]);
     const { slotTags, slotTransitions } = this.config.heads;
     const forced = decodeBioRequiring(raw.wordTagLogProbs, slotTags, slot, slotTransitions);
     if (!forced || forced.best - forced.score > maxCost) return null;
@@ -343,6 +408,7 @@ export class DuetModel {
   dispose(): void {
     this.network.params.dispose();
     this.sentence?.head.dispose();
+    void this.onnx?.then((n) => n?.dispose());
   }
 }
 
@@ -351,8 +417,8 @@ function withMemory(u: Understanding, memory: Float32Array | undefined): Underst
   return memory ? { ...u, memory } : u;
 }
 
-/** Load a model folder written by `DuetModel.save`. */
-export async function loadModel(dir: string): Promise<DuetModel> {
+/** Load a model folder written by `DuetModel.save`; `understand` runs on `engine` (by default `DUET_ENGINE`'s, else onnxruntime when it loads). */
+export async function loadModel(dir: string, engine: InferenceEngine = engineFromEnvironment()): Promise<DuetModel> {
   await initTensorBackend();
   const { folder, metadata: stored, tensors } = readModelFolder(dir);
   if (!stored.config.heads) {
@@ -392,5 +458,6 @@ export async function loadModel(dir: string): Promise<DuetModel> {
     const weights = Object.fromEntries(names.map((n) => [n, take(n)])) as SentenceHeadWeights;
     model.attachSentenceHead(sharedSentenceEncoder(), new SentenceHead(weights, metadata.sentenceHead.hidden), metadata.sentenceHead.weight);
   }
+  model.useEngine(engine);
   return model;
 }

