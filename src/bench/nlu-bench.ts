@@ -2,6 +2,7 @@
  * `duet bench nlu`: for each dataset, train Duet on train (choices on validation only), evaluate
  * the test split once, and run nlp.js on the same splits in the same process.
  */
+import { engineFromEnvironment } from '../model/onnx/engine-choice.js';
 import { loadDataset } from '../data/datasets/index.js';
 import type { NluDataset } from '../data/types.js';
 import { evaluateNlu, type EvaluationReport } from '../eval/metrics.js';
@@ -76,7 +77,10 @@ export async function runNluBench(options: NluBenchOptions): Promise<NluBenchRes
     });
     const { validation: v, sentenceHead, epochs, bestEpoch } = trainReport;
     log(`${name}: trained ${epochs} epochs (best ${bestEpoch}); validation intent ${v.intentAccuracy}, slot F1 ${v.slotF1}${sentenceHead ? `; sentence head ${JSON.stringify(sentenceHead)}` : ''}`);
+    // The weights are final: test the model on the engine a saved and loaded one runs on.
+    model.useEngine(engineFromEnvironment());
     const duet = await evaluateModel(model, test, { outOfScopeIntent: dataset.outOfScopeIntent });
+    log(`${name}: inference engine ${await model.engineInUse()}`);
     results.push(summarise(dataset, 'duet', duet.report, trainReport.trainSeconds, duet.inferMsP50, dataset.hasSlots));
     log(`${name}: duet ${JSON.stringify(results[results.length - 1])}`);
     model.dispose();

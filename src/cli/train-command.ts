@@ -1,4 +1,5 @@
 /** `duet train <definition.yml|dataset> --out <dir>` */
+import { engineFromEnvironment } from '../model/onnx/engine-choice.js';
 import type { TrainOptions, TrainReport } from '../train/train-nlu.js';
 import { trainNluModel } from '../train/train-nlu.js';
 import { loadTrainingData, type TrainingData } from '../nlu/training-data.js';
@@ -157,5 +158,7 @@ export async function trainToFolder(
   // The runtime answers with the definition's responses, so the model folder carries it.
   if (data.definition) extraFiles['assistant.json'] = JSON.stringify(data.definition, null, 2);
   result.model.save(flags.out, extraFiles);
+  // Its weights are final: from here it answers as the saved model loads (onnxruntime by default).
+  result.model.useEngine(engineFromEnvironment());
   return { ...result, data };
 }
