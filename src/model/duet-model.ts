@@ -178,23 +178,44 @@ export class DuetModel {
     return this.onnx;
   }
 
-  /** `predictEncoded` on the model's engine. */
+  /**
+   * `predictEncoded` on the model's engine. The sentence encoder (when its head is mixed in) reads
+   * all the items' texts in one call, batched by length, rather than one text per `encode`.
+   */
   async predict(items: EncodedUtterance[], batchSize = 64): Promise<RawPrediction[]> {
+    const vectorsReady = this.attachSentenceVectors(items);
     const onnx = items.length > 0 ? await this.onnxNetwork() : null;
-    if (!onnx) return this.predictEncoded(items, batchSize);
-    const out: RawPrediction[] = [];
+    if (!onnx) {
+      await vectorsReady;
+      return this.predictEncoded(items, batchSize);
+    }
+    const outputs: { chunk: EncodedUtterance[]; T: number; probs: Float32Array; slotLogProbs: Float32Array }[] = [];
     for (let start = 0; start < items.length; start += batchSize) {
       const chunk = items.slice(start, start + batchSize);
       const batch = this.network.batchArrays(chunk);
-      const { probs, slotLogProbs } = await onnx.run(batch);
-      const head = this.sentenceHeadProbs(chunk);
-      if (head) {
-        const weight = this.metadata.sentenceHead!.weight;
-        for (let i = 0; i < probs.length; i++) probs[i] = probs[i] * (1 - weight) + head[i] * weight;
-      }
-      out.push(...this.rawPredictions(chunk, probs, slotLogProbs, batch.T));
+      outputs.push({ chunk, T: batch.T, ...(await onnx.run(batch)) });
     }
-    return out;
+    await vectorsReady;
+    return outputs.flatMap(({ chunk, T, probs, slotLogProbs }) => this.rawPredictions(chunk, this.withSentenceHead(chunk, probs), slotLogProbs, T));
+  }
+
+  /** Computes the sentence vector of every item that lacks one, when the sentence head is mixed in. */
+  private async attachSentenceVectors(items: EncodedUtterance[]): Promise<void> {
+    if (!this.sentence || !(this.metadata.sentenceHead!.weight > 0)) return;
+    const missing = items.filter((u) => !u.sentenceVector);
+    if (missing.length === 0) return;
+    const vectors = await this.sentence.encoder.embedTexts(missing.map((u) => u.text));
+    missing.forEach((u, i) => (u.sentenceVector = vectors[i]));
+  }
+
+  /** `probs` [B × I] mixed in place with the sentence head's, when it is mixed in and every item has its vector. */
+  private withSentenceHead(chunk: EncodedUtterance[], probs: Float32Array): Float32Array {
+    const head = this.sentenceHeadProbs(chunk);
+    if (head) {
+      const weight = this.metadata.sentenceHead!.weight;
+      for (let i = 0; i < probs.length; i++) probs[i] = probs[i] * (1 - weight) + head[i] * weight;
+    }
+    return probs;
   }
 
   /** The sentence-encoder head's intent probabilities [B × I], when it is mixed in and every item has its vector. */
@@ -272,7 +293,6 @@ export class DuetModel {
   async encode(text: string, context?: UnderstandContext): Promise<EncodedUtterance> {
     const u = await encodeUtterance(text, this.tokenizer, this.featureSettings);
     // Weight 0 (validation found no use for the head): the encoder never runs, so nothing to read.
-    if (this.sentence && this.metadata.sentenceHead!.weight > 0) [u.sentenceVector] = await this.sentence.encoder.embedTexts([text]);
     const mode = this.contextMode;
     if (mode === 'none' || !context) return u;
     const settings = contextInputSettings(this.config.backbone);
@@ -284,7 +304,10 @@ export class DuetModel {
     return { ...read, memory: context.memory };
   }
 
-  /** Network probabilities for encoded utterances (no thresholding, no decoding), on tfjs. */
+  /**
+   * Network probabilities for encoded utterances (no thresholding, no decoding), on tfjs; the
+   * sentence head is mixed in for items that carry their sentence vector (`predict` adds them).
+   */
   predictEncoded(items: EncodedUtterance[], batchSize = 64): RawPrediction[] {
     const out: RawPrediction[] = [];
     for (let start = 0; start < items.length; start += batchSize) {
@@ -299,12 +322,7 @@ export class DuetModel {
       const memory = memoryT?.dataSync() as Float32Array | undefined;
       const T = slotT.shape[1];
       tf.dispose([probsT, slotT, memoryT ?? []]);
-      const head = this.sentenceHeadProbs(chunk);
-      if (head) {
-        const weight = this.metadata.sentenceHead!.weight;
-        for (let i = 0; i < probs.length; i++) probs[i] = probs[i] * (1 - weight) + head[i] * weight;
-      }
-      out.push(...this.rawPredictions(chunk, probs, slots, T, memory));
+      out.push(...this.rawPredictions(chunk, this.withSentenceHead(chunk, probs), slots, T, memory));
     }
     return out;
   }
