@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
 import { ModelLoadError } from '../errors.js';
 import { writeFileAtomically } from '../train/pretrain-checkpoint.js';
+import { engineFromEnvironment, startOnnx } from './onnx/engine-choice.js';
 import { OnnxIndexScorer, type VectorTable } from './onnx/index-scorer.js';
 import { REQUEST_GATE_WEIGHT_NAMES, requestProbability, type RequestGateConfig, type RequestGateWeights } from './request-gate.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
@@ -168,10 +169,13 @@ export class ChatRanker {
     return this.run(rows, sentenceVectors.length, (x) => responseTower(this.tensors, x), SENTENCE_VECTOR_SIZE);
   }
 
-  /** Scores an index by onnxruntime (onnx/index-scorer.ts); null where onnxruntime does not load. */
+  /**
+   * Scores an index by onnxruntime (onnx/index-scorer.ts) on the engine `DUET_ENGINE` names; null
+   * (the chatter's own loop) under tfjs, or where onnxruntime does not load.
+   */
   async indexScorer(index: VectorTable): Promise<OnnxIndexScorer | null> {
     if (index.vectors.length === 0) return null;
-    return OnnxIndexScorer.create(index).catch(() => null);
+    return startOnnx(engineFromEnvironment(), () => OnnxIndexScorer.create(index));
   }
 
   dispose(): void {

@@ -199,7 +199,10 @@ export class DuetModel {
     return outputs.flatMap(({ chunk, T, probs, slotLogProbs }) => this.rawPredictions(chunk, this.withSentenceHead(chunk, probs), slotLogProbs, T));
   }
 
-  /** Computes the sentence vector of every item that lacks one, when the sentence head is mixed in. */
+  /**
+   * Computes the sentence vector of every item that lacks one, when the sentence head is mixed in
+   * (at weight 0, where validation found no use for it, the encoder never runs).
+   */
   private async attachSentenceVectors(items: EncodedUtterance[]): Promise<void> {
     if (!this.sentence || !(this.metadata.sentenceHead!.weight > 0)) return;
     const missing = items.filter((u) => !u.sentenceVector);
@@ -292,7 +295,6 @@ export class DuetModel {
   /** What the network reads of `text`: in a context mode, with the earlier turns and memory of `context`. */
   async encode(text: string, context?: UnderstandContext): Promise<EncodedUtterance> {
     const u = await encodeUtterance(text, this.tokenizer, this.featureSettings);
-    // Weight 0 (validation found no use for the head): the encoder never runs, so nothing to read.
     const mode = this.contextMode;
     if (mode === 'none' || !context) return u;
     const settings = contextInputSettings(this.config.backbone);
