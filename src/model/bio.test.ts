@@ -173,6 +173,55 @@ describe('tag-transition prior', () => {
     expect(decodeBioRequiring(logProbs, tags, 'artist', prior)?.path).toEqual([0, 1, 2]);
   });
 
+  it('returns a path as good as the best valid sequence found by brute force, prior included', () => {
+    // The prior's score of a path: weight × ln P(next | previous), row 0 = the sentence start,
+    // from counts smoothed by 0.1 (bio.ts's TRANSITION_SMOOTHING), as the decoder defines it.
+    const priorScore = (prior: TagTransitionPrior, k: number, path: number[]) => {
+      const counts = new Float64Array((k + 1) * k).fill(0.1);
+      for (const [prev, next, count] of prior.counts) counts[(prev + 1) * k + next] += count;
+      let sum = 0;
+      path.forEach((tag, i) => {
+        const row = i === 0 ? 0 : path[i - 1] + 1;
+        let total = 0;
+        for (let j = 0; j < k; j++) total += counts[row * k + j];
+        sum += prior.weight * Math.log(counts[row * k + tag] / total);
+      });
+      return sum;
+    };
+    const scoreOf = (logProbs: number[][], prior: TagTransitionPrior, k: number, path: number[]) => pathScore(logProbs, path) + priorScore(prior, k, path);
+    fc.assert(
+      fc.property(
+        fc
+          .uniqueArray(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 2 })
+          .chain((slots) => fc.shuffledSubarray(buildTagSet(slots), { minLength: 2 * slots.length + 1 }))
+          .chain((tags) =>
+            fc.tuple(
+              fc.constant(tags),
+              matrixArb(tags, 4, finiteLogProb),
+              fc.array(fc.array(fc.integer({ min: 0, max: tags.length - 1 }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 6 }),
+              fc.constantFrom(0.3, 1, 1.5),
+            ),
+          ),
+        ([tags, logProbs, sequences, weight]) => {
+          const prior: TagTransitionPrior = { weight, counts: countTagTransitions(sequences, tags.length) };
+          const path = decodeBio(logProbs, tags, prior);
+          expect(isValidBio(path.map((t) => tags[t]))).toBe(true);
+          let best = -Infinity;
+          const visit = (walk: number[]) => {
+            if (walk.length === logProbs.length) {
+              if (isValidBio(walk.map((t) => tags[t]))) best = Math.max(best, scoreOf(logProbs, prior, tags.length, walk));
+              return;
+            }
+            for (let t = 0; t < tags.length; t++) visit([...walk, t]);
+          };
+          visit([]);
+          expect(scoreOf(logProbs, prior, tags.length, path)).toBeCloseTo(best, 9);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('changes nothing at weight 0, and follows a weight changed in place', () => {
     const prior: TagTransitionPrior = { weight: 0, counts: countTagTransitions(sequences, tags.length) };
     expect(decodeBio(logProbs, tags, prior)).toEqual(decodeBio(logProbs, tags));

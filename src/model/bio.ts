@@ -72,8 +72,11 @@ export function decodeBio(logProbs: number[][], tags: string[], prior?: TagTrans
   if (n === 0) return [];
   const k = tags.length;
   const { predecessors, canStart } = transitionTable(tags);
-  const scores = prior && prior.weight !== 0 ? transitionScores(prior, k) : undefined;
-  let score = Float64Array.from(tags, (_, j) => (canStart[j] ? logProbs[0][j] + (scores ? scores[j] : 0) : -Infinity));
+  const table = prior && prior.weight !== 0 ? transitionScores(prior, k) : undefined;
+  // Per tag, the prior's scores of its allowed predecessors in `predecessors` order: the inner loop
+  // then reads one contiguous row instead of a column of the table (~2× faster over 159 tags).
+  const scores = table && predecessorScores(table, tags, predecessors);
+  let score = Float64Array.from(tags, (_, j) => (canStart[j] ? logProbs[0][j] + (table ? table[j] : 0) : -Infinity));
   const back: Int32Array[] = [];
   for (let i = 1; i < n; i++) {
     const next = new Float64Array(k);
@@ -84,9 +87,10 @@ export function decodeBio(logProbs: number[][], tags: string[], prior?: TagTrans
       const from = predecessors[j];
       // Two loops rather than a test per step: ATIS has 159 tags, most reachable from all of them.
       if (scores) {
+        const into = scores[j];
         for (let q = 0; q < from.length; q++) {
           const p = from[q];
-          const candidate = score[p] + scores[(p + 1) * k + j];
+          const candidate = score[p] + into[q];
           if (candidate > best) {
             best = candidate;
             arg = p;
@@ -112,6 +116,19 @@ export function decodeBio(logProbs: number[][], tags: string[], prior?: TagTrans
   const path = [last];
   for (let i = n - 2; i >= 0; i--) path.push(back[i][path[path.length - 1]]);
   return path.reverse();
+}
+
+const predecessorScoreTables = new WeakMap<Float64Array, Float64Array[]>();
+
+/** For each tag j, [table[(p + 1) * K + j] for p in predecessors[j]], cached per table. */
+function predecessorScores(table: Float64Array, tags: string[], predecessors: Int32Array[]): Float64Array[] {
+  let rows = predecessorScoreTables.get(table);
+  if (!rows) {
+    const k = tags.length;
+    rows = predecessors.map((from, j) => Float64Array.from(from, (p) => table[(p + 1) * k + j]));
+    predecessorScoreTables.set(table, rows);
+  }
+  return rows;
 }
 
 interface TransitionTable {
