@@ -25,20 +25,21 @@ export async function runEval(modelDir: string, options: EvalCommandOptions): Pr
   const examples = data[split as SplitName];
   if (examples.length === 0) throw new DuetError('ARGUMENT_INVALID', `${data.source} has no ${split} examples`);
   const { report, inferMsP50 } = await evaluateModel(model, examples, { outOfScopeIntent: data.outOfScopeIntent });
+  const engine = await model.engineInUse();
   if (options.html) {
     writeFileSync(
       options.html,
       renderReportHtml(report, {
         title: `Duet evaluation: ${data.source} (${split})`,
-        details: { model: modelDir, data: data.source, split, examples: examples.length, 'single-utterance p50 (ms)': inferMsP50.toFixed(2) },
+        details: { model: modelDir, data: data.source, split, examples: examples.length, 'single-utterance p50 (ms)': inferMsP50.toFixed(2), engine },
       }),
     );
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ model: modelDir, data: data.source, split, inferMsP50, ...report }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ model: modelDir, data: data.source, split, inferMsP50, engine, ...report }, null, 2)}\n`);
   } else {
     process.stdout.write(`${data.source} (${split}, ${examples.length} examples)\n${formatReportTable(report)}\n`);
-    process.stdout.write(`single-utterance latency p50: ${inferMsP50.toFixed(2)} ms\n`);
+    process.stdout.write(`single-utterance latency p50: ${inferMsP50.toFixed(2)} ms (${engine} engine)\n`);
     if (options.html) process.stdout.write(`HTML report: ${options.html}\n`);
   }
   model.dispose();

@@ -92,8 +92,10 @@ describe('duet train and eval end to end', () => {
       const html = join(dir, 'report.html');
       const evaluation = await runCli('eval', out, '--data', definition, '--split', 'test', '--json', '--html', html);
       expect(evaluation.exitCode).toBe(0);
-      const report = JSON.parse(evaluation.stdout) as { examples: number; intentAccuracy: number; slots: { f1: number }; inferMsP50: number };
+      const report = JSON.parse(evaluation.stdout) as { examples: number; intentAccuracy: number; slots: { f1: number }; inferMsP50: number; engine: string };
       expect(report.examples).toBe(24);
+      // A loaded model answers on onnxruntime (installed with the package).
+      expect(report.engine).toBe('onnx');
       expect(report.intentAccuracy).toBeGreaterThan(0.5);
       expect(report.inferMsP50).toBeGreaterThan(0);
       expect(readFileSync(html, 'utf8')).toContain('<svg');
