@@ -80,7 +80,7 @@ export function buildProgram(): Command {
     .option('--freeze-backbone', 'with --base: train only the heads; the backbone runs once per example (fast)')
     .option('--backbone-learning-rate <x>', 'with --base: peak learning rate of the backbone (default 5e-5)', number)
     .option('--train-layers <n>', 'with --base: fine-tune only the top n transformer layers (default: as many as fit in memory)', integer)
-    .option('--no-sentence-encoder', 'skip the intent head over the pretrained Universal Sentence Encoder lite (by default it is trained and mixed in with a weight chosen on validation; about 1.5 ms more per message)')
+    .option('--no-sentence-encoder', 'skip the intent head over the pretrained Universal Sentence Encoder lite (by default it is trained and mixed in with a weight chosen on validation; about 2 ms more per message)')
     .addOption(
       new Option('--context <mode>', 'how the model reads the conversation: none (the message alone), concat (earlier turns after it) or memory (memory vectors carried turn to turn)').choices([
         'none',

@@ -182,7 +182,7 @@ describe('DuetModel', () => {
     it('runs a loaded model on onnxruntime by default, answering what the tfjs network answers', async () => {
       const out = join(dir, 'onnx-checkpoint');
       model.save(out);
-      const onnx = await loadModel(out);
+      const onnx = await loadModel(out, 'auto');
       const tfjs = await loadModel(out, 'tfjs');
       try {
         expect(await model.engineInUse()).toBe('tfjs'); // built in memory: its weights may still change

@@ -166,7 +166,8 @@ export function readSentenceEncoder(folder = sentenceEncoderFolder()): { weights
 type TensorWeights = SentenceEncoderWeights<tf.Tensor2D, tf.Tensor1D>;
 
 export class SentenceEncoder {
-  private readonly tensors: TensorWeights;
+  /** The weights as tfjs tensors, made on the first tfjs pass (28 MB no onnxruntime process needs). */
+  private tensorWeights?: TensorWeights;
   /** The onnxruntime engine, created on the first `embedTexts` (null: run on tfjs). */
   private onnx?: Promise<OnnxSentenceEncoder | null>;
 
@@ -175,30 +176,36 @@ export class SentenceEncoder {
     private readonly weights: SentenceEncoderWeights,
     private readonly engine: InferenceEngine,
     private readonly importer?: () => Promise<unknown>,
-  ) {
-    const matrix = (m: Matrix) => tf.tensor2d(m.data, [m.rows, m.cols]);
-    const vector = (v: Float32Array) => tf.tensor1d(v);
-    this.tensors = {
-      embeddings: matrix(weights.embeddings),
-      invTimescales: vector(weights.invTimescales),
-      pooler: { kernel: matrix(weights.pooler.kernel), bias: vector(weights.pooler.bias) },
-      layers: weights.layers.map((l) => ({
-        heads: l.heads,
-        lnScale: vector(l.lnScale),
-        lnBias: vector(l.lnBias),
-        qkv: matrix(l.qkv),
-        qkvBias: vector(l.qkvBias),
-        out: matrix(l.out),
-        outBias: vector(l.outBias),
-        residual: l.residual ? { kernel: matrix(l.residual.kernel), bias: vector(l.residual.bias) } : undefined,
-        ffnScale: vector(l.ffnScale),
-        ffnBias: vector(l.ffnBias),
-        ffn1: matrix(l.ffn1),
-        ffn1Bias: vector(l.ffn1Bias),
-        ffn2: matrix(l.ffn2),
-        ffn2Bias: vector(l.ffn2Bias),
-      })),
-    };
+  ) {}
+
+  private get tensors(): TensorWeights {
+    if (!this.tensorWeights) {
+      const matrix = (m: Matrix) => tf.keep(tf.tensor2d(m.data, [m.rows, m.cols]));
+      const vector = (v: Float32Array) => tf.keep(tf.tensor1d(v));
+      const w = this.weights;
+      this.tensorWeights = {
+        embeddings: matrix(w.embeddings),
+        invTimescales: vector(w.invTimescales),
+        pooler: { kernel: matrix(w.pooler.kernel), bias: vector(w.pooler.bias) },
+        layers: w.layers.map((l) => ({
+          heads: l.heads,
+          lnScale: vector(l.lnScale),
+          lnBias: vector(l.lnBias),
+          qkv: matrix(l.qkv),
+          qkvBias: vector(l.qkvBias),
+          out: matrix(l.out),
+          outBias: vector(l.outBias),
+          residual: l.residual ? { kernel: matrix(l.residual.kernel), bias: vector(l.residual.bias) } : undefined,
+          ffnScale: vector(l.ffnScale),
+          ffnBias: vector(l.ffnBias),
+          ffn1: matrix(l.ffn1),
+          ffn1Bias: vector(l.ffn1Bias),
+          ffn2: matrix(l.ffn2),
+          ffn2Bias: vector(l.ffn2Bias),
+        })),
+      };
+    }
+    return this.tensorWeights;
   }
 
   /**

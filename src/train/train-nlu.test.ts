@@ -306,7 +306,7 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
   it('saves the head with the model and loads to identical predictions, without leaking tensors', async () => {
     const out = join(dir, 'model');
     model.save(out);
-    const loaded = await loadModel(out);
+    const loaded = await loadModel(out, 'auto');
     try {
       expect(loaded.metadata.sentenceHead).toEqual(model.metadata.sentenceHead);
       // Trained on tfjs, loaded onto onnxruntime: the same answers.
