@@ -25,7 +25,7 @@ import { engineFromEnvironment, startOnnx, type InferenceEngine } from './onnx/e
 import { OnnxNluNetwork } from './onnx/onnx-nlu.js';
 import { OnnxSentenceHead } from './onnx/sentence-head-graph.js';
 import { SENTENCE_ENCODER_NAME, SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from './sentence-encoder.js';
-import { SentenceHead, type SentenceHeadConfig, type SentenceHeadWeights } from './sentence-head.js';
+import { mixInto, SentenceHead, type MixRule, type SentenceHeadConfig, type SentenceHeadWeights } from './sentence-head.js';
 
 /**
  * Most log-probability (nats) a reading may lose against the model's best one to hold a value a
@@ -148,13 +148,14 @@ export class DuetModel {
 
   /**
    * Mix an intent head over the pretrained sentence encoder into the intent probabilities with
-   * `weight` (0 keeps the network alone); the head is saved with the model.
+   * `weight` (0 keeps the network alone) by `mix` (absent: linear, as models trained before the
+   * geometric mix were calibrated); the head is saved with the model.
    */
-  attachSentenceHead(encoder: SentenceEncoder, head: SentenceHead, weight: number): void {
+  attachSentenceHead(encoder: SentenceEncoder, head: SentenceHead, weight: number, mix?: MixRule): void {
     this.sentence?.head.dispose();
     this.sentence = { encoder, head };
     this.dropOnnxHead();
-    this.metadata.sentenceHead = { encoder: SENTENCE_ENCODER_NAME, hidden: head.hidden, weight };
+    this.metadata.sentenceHead = { encoder: SENTENCE_ENCODER_NAME, hidden: head.hidden, weight, ...(mix && { mix }) };
   }
 
   /**
@@ -215,6 +216,8 @@ export class DuetModel {
     const vectorsReady = (vectors ? vectors.then((v) => v?.forEach((vector, i) => (items[i].sentenceVector ??= vector))) : this.attachSentenceVectors(items)).then(
       () => void (vectorsArrived = true),
     );
+    // Awaited below; a failure that comes while the network runs must not count as unhandled.
+    vectorsReady.catch(() => undefined);
     const onnx = items.length > 0 ? await this.onnxNetwork() : null;
     if (!onnx) {
       await vectorsReady;
@@ -244,7 +247,10 @@ export class DuetModel {
    */
   private sentenceVectors(texts: string[]): Promise<Float32Array[] | undefined> | undefined {
     if (!this.sentenceMixed) return undefined;
-    return this.sentence!.encoder.embedTexts(texts);
+    const vectors = this.sentence!.encoder.embedTexts(texts);
+    // `predict` awaits it; until then (or if tokenizing fails first) a failure is not unhandled.
+    vectors.catch(() => undefined);
+    return vectors;
   }
 
   /** Computes the sentence vector of every item that lacks one, when the sentence head is mixed in. */
@@ -267,21 +273,25 @@ export class DuetModel {
       headProbs = await head.probs(vectors, B);
     } else headProbs = this.sentenceHeadProbs(items);
     if (!headProbs) return;
-    const weight = this.metadata.sentenceHead!.weight;
-    raw.forEach((r, b) => {
-      const I = r.probs.length;
-      for (let i = 0; i < I; i++) r.probs[i] = r.probs[i] * (1 - weight) + headProbs[b * I + i] * weight;
-    });
+    const { weight, mix = 'linear' } = this.metadata.sentenceHead!;
+    raw.forEach((r, b) => mixInto(r.probs, r.probs, headProbs.subarray(b * r.probs.length, (b + 1) * r.probs.length), weight, mix));
   }
 
   /** `probs` [B × I] mixed in place with the sentence head's, when it is mixed in and every item has its vector. */
   private withSentenceHead(chunk: EncodedUtterance[], probs: Float32Array): Float32Array {
     const head = this.sentenceHeadProbs(chunk);
-    if (head) {
-      const weight = this.metadata.sentenceHead!.weight;
-      for (let i = 0; i < probs.length; i++) probs[i] = probs[i] * (1 - weight) + head[i] * weight;
-    }
+    if (head) this.mixHeadInPlace(probs, head, chunk.length);
     return probs;
+  }
+
+  /** Mixes head probabilities [B × I] into `probs` [B × I] in place, by the model's mix rule and weight. */
+  private mixHeadInPlace(probs: Float32Array, head: Float32Array, B: number): void {
+    const { weight, mix = 'linear' } = this.metadata.sentenceHead!;
+    const I = probs.length / B;
+    for (let b = 0; b < B; b++) {
+      const row = probs.subarray(b * I, (b + 1) * I);
+      mixInto(row, row, head.subarray(b * I, (b + 1) * I), weight, mix);
+    }
   }
 
   /** The sentence-encoder head's intent probabilities [B × I], when it is mixed in and every item has its vector. */
@@ -540,7 +550,11 @@ export async function loadModel(dir: string, engine: InferenceEngine = engineFro
   if (metadata.sentenceHead) {
     const names = ['sentence_head.w1', 'sentence_head.b1', 'sentence_head.w2', 'sentence_head.b2'] as const;
     const weights = Object.fromEntries(names.map((n) => [n, take(n)])) as SentenceHeadWeights;
-    model.attachSentenceHead(sharedSentenceEncoder(), new SentenceHead(weights, metadata.sentenceHead.hidden), metadata.sentenceHead.weight);
+    const { hidden, weight, mix } = metadata.sentenceHead;
+    if (mix !== undefined && mix !== 'linear' && mix !== 'geometric') {
+      throw new ModelLoadError(`${join(folder, CONFIG_FILE)}: sentenceHead.mix is "${String(mix)}"; this version knows "linear" and "geometric": upgrade Duet or retrain the model`);
+    }
+    model.attachSentenceHead(sharedSentenceEncoder(), new SentenceHead(weights, hidden), weight, mix);
   }
   model.useEngine(engine);
   return model;

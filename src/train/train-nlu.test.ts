@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NluExample } from '../data/types.js';
 import { loadModel, type DuetModel, type Understanding } from '../model/duet-model.js';
 import { ex } from './__fixtures__/markup.js';
-import { MIX_WEIGHTS } from '../model/sentence-head.js';
+import { SentenceEncoder } from '../model/sentence-encoder.js';
+import { MIX_WEIGHTS, SentenceHead } from '../model/sentence-head.js';
 import { trainNluModel, type TrainOptions, type TrainProgress, type TrainReport } from './train-nlu.js';
 
 
@@ -284,7 +285,7 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
   it('chooses the mix weight on validation and scores validation as the saved model computes it', () => {
     const head = report.sentenceHead!;
     expect(MIX_WEIGHTS).toContain(head.weight);
-    expect(model.metadata.sentenceHead).toEqual({ encoder: 'use-lite-en', hidden: 512, weight: head.weight });
+    expect(model.metadata.sentenceHead).toEqual({ encoder: 'use-lite-en', hidden: 512, weight: head.weight, mix: 'geometric' });
     // The reported validation accuracy is the mixed model's, and no other weight did better.
     expect(report.validation.intentAccuracy).toBeCloseTo(head.mixedAccuracy, 10);
     expect(head.headAccuracy).toBeGreaterThan(0.5);
@@ -317,6 +318,52 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
       const before = tf.memory().numTensors;
       for (const t of probeTexts) await loaded.understand(t);
       expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      loaded.dispose();
+    }
+  });
+
+  it('mixes a model saved before the geometric mix (no `mix` in its config) linearly, and refuses an unknown mix', async () => {
+    const out = join(dir, 'linear');
+    model.save(out);
+    const configFile = join(out, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    delete config.sentenceHead.mix;
+    writeFileSync(configFile, JSON.stringify(config));
+    const old = await loadModel(out, 'onnx');
+    try {
+      expect(old.metadata.sentenceHead!.mix).toBeUndefined();
+      const text = 'could you get me up at dawn';
+      const { weight } = old.metadata.sentenceHead!;
+      const probsAt = async (w: number) => {
+        old.metadata.sentenceHead!.weight = w;
+        const [raw] = await old.predict([await old.encode(text)]);
+        return raw.probs;
+      };
+      const [network, head, mixed] = [await probsAt(0), await probsAt(1), await probsAt(weight)];
+      mixed.forEach((v, i) => expect(v).toBeCloseTo((1 - weight) * network[i] + weight * head[i], 6));
+    } finally {
+      old.dispose();
+    }
+    config.sentenceHead.mix = 'cubic';
+    writeFileSync(configFile, JSON.stringify(config));
+    await expect(loadModel(out, 'onnx')).rejects.toThrow(/config\.json: sentenceHead\.mix is "cubic"/);
+  });
+
+  it('reports a sentence encoder that fails while the network runs as the answer\'s error', async () => {
+    const out = join(dir, 'broken-encoder');
+    model.save(out);
+    const loaded = await loadModel(out, 'onnx');
+    try {
+      const intents = loaded.config.heads.intentLabels.length;
+      const head = new SentenceHead(
+        { 'sentence_head.w1': new Float32Array(512 * 4), 'sentence_head.b1': new Float32Array(4), 'sentence_head.w2': new Float32Array(4 * intents), 'sentence_head.b2': new Float32Array(intents) },
+        4,
+      );
+      // The encoder's thread cannot start (no weights there); the network's answer must not be returned alone.
+      loaded.attachSentenceHead(SentenceEncoder.load(join(dir, 'no-encoder-here'), { engine: 'onnx' }), head, 0.5);
+      await expect(loaded.understand('could you get me up at dawn')).rejects.toThrow(/cannot read the sentence encoder/);
+      await expect(loaded.understandBatch(probeTexts)).rejects.toThrow(/cannot read the sentence encoder/);
     } finally {
       loaded.dispose();
     }

@@ -33,8 +33,11 @@ import { MASK_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { chooseOosThreshold } from './calibration.js';
 import { roundToHalfInPlace } from '../model/half-precision.js';
 import { SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from '../model/sentence-encoder.js';
-import { chooseMixWeight, DEFAULT_SENTENCE_HEAD_OPTIONS, mixProbs, SentenceHead, stackVectors, trainSentenceHead } from '../model/sentence-head.js';
+import { chooseMixWeight, DEFAULT_SENTENCE_HEAD_OPTIONS, mixProbs, SentenceHead, stackVectors, trainSentenceHead, type MixRule } from '../model/sentence-head.js';
 import { isFineTuned, planFineTuning } from './fine-tune-plan.js';
+
+/** How a newly trained head joins the network (sentence-head.ts `mixProbs` says why). */
+const SENTENCE_HEAD_MIX: MixRule = 'geometric';
 
 export interface TrainOptions {
   seed: number;
@@ -366,10 +369,11 @@ export async function trainNluModel(
       raw.map((r) => r.probs),
       trained.validationProbs,
       validationSet.map((v) => v.intent),
+      SENTENCE_HEAD_MIX,
     );
-    model.attachSentenceHead(trained.encoder, trained.head, weight);
+    model.attachSentenceHead(trained.encoder, trained.head, weight, SENTENCE_HEAD_MIX);
     // What the saved model computes for these utterances (the sentence encoder runs on their text).
-    raw = raw.map((r, i) => ({ ...r, probs: mixProbs(r.probs, trained.validationProbs[i], weight) }));
+    raw = raw.map((r, i) => ({ ...r, probs: mixProbs(r.probs, trained.validationProbs[i], weight, SENTENCE_HEAD_MIX) }));
     sentenceHead = { weight, headAccuracy: trained.validationAccuracy, mixedAccuracy: accuracy, epochs: trained.epochs, seconds: (performance.now() - started) / 1000 };
   }
   const transitions = config.heads.slotTransitions;
