@@ -340,7 +340,8 @@ export function buildProgram(): Command {
           sentenceEncoder: opts.sentenceEncoder !== false,
         },
         onProgress: (dataset, event) => {
-          if (event.kind === 'start') bar = trainingProgressBar(`duet ${dataset}`);
+          // The sentence head's lines come before the epochs' 'start'.
+          bar ??= trainingProgressBar(`duet ${dataset}`);
           bar?.onProgress(event);
         },
         log: (line) => {

@@ -43,7 +43,7 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
         preparing = false;
       }
       if (e.kind === 'sentence-head') {
-        // After the epochs: the network's bar is finished, the sentence head gets lines of its own.
+        // Before the epochs (a bar left running is finished first): the sentence head gets lines of its own.
         if (started) {
           bar.update(bar.getTotal());
           bar.stop();

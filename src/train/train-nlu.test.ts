@@ -270,11 +270,21 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
   let model: DuetModel;
   let report: TrainReport;
   let dir: string;
+  const progress: TrainProgress[] = [];
   const probeTexts = [...PARAPHRASES.map(([t]) => t), 'tell me a joke please', 'could you get me up at dawn'];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'duet-sentence-head-test-'));
-    ({ model, report } = await trainNluModel(train, validation, { ...OPTIONS, maxEpochs: 4, sentenceEncoder: true }));
+    ({ model, report } = await trainNluModel(train, validation, { ...OPTIONS, maxEpochs: 4, sentenceEncoder: true, onProgress: (e) => progress.push(e) }));
+  });
+
+  it('trains the head before the epochs, so its time counts against the budget they are fitted to', () => {
+    const start = progress.findIndex((e) => e.kind === 'start');
+    expect(progress[0]).toMatchObject({ kind: 'sentence-head', stage: 'encode' });
+    expect(progress.slice(0, start).every((e) => e.kind === 'sentence-head')).toBe(true);
+    expect(progress.slice(start).some((e) => e.kind === 'sentence-head')).toBe(false);
+    expect(report.sentenceHead!.seconds).toBeGreaterThan(0);
+    expect(report.sentenceHead!.seconds).toBeLessThan(report.trainSeconds);
   });
 
   afterAll(() => {

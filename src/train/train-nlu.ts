@@ -60,7 +60,11 @@ export interface TrainOptions {
   /** Weight of the slot-tagging loss relative to the intent loss. */
   slotLossWeight: number;
   vocabSize: number;
-  /** Stop after the epoch during which this many seconds have passed. */
+  /**
+   * Time budget in seconds from the start of training (tokenizer and sentence head included): the
+   * schedule is fitted to it after the first epoch, and an epoch that would end past it (judged by
+   * the one before) is not started.
+   */
   maxTrainSeconds: number;
   backbone: Partial<BackboneConfig>;
   heads: Partial<Omit<HeadConfig, 'intentLabels' | 'slotTags' | 'outOfScopeIntent'>>;
@@ -280,6 +284,19 @@ export async function trainNluModel(
   }
   for (const group of groups) group.optimizer = tf.train.adam(group.peak, 0.9, 0.999, 1e-7);
 
+  // The sentence head reads the encoder's vectors, not the network: trained before the epochs, its
+  // time counts against the budget they are fitted to (its mix weight is chosen after them).
+  const headStarted = performance.now();
+  const sentenceTrained = options.sentenceEncoder
+    ? await trainIntentSentenceHead(
+        train.map((e) => ({ text: e.text, intent: intentIndex.get(e.intent) ?? -1 })),
+        validation.map((e, i) => ({ text: e.text, intent: validationSet[i].intent })),
+        intentLabels.length,
+        options,
+      )
+    : undefined;
+  const headSeconds = (performance.now() - headStarted) / 1000;
+
   const stepsPerEpoch = Math.ceil(trainSet.length / options.batchSize);
   let plannedEpochs = options.maxEpochs;
   let totalSteps = stepsPerEpoch * plannedEpochs;
@@ -326,9 +343,9 @@ export async function trainNluModel(
     const improved = !best || validationSet.length === 0 || validationScores.score > best.scores.score + 1e-9;
     if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network, groups) };
     const elapsed = (performance.now() - started) / 1000;
+    const epochSeconds = (performance.now() - epochStart) / 1000;
     if (epoch === 1) {
       // Fit the schedule to the time budget, so the learning rate has decayed when time runs out.
-      const epochSeconds = (performance.now() - epochStart) / 1000;
       const affordable = Math.max(1, epoch + Math.floor((options.maxTrainSeconds - elapsed) / epochSeconds));
       if (affordable < plannedEpochs) {
         plannedEpochs = affordable;
@@ -345,7 +362,8 @@ export async function trainNluModel(
       seconds: (performance.now() - epochStart) / 1000,
     });
     if (best && epoch - best.epoch >= options.patience) break;
-    if (elapsed > options.maxTrainSeconds) break;
+    // Epochs slow down when the machine gets busier: one that would end past the budget is not started.
+    if (elapsed + epochSeconds > options.maxTrainSeconds) break;
   }
   for (const group of groups) group.optimizer?.dispose();
   if (best && options.keepBestEpoch) restoreSnapshot(network, best.snapshot);
@@ -357,14 +375,8 @@ export async function trainNluModel(
 
   let raw = model.predictEncoded(validationSet.map((v) => v.utterance));
   let sentenceHead: TrainReport['sentenceHead'];
-  if (options.sentenceEncoder) {
-    const started = performance.now();
-    const trained = await trainIntentSentenceHead(
-      train.map((e) => ({ text: e.text, intent: intentIndex.get(e.intent) ?? -1 })),
-      validation.map((e, i) => ({ text: e.text, intent: validationSet[i].intent })),
-      intentLabels.length,
-      options,
-    );
+  if (sentenceTrained) {
+    const trained = sentenceTrained;
     const { weight, accuracy } = chooseMixWeight(
       raw.map((r) => r.probs),
       trained.validationProbs,
@@ -374,7 +386,7 @@ export async function trainNluModel(
     model.attachSentenceHead(trained.encoder, trained.head, weight, SENTENCE_HEAD_MIX);
     // What the saved model computes for these utterances (the sentence encoder runs on their text).
     raw = raw.map((r, i) => ({ ...r, probs: mixProbs(r.probs, trained.validationProbs[i], weight, SENTENCE_HEAD_MIX) }));
-    sentenceHead = { weight, headAccuracy: trained.validationAccuracy, mixedAccuracy: accuracy, epochs: trained.epochs, seconds: (performance.now() - started) / 1000 };
+    sentenceHead = { weight, headAccuracy: trained.validationAccuracy, mixedAccuracy: accuracy, epochs: trained.epochs, seconds: headSeconds };
   }
   const transitions = config.heads.slotTransitions;
   if (transitions) transitions.weight = chooseTransitionWeight(raw, validationSet, slotTags, transitions);
