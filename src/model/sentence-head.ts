@@ -1,8 +1,9 @@
 /**
  * An intent head over the frozen pretrained sentence encoder (sentence-encoder.ts): a one-hidden-
- * layer perceptron on the 512-d sentence vector, trained after the main network on the same
- * training examples. Its probabilities are mixed with the network's, with a weight chosen on
- * validation (0 keeps the network alone), before the out-of-scope threshold is chosen.
+ * layer perceptron on the 512-d sentence vector, trained on the same examples before the main
+ * network's epochs (it never reads the network). Its probabilities are mixed with the network's,
+ * with a weight chosen on validation (0 keeps the network alone), before the out-of-scope
+ * threshold is chosen.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffle } from '../util/random.js';
