@@ -211,9 +211,9 @@ export class DuetModel {
    * On onnxruntime the encoder runs on its own thread (onnx/sentence-encoder-thread.ts) while this
    * one runs the network and, when the vectors are still on their way, decodes the slots.
    */
-  async predict(items: EncodedUtterance[], batchSize = 64, vectors?: Promise<Float32Array[] | undefined>): Promise<RawPrediction[]> {
+  async predict(items: EncodedUtterance[], batchSize = 64, vectors?: Promise<Float32Array[]>): Promise<RawPrediction[]> {
     let vectorsArrived = false;
-    const vectorsReady = (vectors ? vectors.then((v) => v?.forEach((vector, i) => (items[i].sentenceVector ??= vector))) : this.attachSentenceVectors(items)).then(
+    const vectorsReady = (vectors ? vectors.then((v) => v.forEach((vector, i) => (items[i].sentenceVector ??= vector))) : this.attachSentenceVectors(items)).then(
       () => void (vectorsArrived = true),
     );
     // Awaited below; a failure that comes while the network runs must not count as unhandled.
@@ -245,7 +245,7 @@ export class DuetModel {
    * The sentence vectors of `texts` when the sentence head is mixed in, asked for now so that the
    * encoder's thread reads them while this thread tokenizes and runs the network.
    */
-  private sentenceVectors(texts: string[]): Promise<Float32Array[] | undefined> | undefined {
+  private sentenceVectors(texts: string[]): Promise<Float32Array[]> | undefined {
     if (!this.sentenceMixed) return undefined;
     const vectors = this.sentence!.encoder.embedTexts(texts);
     // `predict` awaits it; until then (or if tokenizing fails first) a failure is not unhandled.
@@ -272,32 +272,30 @@ export class DuetModel {
       items.forEach((u, b) => vectors.set(u.sentenceVector!, b * SENTENCE_VECTOR_SIZE));
       headProbs = await head.probs(vectors, B);
     } else headProbs = this.sentenceHeadProbs(items);
-    if (!headProbs) return;
-    const { weight, mix = 'linear' } = this.metadata.sentenceHead!;
-    raw.forEach((r, b) => mixInto(r.probs, r.probs, headProbs.subarray(b * r.probs.length, (b + 1) * r.probs.length), weight, mix));
+    if (headProbs) this.mixHeadInto(raw.map((r) => r.probs), headProbs);
   }
 
   /** `probs` [B × I] mixed in place with the sentence head's, when it is mixed in and every item has its vector. */
   private withSentenceHead(chunk: EncodedUtterance[], probs: Float32Array): Float32Array {
     const head = this.sentenceHeadProbs(chunk);
-    if (head) this.mixHeadInPlace(probs, head, chunk.length);
+    if (head) {
+      const I = probs.length / chunk.length;
+      this.mixHeadInto(chunk.map((_, b) => probs.subarray(b * I, (b + 1) * I)), head);
+    }
     return probs;
   }
 
-  /** Mixes head probabilities [B × I] into `probs` [B × I] in place, by the model's mix rule and weight. */
-  private mixHeadInPlace(probs: Float32Array, head: Float32Array, B: number): void {
+  /** Mixes head probabilities [B × I] into each of the B rows in place, by the model's mix rule and weight. */
+  private mixHeadInto(rows: Float32Array[], head: Float32Array): void {
+    // Models saved before the rule was recorded were calibrated on the linear mix.
     const { weight, mix = 'linear' } = this.metadata.sentenceHead!;
-    const I = probs.length / B;
-    for (let b = 0; b < B; b++) {
-      const row = probs.subarray(b * I, (b + 1) * I);
-      mixInto(row, row, head.subarray(b * I, (b + 1) * I), weight, mix);
-    }
+    rows.forEach((row, b) => mixInto(row, row, head.subarray(b * row.length, (b + 1) * row.length), weight, mix));
   }
 
   /** The sentence-encoder head's intent probabilities [B × I], when it is mixed in and every item has its vector. */
   private sentenceHeadProbs(chunk: EncodedUtterance[]): Float32Array | undefined {
     const sentence = this.sentence;
-    if (!sentence || !(this.metadata.sentenceHead!.weight > 0) || !chunk.every((u) => u.sentenceVector)) return undefined;
+    if (!sentence || !this.sentenceMixed || !chunk.every((u) => u.sentenceVector)) return undefined;
     const vectors = new Float32Array(chunk.length * SENTENCE_VECTOR_SIZE);
     chunk.forEach((u, b) => vectors.set(u.sentenceVector!, b * SENTENCE_VECTOR_SIZE));
     const probs = tf.tidy(() => sentence.head.probs(tf.tensor2d(vectors, [chunk.length, SENTENCE_VECTOR_SIZE])));

@@ -12,20 +12,20 @@ describe('sentence head', () => {
     expect(mixed[1]).toBeCloseTo(0.35, 6);
   });
 
-  it('mixes geometrically by default: the normalised weighted product', () => {
+  it('mixes geometrically: the normalised weighted product', () => {
     // 0.8^0.75 · 0.2^0.25 against 0.2^0.75 · 0.8^0.25: a ratio of 4^0.5 = 2.
-    const mixed = mixProbs(p(0.8, 0.2), p(0.2, 0.8), 0.25);
+    const mixed = mixProbs(p(0.8, 0.2), p(0.2, 0.8), 0.25, 'geometric');
     expect(mixed[0]).toBeCloseTo(2 / 3, 6);
     expect(mixed[1]).toBeCloseTo(1 / 3, 6);
-    expect(Array.from(mixProbs(p(0.7, 0.3), p(0.1, 0.9), 0))).toEqual(Array.from(p(0.7, 0.3)));
+    expect(Array.from(mixProbs(p(0.7, 0.3), p(0.1, 0.9), 0, 'geometric'))).toEqual(Array.from(p(0.7, 0.3)));
     // A probability that underflowed to 0 does not veto its class outright.
-    const split = mixProbs(p(1, 0), p(0, 1), 0.5);
+    const split = mixProbs(p(1, 0), p(0, 1), 0.5, 'geometric');
     expect(split[0]).toBeCloseTo(0.5, 6);
     // Three classes, checked against the formula written out.
     const [n, h, w] = [p(0.5, 0.3, 0.2), p(0.1, 0.6, 0.3), 0.4];
     const product = Array.from(n, (x, i) => x ** (1 - w) * h[i] ** w);
     const total = product.reduce((a, b) => a + b, 0);
-    mixProbs(n, h, w).forEach((v, i) => expect(v).toBeCloseTo(product[i] / total, 6));
+    mixProbs(n, h, w, 'geometric').forEach((v, i) => expect(v).toBeCloseTo(product[i] / total, 6));
   });
 
   it('keeps the network alone when the head does not help on validation, and mixes it in when it does', () => {
@@ -33,13 +33,13 @@ describe('sentence head', () => {
     const gold = [0, 1, 1];
     // A head that is always wrong: no weight beats 0.
     expect(chooseMixWeight(network, [p(0, 1), p(1, 0), p(1, 0)], gold, 'linear')).toEqual({ weight: 0, accuracy: 2 / 3 });
-    expect(chooseMixWeight(network, [p(0, 1), p(1, 0), p(1, 0)], gold)).toEqual({ weight: 0, accuracy: 2 / 3 });
+    expect(chooseMixWeight(network, [p(0, 1), p(1, 0), p(1, 0)], gold, 'geometric')).toEqual({ weight: 0, accuracy: 2 / 3 });
     // A head that fixes the second example from weight 0.2 on (0.8 × 0.6 + 0.2 × 0 = 0.48 < 0.52).
     const chosen = chooseMixWeight(network, [p(0.9, 0.1), p(0, 1), p(0.3, 0.7)], gold, 'linear');
     expect(chosen).toEqual({ weight: 0.2, accuracy: 1 });
     // Geometrically a head that finds the second example's class near certain fixes it from weight
     // 0.1 on: 0.6^0.9 · 0.01^0.1 ≈ 0.40 < 0.4^0.9 · 0.99^0.1 ≈ 0.44.
-    expect(chooseMixWeight(network, [p(0.9, 0.1), p(0.01, 0.99), p(0.3, 0.7)], gold)).toEqual({ weight: 0.1, accuracy: 1 });
+    expect(chooseMixWeight(network, [p(0.9, 0.1), p(0.01, 0.99), p(0.3, 0.7)], gold, 'geometric')).toEqual({ weight: 0.1, accuracy: 1 });
   });
 
   it('learns intents from sentence vectors, the same with the same seed', async () => {
