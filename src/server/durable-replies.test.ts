@@ -29,6 +29,15 @@ afterEach(async () => {
   server = undefined;
 });
 
+/**
+ * Until the turn has asked the store for durability: a fixed pause was too short when the machine
+ * was busy (two test suites at once), and the unreleased gate then held the turn past the hook's timeout.
+ */
+async function untilGateReached(gate: { calls: number }, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (gate.calls === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 function turn(url: string, user: string, content: string) {
   return fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, messages: [{ role: 'user', content }] }) });
 }
@@ -47,7 +56,9 @@ it('holds the reply until the turn’s writes are durable', async () => {
     answered = true;
     return r;
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await untilGateReached(gate);
+  // Reached, and still unanswered a moment later: the reply waits for the commit.
+  await new Promise((resolve) => setTimeout(resolve, 100));
   expect(gate.calls).toBe(1);
   expect(answered).toBe(false);
   gate.release();
@@ -75,7 +86,7 @@ it('answers 503 when the commit fails, and the assistant forgets its cached conv
     }),
   });
   const reply = turn(server.url, 'eve', 'remind me to call mom tomorrow at 5pm');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await untilGateReached(gate);
   gate.fail(new StoreError('STORE_LOCKED', 'test.sqlite', 'The commit failed.'));
   const response = await reply;
   expect(response.status).toBe(503);
