@@ -49,7 +49,10 @@ export function trainingProgressBar(label: string): { onProgress: (e: TrainProgr
           bar.stop();
           started = false;
         }
-        const stage = e.stage === 'encode' ? `reading ${e.total} examples with the sentence encoder` : 'training the sentence-encoder intent head';
+        const stage =
+          e.stage === 'encode'
+            ? `reading ${e.total} examples with the sentence encoder`
+            : `training the sentence-encoder intent head${e.onThread ? ' on a thread of its own, beside the epochs' : ''}`;
         if (e.done === 0 || (e.stage === 'encode' && e.done === Math.min(256, e.total))) process.stderr.write(`${label}: ${stage}\n`);
         return;
       }

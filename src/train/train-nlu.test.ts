@@ -278,13 +278,33 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
     ({ model, report } = await trainNluModel(train, validation, { ...OPTIONS, maxEpochs: 4, sentenceEncoder: true, onProgress: (e) => progress.push(e) }));
   });
 
-  it('trains the head before the epochs, so its time counts against the budget they are fitted to', () => {
+  it('trains the head on a thread of its own, beside the epochs', () => {
     const start = progress.findIndex((e) => e.kind === 'start');
-    expect(progress[0]).toMatchObject({ kind: 'sentence-head', stage: 'encode' });
-    expect(progress.slice(0, start).every((e) => e.kind === 'sentence-head')).toBe(true);
-    expect(progress.slice(start).some((e) => e.kind === 'sentence-head')).toBe(false);
+    expect(progress.filter((e) => e.kind === 'sentence-head')).toEqual([{ kind: 'sentence-head', stage: 'train', done: 0, total: 1, onThread: true }]);
+    expect(progress.findIndex((e) => e.kind === 'sentence-head')).toBeLessThan(start);
+    expect(report.sentenceHead!.onThread).toBe(true);
     expect(report.sentenceHead!.seconds).toBeGreaterThan(0);
-    expect(report.sentenceHead!.seconds).toBeLessThan(report.trainSeconds);
+  });
+
+  it('trains the same head on this thread, before the epochs, so its time counts against their budget', async () => {
+    const here: TrainProgress[] = [];
+    const again = await trainNluModel(train, validation, { ...OPTIONS, maxEpochs: 4, sentenceEncoder: true, sentenceHeadThread: false, onProgress: (e) => here.push(e) });
+    try {
+      const start = here.findIndex((e) => e.kind === 'start');
+      expect(here[0]).toMatchObject({ kind: 'sentence-head', stage: 'encode' });
+      expect(here.slice(0, start).every((e) => e.kind === 'sentence-head')).toBe(true);
+      expect(here.slice(start).some((e) => e.kind === 'sentence-head')).toBe(false);
+      expect(again.report.sentenceHead!.onThread).toBe(false);
+      expect(again.report.sentenceHead!.seconds).toBeLessThan(again.report.trainSeconds);
+      // Same seed, same head, whichever thread trained it.
+      const { seconds: _a, onThread: _b, ...onThread } = report.sentenceHead!;
+      const { seconds: _c, onThread: _d, ...onThis } = again.report.sentenceHead!;
+      expect(onThis).toEqual(onThread);
+      const predictions = await Promise.all(probeTexts.map((t) => model.understand(t)));
+      expectSamePredictions(predictions, await Promise.all(probeTexts.map((t) => again.model.understand(t))), 6);
+    } finally {
+      again.model.dispose();
+    }
   });
 
   afterAll(() => {

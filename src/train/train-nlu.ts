@@ -33,7 +33,8 @@ import { MASK_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { chooseOosThreshold } from './calibration.js';
 import { roundToHalfInPlace } from '../model/half-precision.js';
 import { SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from '../model/sentence-encoder.js';
-import { chooseMixWeight, DEFAULT_SENTENCE_HEAD_OPTIONS, mixProbs, SentenceHead, stackVectors, trainSentenceHead, type MixRule } from '../model/sentence-head.js';
+import { chooseMixWeight, DEFAULT_SENTENCE_HEAD_OPTIONS, mixProbs, SentenceHead, type MixRule } from '../model/sentence-head.js';
+import { encodeAndTrainSentenceHead, trainSentenceHeadOnThread, type SentenceHeadJob, type TrainedSentenceHead } from './sentence-head-training.js';
 import { isFineTuned, planFineTuning } from './fine-tune-plan.js';
 
 /** How a newly trained head joins the network (sentence-head.ts `mixProbs` says why). */
@@ -105,6 +106,12 @@ export interface TrainOptions {
    * in with a weight chosen on validation (0 when it does not help there).
    */
   sentenceEncoder: boolean;
+  /**
+   * With `sentenceEncoder`: train the head on a thread of its own while the network's epochs run
+   * (default), so it costs them no time on a machine with a second core. Without, or when that
+   * thread cannot start, it trains here before the epochs and the time budget pays for it.
+   */
+  sentenceHeadThread: boolean;
   onProgress?: (event: TrainProgress) => void;
 }
 
@@ -130,6 +137,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   freezeBackbone: false,
   backboneLearningRate: 5e-5,
   sentenceEncoder: false,
+  sentenceHeadThread: true,
 });
 
 export interface ValidationScores {
@@ -142,7 +150,7 @@ export type TrainProgress =
   /** Encoding the examples once with a frozen backbone, before the first epoch. */
   | { kind: 'prepare'; done: number; total: number }
   /** Reading the examples with the pretrained sentence encoder and training the head over it. */
-  | { kind: 'sentence-head'; stage: 'encode' | 'train'; done: number; total: number }
+  | { kind: 'sentence-head'; stage: 'encode' | 'train'; done: number; total: number; onThread?: boolean }
   | { kind: 'start'; totalSteps: number; stepsPerEpoch: number; trainExamples: number; validationExamples: number; hasSlots: boolean }
   | { kind: 'step'; epoch: number; step: number; loss: number }
   | { kind: 'epoch'; epoch: number; plannedEpochs: number; loss: number; validation: ValidationScores; best: boolean; seconds: number };
@@ -157,7 +165,7 @@ export interface TrainReport {
    * With `sentenceEncoder`: the mix weight chosen on validation, the head's own validation
    * accuracy and the mixed one (argmax, no threshold), its best epoch and the seconds it cost.
    */
-  sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number; seconds: number };
+  sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number; seconds: number; onThread: boolean };
   /** Weight of the slot decoder's tag-transition prior, chosen on validation (data with slots). */
   slotTransitionWeight?: number;
   history: { epoch: number; loss: number; validation: ValidationScores }[];
@@ -284,18 +292,22 @@ export async function trainNluModel(
   }
   for (const group of groups) group.optimizer = tf.train.adam(group.peak, 0.9, 0.999, 1e-7);
 
-  // The sentence head reads the encoder's vectors, not the network: trained before the epochs, its
-  // time counts against the budget they are fitted to (its mix weight is chosen after them).
-  const headStarted = performance.now();
-  const sentenceTrained = options.sentenceEncoder
-    ? await trainIntentSentenceHead(
-        train.map((e) => ({ text: e.text, intent: intentIndex.get(e.intent) ?? -1 })),
-        validation.map((e, i) => ({ text: e.text, intent: validationSet[i].intent })),
-        intentLabels.length,
-        options,
-      )
+  // The sentence head reads the encoder's vectors, not the network (its mix weight is chosen after
+  // the epochs): on its own thread it trains beside them; here, before them, so that its time
+  // counts against the budget they are fitted to.
+  const headJob: SentenceHeadJob | undefined = options.sentenceEncoder
+    ? {
+        train: { texts: train.map((e) => e.text), intents: train.map((e) => intentIndex.get(e.intent) ?? -1) },
+        validation: { texts: validation.map((e) => e.text), intents: validationSet.map((v) => v.intent) },
+        nIntents: intentLabels.length,
+        options: { ...DEFAULT_SENTENCE_HEAD_OPTIONS, seed: options.seed },
+      }
     : undefined;
-  const headSeconds = (performance.now() - headStarted) / 1000;
+  const headOnThread = headJob && options.sentenceHeadThread ? trainSentenceHeadOnThread(headJob) : undefined;
+  // Awaited after the epochs; a failure there is handled then (the head trains here instead).
+  headOnThread?.catch(() => undefined);
+  if (headOnThread) options.onProgress?.({ kind: 'sentence-head', stage: 'train', done: 0, total: 1, onThread: true });
+  const headBefore = headJob && !headOnThread ? await trainHereOnProgress(headJob, options) : undefined;
 
   const stepsPerEpoch = Math.ceil(trainSet.length / options.batchSize);
   let plannedEpochs = options.maxEpochs;
@@ -372,8 +384,11 @@ export async function trainNluModel(
 
   let raw = model.predictEncoded(validationSet.map((v) => v.utterance));
   let sentenceHead: TrainReport['sentenceHead'];
-  if (sentenceTrained) {
-    const trained = sentenceTrained;
+  const headTrained = headBefore ?? (headOnThread && (await headOnThread.then((t) => ({ trained: t, onThread: true }), () => undefined)));
+  // A thread that could not start or failed: the same head, trained here (a real error surfaces).
+  const headResult = headTrained ?? (headJob && (await trainHereOnProgress(headJob, options)));
+  if (headResult) {
+    const trained = attachableSentenceHead(headResult.trained, headJob!.validation.texts.length, intentLabels.length);
     const { weight, accuracy } = chooseMixWeight(
       raw.map((r) => r.probs),
       trained.validationProbs,
@@ -383,7 +398,7 @@ export async function trainNluModel(
     model.attachSentenceHead(trained.encoder, trained.head, weight, SENTENCE_HEAD_MIX);
     // What the saved model computes for these utterances (the sentence encoder runs on their text).
     raw = raw.map((r, i) => ({ ...r, probs: mixProbs(r.probs, trained.validationProbs[i], weight, SENTENCE_HEAD_MIX) }));
-    sentenceHead = { weight, headAccuracy: trained.validationAccuracy, mixedAccuracy: accuracy, epochs: trained.epochs, seconds: headSeconds };
+    sentenceHead = { weight, headAccuracy: trained.validationAccuracy, mixedAccuracy: accuracy, epochs: trained.epochs, seconds: headResult.trained.seconds, onThread: headResult.onThread };
   }
   const transitions = config.heads.slotTransitions;
   if (transitions) transitions.weight = chooseTransitionWeight(raw, validationSet, slotTags, transitions);
@@ -526,33 +541,28 @@ function trainStep(
   return loss;
 }
 
+/** Train the sentence head on this thread, reporting its progress. */
+async function trainHereOnProgress(job: SentenceHeadJob, options: TrainOptions): Promise<{ trained: TrainedSentenceHead; onThread: false }> {
+  const trained = await encodeAndTrainSentenceHead(sharedSentenceEncoder(), job, (stage, done, total) =>
+    options.onProgress?.({ kind: 'sentence-head', stage, done, total }),
+  );
+  return { trained, onThread: false };
+}
+
 /**
- * Read train and validation texts with the pretrained sentence encoder and train the intent head
- * over it (weights rounded to half precision, as they are saved); also its validation probabilities.
+ * The trained head as the model keeps it (weights rounded to half precision, as they are saved),
+ * the shared encoder that reads messages for it, and its probabilities on the validation vectors.
  */
-async function trainIntentSentenceHead(
-  train: { text: string; intent: number }[],
-  validation: { text: string; intent: number }[],
+function attachableSentenceHead(
+  trained: TrainedSentenceHead,
+  nValidation: number,
   nIntents: number,
-  options: TrainOptions,
-): Promise<{ encoder: SentenceEncoder; head: SentenceHead; validationProbs: Float32Array[]; validationAccuracy: number; epochs: number }> {
-  const encoder = sharedSentenceEncoder();
-  const texts = [...train, ...validation].map((e) => e.text);
-  const vectors: Float32Array[] = [];
-  for (let i = 0; i < texts.length; i += 256) {
-    vectors.push(...(await encoder.embedTexts(texts.slice(i, i + 256))));
-    options.onProgress?.({ kind: 'sentence-head', stage: 'encode', done: vectors.length, total: texts.length });
-  }
-  const trainVectors = { vectors: vectors.slice(0, train.length), intents: train.map((e) => e.intent) };
-  const validationVectors = { vectors: vectors.slice(train.length), intents: validation.map((e) => e.intent) };
-  options.onProgress?.({ kind: 'sentence-head', stage: 'train', done: 0, total: 1 });
-  const trained = trainSentenceHead(trainVectors, validationVectors, nIntents, { ...DEFAULT_SENTENCE_HEAD_OPTIONS, seed: options.seed });
-  options.onProgress?.({ kind: 'sentence-head', stage: 'train', done: 1, total: 1 });
+): { encoder: SentenceEncoder; head: SentenceHead; validationProbs: Float32Array[]; validationAccuracy: number; epochs: number } {
   for (const w of Object.values(trained.weights)) roundToHalfInPlace(w);
   const head = new SentenceHead(trained.weights, DEFAULT_SENTENCE_HEAD_OPTIONS.hidden);
-  const probs = tf.tidy(() => head.probs(tf.tensor2d(stackVectors(validationVectors.vectors), [validation.length, SENTENCE_VECTOR_SIZE])).dataSync() as Float32Array);
-  const validationProbs = validation.map((_, i) => probs.slice(i * nIntents, (i + 1) * nIntents));
-  return { encoder, head, validationProbs, validationAccuracy: trained.validationAccuracy, epochs: trained.epochs };
+  const probs = tf.tidy(() => head.probs(tf.tensor2d(trained.validationVectors, [nValidation, SENTENCE_VECTOR_SIZE])).dataSync() as Float32Array);
+  const validationProbs = Array.from({ length: nValidation }, (_, i) => probs.slice(i * nIntents, (i + 1) * nIntents));
+  return { encoder: sharedSentenceEncoder(), head, validationProbs, validationAccuracy: trained.validationAccuracy, epochs: trained.epochs };
 }
 
 /** Intent accuracy and word-span slot F1 on validation (argmax, no threshold). */

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SENTENCE_HEAD_OPTIONS } from '../model/sentence-head.js';
+import { trainSentenceHeadOnThread, type SentenceHeadJob } from './sentence-head-training.js';
+
+const job: SentenceHeadJob = {
+  train: { texts: ['wake me up at seven', 'set an alarm for six', 'what is the weather', 'will it rain today'], intents: [0, 0, 1, 1] },
+  validation: { texts: ['alarm at five please', 'is it sunny'], intents: [0, 1] },
+  nIntents: 2,
+  options: { ...DEFAULT_SENTENCE_HEAD_OPTIONS, maxEpochs: 3, checkEvery: 1 },
+};
+
+describe('trainSentenceHeadOnThread', () => {
+  it('returns the head, its validation vectors and the seconds it took', async () => {
+    const trained = await trainSentenceHeadOnThread(job);
+    expect(trained.weights['sentence_head.w2']).toHaveLength(DEFAULT_SENTENCE_HEAD_OPTIONS.hidden * 2);
+    expect(trained.validationVectors).toHaveLength(2 * 512);
+    // Unit-length sentence vectors.
+    expect(Math.hypot(...trained.validationVectors.slice(0, 512))).toBeCloseTo(1, 4);
+    expect(trained.epochs).toBeGreaterThan(0);
+    expect(trained.seconds).toBeGreaterThan(0);
+  });
+
+  it("rejects with the thread's error when training fails there", async () => {
+    await expect(trainSentenceHeadOnThread({ ...job, options: { ...job.options, hidden: -1 } })).rejects.toThrow(/training the sentence head on its thread failed: /);
+  });
+});
