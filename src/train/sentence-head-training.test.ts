@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SENTENCE_HEAD_OPTIONS } from '../model/sentence-head.js';
-import { trainSentenceHeadOnThread, type SentenceHeadJob } from './sentence-head-training.js';
+import { startSentenceHeadThread, type SentenceHeadJob } from './sentence-head-training.js';
 
 const job: SentenceHeadJob = {
   train: { texts: ['wake me up at seven', 'set an alarm for six', 'what is the weather', 'will it rain today'], intents: [0, 0, 1, 1] },
@@ -9,9 +9,14 @@ const job: SentenceHeadJob = {
   options: { ...DEFAULT_SENTENCE_HEAD_OPTIONS, maxEpochs: 3, checkEvery: 1 },
 };
 
-describe('trainSentenceHeadOnThread', () => {
-  it('returns the head, its validation vectors and the seconds it took', async () => {
-    const trained = await trainSentenceHeadOnThread(job);
+describe('startSentenceHeadThread', () => {
+  it('trains while this thread is busy and returns the head, its validation vectors and the seconds it took', async () => {
+    const { result } = await startSentenceHeadThread(job);
+    // Synchronous work, as the network's epochs are: the head must train meanwhile, not after.
+    const busyUntil = Date.now() + 5000;
+    while (Date.now() < busyUntil);
+    const trained = await Promise.race([result, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 300))]);
+    if (trained === 'late') throw new Error('the head had not finished while this thread was busy for 5 s');
     expect(trained.weights['sentence_head.w2']).toHaveLength(DEFAULT_SENTENCE_HEAD_OPTIONS.hidden * 2);
     expect(trained.validationVectors).toHaveLength(2 * 512);
     // Unit-length sentence vectors.
@@ -21,6 +26,7 @@ describe('trainSentenceHeadOnThread', () => {
   });
 
   it("rejects with the thread's error when training fails there", async () => {
-    await expect(trainSentenceHeadOnThread({ ...job, options: { ...job.options, hidden: -1 } })).rejects.toThrow(/training the sentence head on its thread failed: /);
+    const { result } = await startSentenceHeadThread({ ...job, options: { ...job.options, hidden: -1 } });
+    await expect(result).rejects.toThrow(/training the sentence head on its thread failed: /);
   });
 });

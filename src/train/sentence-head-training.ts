@@ -49,16 +49,18 @@ export async function encodeAndTrainSentenceHead(encoder: SentenceEncoder, job: 
 export type HeadWorkerReply = { ok: true; trained: TrainedSentenceHead } | { ok: false; message: string };
 
 /**
- * Run `encodeAndTrainSentenceHead` on a thread of its own (with its own encoder session and tfjs
- * backend; the same seed gives the same head as on this thread). Rejects when the thread cannot
- * start or the training fails there. The thread does not hold the process open.
+ * Start `encodeAndTrainSentenceHead` on a thread of its own (with its own encoder session and tfjs
+ * backend; the same seed gives the same head as on this thread). Resolves once the thread exists,
+ * so that it runs while this thread is busy with synchronous work (the epochs never yield);
+ * `result` rejects when the thread fails to start or the training fails there. The thread does
+ * not hold the process open.
  */
-export async function trainSentenceHeadOnThread(job: SentenceHeadJob): Promise<TrainedSentenceHead> {
+export async function startSentenceHeadThread(job: SentenceHeadJob): Promise<{ result: Promise<TrainedSentenceHead> }> {
   // onnxruntime's native library, first loaded by a thread that then ends, is unloaded with it and
   // cannot be loaded again in this process ("Module did not self-register"): this thread holds it.
   await loadOnnxRuntime().catch(() => undefined);
   const entry = workerEntry(import.meta.url, 'sentence-head-worker');
-  return new Promise<TrainedSentenceHead>((resolve, reject) => {
+  const result = new Promise<TrainedSentenceHead>((resolve, reject) => {
     let settled = false;
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: job });
     worker.unref();
@@ -77,4 +79,7 @@ export async function trainSentenceHeadOnThread(job: SentenceHeadJob): Promise<T
       settled = true;
     });
   });
+  // Awaited by the caller later; a failure is handled there.
+  result.catch(() => undefined);
+  return { result };
 }

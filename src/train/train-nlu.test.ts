@@ -401,23 +401,19 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
 });
 
 describe('fitEpochsToBudget', () => {
-  const at = { plannedEpochs: 40, maxEpochs: 40, budget: 780 };
-  it('cuts the plan after the first epoch to what the budget affords', () => {
-    // 60 s spent (head and epoch 1 of 28 s): 720 s left buys 25 more epochs.
+  const at = { maxEpochs: 40, budget: 780 };
+  it('plans what the time left buys at the pace of the epoch just ended', () => {
+    // 60 s spent (tokenizer and epoch 1 of 28 s): 720 s left buys 25 more epochs.
     expect(fitEpochsToBudget({ ...at, epoch: 1, elapsed: 60, epochSeconds: 28 })).toBe(26);
-    // A plan the budget affords is kept.
-    expect(fitEpochsToBudget({ ...at, plannedEpochs: 10, epoch: 1, elapsed: 60, epochSeconds: 28 })).toBe(10);
+    // Epoch 2 took 25 s: 695 s left buys 27 more, 29 in all.
+    expect(fitEpochsToBudget({ ...at, epoch: 2, elapsed: 85, epochSeconds: 25 })).toBe(29);
+    // A slower epoch cuts the plan.
+    expect(fitEpochsToBudget({ ...at, epoch: 2, elapsed: 100, epochSeconds: 40 })).toBe(19);
+    expect(fitEpochsToBudget({ ...at, epoch: 10, elapsed: 700, epochSeconds: 40 })).toBe(12);
   });
-  it('fits again on the second epoch, giving back what a slow first epoch over-charged', () => {
-    // Epoch 2 took 25 s: 695 s left buys 27 more, 29 in all (the first epoch's figure planned 26).
-    expect(fitEpochsToBudget({ ...at, plannedEpochs: 26, epoch: 2, elapsed: 85, epochSeconds: 25 })).toBe(29);
-    // A slower second epoch cuts the plan further.
-    expect(fitEpochsToBudget({ ...at, plannedEpochs: 26, epoch: 2, elapsed: 100, epochSeconds: 40 })).toBe(19);
-    // Never more than asked for.
-    expect(fitEpochsToBudget({ ...at, plannedEpochs: 26, maxEpochs: 27, epoch: 2, elapsed: 85, epochSeconds: 25 })).toBe(27);
-  });
-  it('keeps the plan after the second epoch, and plans at least one epoch', () => {
-    expect(fitEpochsToBudget({ ...at, plannedEpochs: 29, epoch: 3, elapsed: 110, epochSeconds: 10 })).toBe(29);
+  it('never plans more than asked for, nor fewer than the epochs run', () => {
+    expect(fitEpochsToBudget({ ...at, maxEpochs: 27, epoch: 2, elapsed: 85, epochSeconds: 25 })).toBe(27);
     expect(fitEpochsToBudget({ ...at, epoch: 1, elapsed: 900, epochSeconds: 28 })).toBe(1);
+    expect(fitEpochsToBudget({ ...at, epoch: 6, elapsed: 790, epochSeconds: 28 })).toBe(6);
   });
 });
