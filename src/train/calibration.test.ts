@@ -16,24 +16,29 @@ const probs = [row(0, 0.9), row(1, 0.8), row(0, 0.6), row(2, 0.95), row(0, 0.5),
 const gold = [0, 1, 0, OOS, OOS, OOS];
 
 describe('chooseOosThreshold', () => {
-  it('rejects as many out-of-scope examples as it can without losing in-scope accuracy', () => {
+  it('rejects out-of-scope examples below every in-scope one', () => {
     // A threshold accepts a top probability equal to it. 0.6 rejects the OOS example at 0.5 and keeps
-    // every in-scope one; anything higher would reject the in-scope 0.6.
+    // every in-scope one.
     expect(chooseOosThreshold(probs, gold, OOS)).toBeCloseTo(0.6, 6);
   });
 
-  it('trades in-scope accuracy for OOS recall within the budget', () => {
-    // Budget 0.5: 0.8 loses one of three in-scope examples (accuracy 2/3) and rejects every OOS example
-    // (0.7 would lose the same in-scope example but still accept the OOS one at 0.7).
-    expect(chooseOosThreshold(probs, gold, OOS, 0.5)).toBeCloseTo(0.8, 6);
-    // Losing one in three needs a budget of at least 1/3.
-    expect(chooseOosThreshold(probs, gold, OOS, 0.34)).toBeCloseTo(0.8, 6);
-    expect(chooseOosThreshold(probs, gold, OOS, 0.3)).toBeCloseTo(0.6, 6);
+  it('rejects an in-scope example when that catches more out-of-scope ones', () => {
+    // Sorted by confidence: OOS 0.5, in-scope 0.55, OOS 0.58 and 0.59, in-scope 0.9. Rejecting up to
+    // 0.59 loses one in-scope example and catches three OOS ones: accuracy 4/5 against 1/5 at 0.
+    const p = [row(0, 0.5), row(1, 0.55), row(0, 0.58), row(1, 0.59), row(0, 0.9)];
+    expect(chooseOosThreshold(p, [OOS, 1, OOS, OOS, 0], OOS)).toBeCloseTo(0.9, 6);
+    // One OOS example above the in-scope one is not worth losing it: stop at 0.55.
+    expect(chooseOosThreshold(p, [OOS, 1, OOS, 1, 0], OOS)).toBeCloseTo(0.55, 6);
   });
 
-  it('returns the lowest threshold that reaches the best recall', () => {
-    // With a budget of 1 every threshold is allowed; 0.8 already rejects every OOS example, so 0.9 and 0.95 are not chosen.
-    expect(chooseOosThreshold(probs, gold, OOS, 1)).toBeCloseTo(0.8, 6);
+  it('can reject every example predicted in scope', () => {
+    expect(chooseOosThreshold([row(0, 0.9), row(1, 0.7), row(2, 0.8)], [OOS, OOS, 0], OOS)).toBeGreaterThan(0.9);
+  });
+
+  it('returns the lowest threshold that reaches the best accuracy', () => {
+    // 0.6 (reject the OOS example at 0.5) and 0.8 (also reject in-scope 0.6 and OOS 0.7) both get 5 of 6 right.
+    expect(chooseOosThreshold(probs, gold, OOS)).toBeCloseTo(0.6, 6);
+    expect(chooseOosThreshold(probs.slice(0, 5), gold.slice(0, 5), OOS)).toBeCloseTo(0.6, 6);
   });
 
   it('returns 0 (never reject) when a threshold would only cost accuracy', () => {
@@ -51,8 +56,8 @@ describe('chooseOosThreshold', () => {
 
   it('does not count misclassified in-scope examples as lost by the threshold', () => {
     // The in-scope example at 0.55 is wrong anyway (gold 1, predicted 0): rejecting it with the OOS
-    // example at 0.6 costs nothing, even with no budget.
+    // example at 0.6 costs nothing.
     const p = [row(0, 0.9), row(0, 0.55), row(1, 0.6)];
-    expect(chooseOosThreshold(p, [0, 1, OOS], OOS, 0)).toBeCloseTo(0.9, 6);
+    expect(chooseOosThreshold(p, [0, 1, OOS], OOS)).toBeCloseTo(0.9, 6);
   });
 });
