@@ -1,7 +1,8 @@
 /**
  * An intent head over the frozen pretrained sentence encoder (sentence-encoder.ts): a one-hidden-
- * layer perceptron on the 512-d sentence vector, trained on the same examples before the main
- * network's epochs (it never reads the network). Its probabilities are mixed with the network's,
+ * layer perceptron on the 512-d sentence vector, trained on the same examples on a thread of its
+ * own while the main network's epochs run (it never reads the network; train/sentence-head-training.ts).
+ * Its probabilities are mixed with the network's,
  * with a weight chosen on validation (0 keeps the network alone), before the out-of-scope
  * threshold is chosen.
  */

@@ -384,11 +384,13 @@ export async function trainNluModel(
 
   let raw = model.predictEncoded(validationSet.map((v) => v.utterance));
   let sentenceHead: TrainReport['sentenceHead'];
-  const headTrained = headBefore ?? (headOnThread && (await headOnThread.then((t) => ({ trained: t, onThread: true }), () => undefined)));
-  // A thread that could not start or failed: the same head, trained here (a real error surfaces).
-  const headResult = headTrained ?? (headJob && (await trainHereOnProgress(headJob, options)));
+  let headResult: { trained: TrainedSentenceHead; onThread: boolean } | undefined = headBefore;
+  if (headJob && headOnThread) {
+    // A thread that could not start or failed: the same head, trained here (a real error surfaces).
+    headResult = (await headOnThread.then((trained) => ({ trained, onThread: true }), () => undefined)) ?? (await trainHereOnProgress(headJob, options));
+  }
   if (headResult) {
-    const trained = attachableSentenceHead(headResult.trained, headJob!.validation.texts.length, intentLabels.length);
+    const trained = attachableSentenceHead(headResult.trained, validationSet.length, intentLabels.length);
     const { weight, accuracy } = chooseMixWeight(
       raw.map((r) => r.probs),
       trained.validationProbs,
