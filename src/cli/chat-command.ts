@@ -229,7 +229,10 @@ async function openChatter(dir: string, minScoreOption: number | undefined) {
       throw error;
     }
   }
-  const writer = generator && { reply: (context: string[], o: { seed?: number }) => generator.reply(context, { maxTokens: 30, topP: 0.9, temperature: 0.8, repetitionPenalty: 1.2, seed: o.seed ?? 0 }) };
+  const writer = generator && {
+    reply: (context: string[], o: { seed?: number; onText?: (textSoFar: string) => void }) =>
+      generator.reply(context, { maxTokens: 30, topP: 0.9, temperature: 0.8, repetitionPenalty: 1.2, seed: o.seed ?? 0, ...(o.onText && { onText: o.onText }) }),
+  };
   return {
     // A ranker folder's request gate, when it has one, keeps requests the assistant cannot run from small talk.
     chatter: new RetrievalChatter(encoder, index, { minScore, generator: writer, ...(encoder.requestGate && { requestGate: encoder.requestGate }) }),
@@ -266,7 +269,10 @@ export async function runChat(options: ChatOptions): Promise<void> {
   const deliver = () => {
     for (const notice of runtime.assistant.claimDue(user)) print(paint(['bold', 'yellow'], `⏰ ${describeNotice(notice)}`));
   };
+  // Not while a turn runs: a generated reply is being written on the current line.
+  let inTurn = false;
   const ticker = setInterval(() => {
+    if (inTurn) return;
     deliver();
     if (interactive) rl.prompt(true);
   }, 1000);
@@ -281,8 +287,17 @@ export async function runChat(options: ChatOptions): Promise<void> {
         print(`debug ${debug ? 'on' : 'off'}`);
       } else if (text) {
         if (!interactive) print(`you> ${text}`);
-        const result = await runtime.assistant.handle({ user, text });
-        print(`${paint('green', 'bot>')} ${result.reply}`);
+        // At a terminal a generated reply appears as it is written; piped output gets whole lines.
+        let streamed = '';
+        const onReplyText = (part: string) => {
+          if (!streamed) process.stdout.write(`\r\x1b[K${paint('green', 'bot>')} `);
+          streamed += part;
+          process.stdout.write(part);
+        };
+        inTurn = true;
+        const result = await runtime.assistant.handle({ user, text, ...(interactive && { onReplyText }) }).finally(() => (inTurn = false));
+        if (streamed) process.stdout.write(`${result.reply.slice(streamed.length)}\n`);
+        else print(`${paint('green', 'bot>')} ${result.reply}`);
         if (debug) print(paint('dim', debugLine(result)));
       }
       deliver();

@@ -61,9 +61,11 @@ export interface ChatReply {
 export interface Chatter {
   /**
    * A reply to `text` after `context` (earlier messages, oldest first), none of `exclude`; null
-   * when none fits. `persona`: who the assistant is, when the definition says.
+   * when none fits. `persona`: who the assistant is, when the definition says. `onText`: called
+   * with consecutive parts of a reply that is still being written (a generated one), each part
+   * final and the parts together the start of the reply returned.
    */
-  reply(input: { context: string[]; text: string; exclude: ReadonlySet<string>; persona?: ChatPersona }): Promise<ChatReply | null>;
+  reply(input: { context: string[]; text: string; exclude: ReadonlySet<string>; persona?: ChatPersona; onText?: (part: string) => void }): Promise<ChatReply | null>;
 }
 
 export type ActionStatus = 'done' | 'needs_slot' | 'needs_confirmation' | 'cancelled' | 'failed';
@@ -216,8 +218,13 @@ export class Assistant {
     return this.store.claimDue(this.now(), user);
   }
 
-  /** Handles one user message and returns the reply; the turn's events are persisted before it returns. */
-  async handle(input: { user: string; text: string; conversation?: string }): Promise<TurnResult> {
+  /**
+   * Handles one user message and returns the reply; the turn's events are persisted before it
+   * returns. `onReplyText` receives the start of a reply still being written (small talk the
+   * chatter generates), in parts, as they are final: the parts together begin `reply`, and the
+   * caller sends the rest of `reply` when the turn ends.
+   */
+  async handle(input: { user: string; text: string; conversation?: string; onReplyText?: (part: string) => void }): Promise<TurnResult> {
     const conversation = input.conversation ?? input.user;
     const now = this.now();
     const ctx: SkillContext = { user: input.user, now, timeZone: this.timeZone, store: this.store.forUser(input.user) };
@@ -240,11 +247,16 @@ export class Assistant {
     const outOfScope = this.kind(understood.intent) === 'out_of_scope' || this.kind(understood.intent) === 'unknown';
     if (this.chatter && text && outOfScope && !turn.top()?.awaiting) {
       const recent = turn.state.recentTurns;
+      // The chat reply is the whole reply of such a turn unless something was said before it (a cut
+      // message) or the message follows up a task ("and what about …", decide() may run it): only
+      // a reply sure to be the whole one is streamed.
+      const streams = input.onReplyText && turn.replies.length === 0 && !FOLLOW_UP.test(text);
       turn.chat = await this.chatter.reply({
         context: recent.map((t) => t.text),
         text,
         exclude: new Set(recent.filter((t) => t.speaker === 'bot').map((t) => t.text)),
         ...(this.definition.persona && { persona: this.definition.persona }),
+        ...(streams && { onText: input.onReplyText }),
       });
     }
     turn.add({ type: 'user', text, intent: understood.intent, confidence: understood.confidence, slots: understood.slots, ...this.memoryAfter(read?.memory, reading.reset) });

@@ -3,7 +3,7 @@ import type { AssistantDefinition } from '../data/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { noteSkill } from './__fixtures__/note-skill.js';
 import { Assistant, type Chatter, type Understander } from './assistant.js';
-import { buildResponseIndex, RetrievalChatter, type TextEncoder } from './chatter.js';
+import { buildResponseIndex, RetrievalChatter, streamedParts, type TextEncoder } from './chatter.js';
 
 /** Unit bag-of-words vectors over a fixed vocabulary: enough to make retrieval predictable. */
 const VOCAB = ['weather', 'sunny', 'rain', 'movie', 'film', 'great', 'hello', 'hi', 'food', 'pizza'];
@@ -76,6 +76,46 @@ describe('RetrievalChatter', () => {
   });
 });
 
+describe('streamedParts', () => {
+  it('passes on each word once it is final, never the word still being written', () => {
+    const parts: string[] = [];
+    const update = streamedParts((p) => parts.push(p), new Set());
+    for (const text of [' Hello', ' Hello wor', ' Hello world', ' Hello world ,', ' Hello world, how', ' Hello world, how are you?']) update(text);
+    expect(parts).toEqual(['Hello', ' world', ',', ' how are']);
+    expect('Hello world, how are you?'.startsWith(parts.join(''))).toBe(true);
+  });
+
+  it('holds the text back while a reply it must not repeat starts with it', () => {
+    const parts: string[] = [];
+    const update = streamedParts((p) => parts.push(p), new Set([' I like it a lot. ']));
+    for (const text of ['I like it', 'I like it a', 'I like pizza', 'I like pizza very']) update(text);
+    // "I like" could still have become the excluded reply: it goes out only with "pizza".
+    expect(parts).toEqual(['I like pizza']);
+  });
+});
+
+describe('RetrievalChatter streaming a generated reply', () => {
+  it('passes on the start of the reply as the generator writes it; a retrieved reply is not streamed', async () => {
+    const index = await buildResponseIndex(encoder, CANDIDATES);
+    const written = ['Well', 'Well I', 'Well I never', 'Well I never did.'];
+    const generator = {
+      reply: async (_context: string[], options: { onText?: (textSoFar: string) => void }) => {
+        for (const text of written) options.onText?.(text);
+        return { text: written.at(-1)! };
+      },
+    };
+    const chatter = new RetrievalChatter(encoder, index, { minScore: 0.9, generator, minKnownWords: 0 });
+    const parts: string[] = [];
+    const reply = await chatter.reply({ context: [], text: 'tell me a story', exclude: new Set(), onText: (p) => parts.push(p) });
+    expect(reply).toMatchObject({ text: 'Well I never did.', source: 'generation' });
+    expect(parts).toEqual(['Well', ' I', ' never']);
+    const retrievedParts: string[] = [];
+    const retrieving = new RetrievalChatter(encoder, index, { minScore: 0.3, generator, minKnownWords: 0 });
+    expect(await retrieving.reply({ context: [], text: 'what a great film, the movie', exclude: new Set(), onText: (p) => retrievedParts.push(p) })).toMatchObject({ source: 'retrieval' });
+    expect(retrievedParts).toEqual([]);
+  });
+});
+
 describe('Assistant with a chatter', () => {
   const note = noteSkill;
   const definition: AssistantDefinition = {
@@ -106,6 +146,40 @@ describe('Assistant with a chatter', () => {
     const assistant = new Assistant({ understander, chatter, definition, skills: [note], store: createMemoryStore(), timeZone: 'UTC' });
     return { calls, say: (text: string) => assistant.handle({ user: 'ann', text }) };
   }
+
+  /** A chatter that streams its reply in three parts when asked to. */
+  function streaming(maxInputChars?: number) {
+    const asked: boolean[] = [];
+    const chatter: Chatter = {
+      async reply(input) {
+        asked.push(Boolean(input.onText));
+        for (const part of ['A', ' generated', ' reply']) input.onText?.(part);
+        return { text: 'A generated reply, in full.', source: 'generation', score: 0.2 };
+      },
+    };
+    const assistant = new Assistant({ understander, chatter, definition, skills: [note], store: createMemoryStore(), timeZone: 'UTC', ...(maxInputChars && { maxInputChars }) });
+    const say = async (text: string) => {
+      const parts: string[] = [];
+      const result = await assistant.handle({ user: 'ann', text, onReplyText: (p) => parts.push(p) });
+      return { parts, result };
+    };
+    return { asked, say };
+  }
+
+  it('streams a chat reply that will be the whole reply, and only such a one', async () => {
+    const { asked, say } = streaming(40);
+    const plain = await say('tell me about your day');
+    expect(plain.parts).toEqual(['A', ' generated', ' reply']);
+    expect(plain.result.reply).toBe('A generated reply, in full.');
+    expect(plain.result.reply.startsWith(plain.parts.join(''))).toBe(true);
+    // "and …" may follow up a task (decide() reads it after the chat reply is written): not streamed.
+    expect((await say('and what about tomorrow')).parts).toEqual([]);
+    // A cut message is answered with a note before the chat reply: not streamed either.
+    const long = await say('tell me a long story about a dragon and a knight who met');
+    expect(long.parts).toEqual([]);
+    expect(long.result.reply).toMatch(/^\(That was a long message.*A generated reply, in full\.$/);
+    expect(asked).toEqual([true, false, false]);
+  });
 
   it('answers an out-of-scope turn with the chatter, with the conversation as context and its own replies excluded', async () => {
     const { calls, say } = setup();

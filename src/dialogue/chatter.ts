@@ -17,7 +17,7 @@ import { ModelLoadError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
 import { writeFileAtomically } from '../train/pretrain-checkpoint.js';
 import type { ChatReply, Chatter } from './assistant.js';
-import { factAnswering, factsFor, personaFacts, type ChatPersona } from './persona.js';
+import { factAnswering, factsFor, personaFacts } from './persona.js';
 
 /** What the chatter needs from a model: unit vectors of contexts and of responses (a `ResponseEncoder`). */
 export interface TextEncoder {
@@ -50,7 +50,28 @@ function loopScorer({ texts, vectors, dim }: ResponseIndex): IndexScorer {
 
 /** What the chatter needs to generate: a reply to a dialogue (a `ReplyGenerator`). */
 export interface ReplyWriter {
-  reply(context: string[], options: { seed?: number }): Promise<{ text: string }>;
+  /** `onText`, when given, is called with the whole text so far as the reply grows (ReplyGenerator streams it). */
+  reply(context: string[], options: { seed?: number; onText?: (textSoFar: string) => void }): Promise<{ text: string }>;
+}
+
+/**
+ * Passes a growing reply on to `onText` in parts, each once it is final: the text up to its last
+ * space (the word being written may still grow, or be joined by the punctuation after it), and
+ * never while an excluded reply starts with it (the reply could still turn out to be that one and
+ * be dropped). So the parts passed on always begin the reply that is kept, and the caller sends
+ * the rest of it when the turn ends.
+ */
+export function streamedParts(onText: (part: string) => void, exclude: ReadonlySet<string>): (textSoFar: string) => void {
+  let passed = '';
+  const excluded = [...exclude].map((text) => text.trim());
+  return (textSoFar) => {
+    const text = textSoFar.trimStart();
+    const lastSpace = text.search(/\s+\S*$/);
+    const final = lastSpace < 0 ? '' : text.slice(0, lastSpace);
+    if (final.length <= passed.length || !final.startsWith(passed) || excluded.some((said) => said.startsWith(final))) return;
+    onText(final.slice(passed.length));
+    passed = final;
+  };
 }
 
 /** Tells a request the assistant cannot run from small talk (a chat ranker's request gate). */
@@ -114,7 +135,7 @@ export class RetrievalChatter implements Chatter {
     this.vocabulary = new Set(index.texts.flatMap(words));
   }
 
-  async reply(input: { context: string[]; text: string; exclude: ReadonlySet<string>; persona?: ChatPersona }): Promise<ChatReply | null> {
+  async reply(input: Parameters<Chatter['reply']>[0]): Promise<ChatReply | null> {
     const facts = input.persona ? personaFacts(input.persona) : [];
     // A fact is the true answer to a question about the assistant, better than anything a corpus
     // of strangers' replies holds; it may be said again (asked twice, it is still the answer).
@@ -137,7 +158,8 @@ export class RetrievalChatter implements Chatter {
       // Each fact is a turn before the conversation; a prompt too long for the model loses its
       // oldest tokens first (ReplyGenerator.reply), so the facts give way before the dialogue does.
       const turns = [...read, ...conversation.slice(-window)];
-      const generated = (await this.options.generator.reply(turns, { seed: this.turnsAnswered++ })).text.trim();
+      const onText = input.onText && streamedParts(input.onText, input.exclude);
+      const generated = (await this.options.generator.reply(turns, { seed: this.turnsAnswered++, ...(onText && { onText }) })).text.trim();
       if (generated && !input.exclude.has(generated)) return { text: generated, source: 'generation', score: best?.score ?? 0 };
     }
     return null;

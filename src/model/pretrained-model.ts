@@ -110,6 +110,14 @@ export class PretrainedModel {
 
   /** Continue `prompt` token by token with the language-model head, reusing keys and values (KV cache). */
   generateIds(prompt: number[], options: GenerateOptions): number[] {
+    return [...this.generateTokens(prompt, options)];
+  }
+
+  /**
+   * `generateIds` one token at a time, as each is picked: a caller that streams the reply reads
+   * them as they come. Stopping the iteration early frees the cache.
+   */
+  *generateTokens(prompt: number[], options: GenerateOptions): Generator<number, void, undefined> {
     if (!this.heads?.config.causalLm) {
       throw new ModelInputError(`${this.folder} has no language-model head: generation needs an imported GPT-2 (duet import <gpt2-folder>) or a pretrained Duet backbone (duet pretrain)`);
     }
@@ -124,10 +132,10 @@ export class PretrainedModel {
     // What the repetition penalty counts as already said: the prompt and the output so far.
     const unpenalized = new Set(options.unpenalized ?? []);
     const seen = new Set(prompt.filter((id) => !unpenalized.has(id)));
-    const out: number[] = [];
+    let produced = 0;
     try {
       let step = prompt;
-      while (out.length < options.maxNewTokens && cache.length + step.length <= this.config.maxPositions) {
+      while (produced < options.maxNewTokens && cache.length + step.length <= this.config.maxPositions) {
         const T = step.length;
         const input = step;
         const logitsT = tf.tidy(() => {
@@ -150,7 +158,8 @@ export class PretrainedModel {
         logitsT.dispose();
         const next = pickToken(logits, options, rng, seen);
         if (stopIds.has(next)) break;
-        out.push(next);
+        produced++;
+        yield next;
         if (next === this.specialTokens.endOfText && options.stopAtEndOfText !== false) break;
         if (!unpenalized.has(next)) seen.add(next);
         step = [next];
@@ -158,7 +167,6 @@ export class PretrainedModel {
     } finally {
       cache.dispose();
     }
-    return out;
   }
 
   /** Continue a text prompt; returns the continuation's ids and text. */

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEP_ID } from '../tokenizer/wordpiece.js';
 import { pretrainToy, TOY_CITIES, toyDialogueCorpus } from '../train/__fixtures__/toy-pretrained.js';
+import { streamedParts } from '../dialogue/chatter.js';
 import { ReplyGenerator } from './reply-generator.js';
 
 let dir: string;
@@ -100,6 +101,39 @@ describe('ReplyGenerator', () => {
     expect(others.some((o) => o.text !== a.text)).toBe(true);
     // maxTokens caps a reply that does not end.
     for (const o of [a, ...others]) expect(o.tokens).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('ReplyGenerator streaming', () => {
+  it('reports the text after every token, and writes the same reply as without', async () => {
+    const context = ['what is the weather in rome ?'];
+    const sampling = { seed: 3, topP: 0.9, temperature: 0.8, maxTokens: 12 };
+    const seen: string[] = [];
+    const streamed = await generator.reply(context, { ...sampling, onText: (text) => seen.push(text) });
+    expect(streamed).toEqual(await generator.reply(context, sampling));
+    expect(streamed.ids.length).toBeGreaterThan(2);
+    expect(seen).toHaveLength(streamed.ids.length);
+    for (let i = 0; i < seen.length; i++) expect(seen[i]).toBe(await generator.model.tokenizer.decode(streamed.ids.slice(0, i + 1)));
+    expect(seen.at(-1)).toBe(streamed.text);
+    // What a chatter passes on from it begins the reply.
+    const parts: string[] = [];
+    seen.forEach(streamedParts((part) => parts.push(part), new Set()));
+    expect(parts.length).toBeGreaterThan(0);
+    expect(streamed.text.trim().startsWith(parts.join(''))).toBe(true);
+  });
+
+  it('lets other work run between tokens', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const ticksAtText: number[] = [];
+    try {
+      await generator.reply(['what is the weather in rome ?'], { maxTokens: 8, onText: () => ticksAtText.push(ticks) });
+    } finally {
+      clearInterval(timer);
+    }
+    // The timer ran while the reply was written, not only after it: a server sends each part meanwhile.
+    expect(ticksAtText.length).toBeGreaterThan(2);
+    expect(ticksAtText.at(-1)).toBeGreaterThan(ticksAtText[0]);
   });
 });
 

@@ -16,6 +16,12 @@ export interface ReplyOptions extends PickOptions {
   /** Tokens generated at most, a closing [SEP] included (default 30): a reply not ended by then is cut. */
   maxTokens?: number;
   seed?: number;
+  /**
+   * Called with the reply's text so far after every token (the whole text, not the new part: a
+   * piece can join the word before it). Between tokens the reply waits for pending I/O, so a
+   * server can send each part to its client while the rest is generated.
+   */
+  onText?: (textSoFar: string) => void;
 }
 
 /** A generated reply. */
@@ -90,13 +96,20 @@ export class ReplyGenerator {
     const room = Math.max(1, positions - maxTokens + 1);
     const prompt = (await this.promptIds(context)).slice(-room);
     // [SEP] ends every turn of the prompt: the repetition penalty must not hold it back.
-    const ids = this.model.generateIds(prompt, {
-      ...options,
-      maxNewTokens: maxTokens,
-      stopIds: [this.separator],
-      unpenalized: [this.separator],
-      stopAtEndOfText: false,
-    });
+    const { onText, ...pick } = options;
+    const settings = { ...pick, maxNewTokens: maxTokens, stopIds: [this.separator], unpenalized: [this.separator], stopAtEndOfText: false };
+    let ids: number[];
+    if (onText) {
+      ids = [];
+      for (const id of this.model.generateTokens(prompt, settings)) {
+        ids.push(id);
+        onText(await this.model.tokenizer.decode(ids));
+        // Generation never awaits otherwise: without this the text would reach no socket until the end.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } else {
+      ids = this.model.generateIds(prompt, settings);
+    }
     // Generation ends at [SEP] (left out, so fewer than maxTokens ids), at maxTokens, or when the
     // positions run out (prompt.length + ids.length > positions); only the first ends the turn.
     const ended = ids.length < maxTokens && prompt.length + ids.length <= positions;

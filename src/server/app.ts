@@ -76,10 +76,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     modelId: deps.modelId,
     now,
     feeds,
-    runTurn(user, text, signal) {
+    runTurn(user, text, { signal, onReplyText } = {}) {
       return turns.run(user, async (): Promise<TurnResult> => {
         if (signal?.aborted) throw new ApiError(499, 'invalid_request_error', 'client_closed', 'The client closed the request.');
-        const result = await deps.assistant.handle({ user, text });
+        const result = await deps.assistant.handle({ user, text, ...(onReplyText && { onReplyText }) });
         try {
           await ctx.durable();
         } catch (error) {

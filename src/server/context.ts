@@ -64,9 +64,10 @@ export interface ServerContext {
   feeds: Set<SseStream>;
   /**
    * Runs one turn of `user`'s conversation after the turns queued before it; skipped if `signal`
-   * aborted meanwhile. Resolves once the turn's writes are committed (`durable`).
+   * aborted meanwhile. Resolves once the turn's writes are committed (`durable`). `onReplyText`
+   * receives the start of a reply while it is generated (see `Assistant.handle`).
    */
-  runTurn(user: string, text: string, signal?: AbortSignal): Promise<TurnResult>;
+  runTurn(user: string, text: string, options?: { signal?: AbortSignal; onReplyText?: (part: string) => void }): Promise<TurnResult>;
   /** Resolves once every store write so far is committed (see `Store.durable`): wait for it before acknowledging one. */
   durable(): Promise<void>;
 }

@@ -144,10 +144,16 @@ async function streamCompletion(ctx: ServerContext, request: FastifyRequest, rep
   const delta = (d: Record<string, unknown>, finish: string | null = null) => ({ index: 0, delta: d, logprobs: null, finish_reason: finish });
 
   sse.send(chunk([delta({ role: 'assistant', content: '' })]));
+  // A generated reply goes out as it is written; the rest of the reply (all of any other) when the turn ends.
+  let streamed = '';
+  const onReplyText = (part: string) => {
+    streamed += part;
+    sse.send(chunk([delta({ content: part })]));
+  };
   let result: TurnResult;
   try {
     // A client that leaves while its turn waits in the queue cancels it; a turn already running completes and is stored.
-    result = await ctx.runTurn(plan.user, plan.text, left.signal);
+    result = await ctx.runTurn(plan.user, plan.text, { signal: left.signal, onReplyText });
   } catch (err) {
     if (!sse.open) return;
     const { error, serverFault } = toApiError(err);
@@ -157,7 +163,14 @@ async function streamCompletion(ctx: ServerContext, request: FastifyRequest, rep
     return;
   }
   if (!sse.open) return;
-  for (const piece of contentPieces(result.reply)) sse.send(chunk([delta({ content: piece })]));
+  if (!result.reply.startsWith(streamed)) {
+    // Assistant.handle streams only what begins the reply; text already sent cannot be taken back.
+    request.log.error({ streamed, reply: result.reply }, 'the streamed start of a reply is not the start of the reply');
+    sse.send(new ApiError(500, 'server_error', 'stream_mismatch', 'The reply differs from the text already streamed; read the conversation again.').body(), { event: 'error' });
+    sse.end();
+    return;
+  }
+  for (const piece of contentPieces(result.reply.slice(streamed.length))) sse.send(chunk([delta({ content: piece })]));
   sse.send(chunk([delta({}, 'stop')], { duet: duetField(result) }));
   if (plan.includeUsage) {
     const completionTokens = approximateTokens(result.reply);

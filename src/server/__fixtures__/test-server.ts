@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { demoModelPath, loadAssistantModel } from '../../cli/chat-command.js';
-import { Assistant } from '../../dialogue/assistant.js';
+import { Assistant, type Chatter } from '../../dialogue/assistant.js';
 import type { DuetModel } from '../../model/duet-model.js';
 import { builtinSkills } from '../../skills/index.js';
 import type { ApiKeyStore } from '../../store/api-keys.js';
@@ -46,6 +46,8 @@ export async function startTestServer(
     wrapStore?: (store: Store) => Store;
     deps?: Partial<AppDeps>;
     setup?: (keys: ApiKeyStore) => void;
+    /** Small talk for out-of-scope turns (none by default). */
+    chatter?: Chatter;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'duet-server-'));
@@ -55,7 +57,7 @@ export async function startTestServer(
   const store = openSqliteStore(storePath);
   const keys = openSqliteApiKeys(storePath);
   options.setup?.(keys);
-  const assistant = new Assistant({ understander: model, definition, skills: builtinSkills, store, timeZone: 'UTC', now: () => clock.now });
+  const assistant = new Assistant({ understander: model, definition, skills: builtinSkills, store, timeZone: 'UTC', now: () => clock.now, ...(options.chatter && { chatter: options.chatter }) });
   const app = buildApp({
     assistant: options.wrap ? options.wrap(assistant) : assistant,
     store: options.wrapStore ? options.wrapStore(store) : store,
