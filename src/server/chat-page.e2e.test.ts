@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Chatter } from '../dialogue/assistant.js';
 import { startTestServer, type TestServer } from './__fixtures__/test-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -136,6 +137,40 @@ describe.skipIf(!haveChromium)(title, () => {
     expect(await page.locator('img').count()).toBe(0);
     await page.waitForTimeout(100);
     expect(dialogs).toEqual([]);
+  });
+
+  it('shows a generated reply while it is still being written', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const chatter: Chatter = {
+      async reply(input) {
+        input.onText?.('Jazz was');
+        input.onText?.(' born');
+        await gate;
+        return { text: 'Jazz was born in New Orleans.', source: 'generation', score: 0.1 };
+      },
+    };
+    const generating = await startTestServer({ chatter });
+    const context = await browser.newContext();
+    try {
+      const other = await context.newPage();
+      other.setDefaultTimeout(5000);
+      await other.goto(generating.url);
+      await other.waitForSelector('body[data-events="open"]');
+      await other.fill('#message', 'tell me something about jazz music');
+      await other.click('#send');
+      const reply = other.locator('#transcript .msg.bot .text').last();
+      // The first words are on the page while the chatter still waits, and the composer is still busy.
+      await expect.poll(() => reply.textContent(), { timeout: 5000 }).toBe('Jazz was born');
+      expect(await other.locator('#composer[aria-busy]').count()).toBe(1);
+      release();
+      await other.waitForSelector('#composer:not([aria-busy])');
+      expect(await reply.textContent()).toBe('Jazz was born in New Orleans.');
+    } finally {
+      release();
+      await context.close();
+      await generating.dispose();
+    }
   });
 
   it('keeps the user id across reloads, and the API key for the session only', async () => {
