@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Chatter } from '../dialogue/assistant.js';
+import { gatedChatter } from './__fixtures__/gated-chatter.js';
 import { startTestServer, type TestServer } from './__fixtures__/test-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -140,16 +140,7 @@ describe.skipIf(!haveChromium)(title, () => {
   });
 
   it('shows a generated reply while it is still being written', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const chatter: Chatter = {
-      async reply(input) {
-        input.onText?.('Jazz was');
-        input.onText?.(' born');
-        await gate;
-        return { text: 'Jazz was born in New Orleans.', source: 'generation', score: 0.1 };
-      },
-    };
+    const { chatter, release } = gatedChatter('Jazz was born in New Orleans.', ['Jazz was', ' born']);
     const generating = await startTestServer({ chatter });
     const context = await browser.newContext();
     try {

@@ -2,37 +2,21 @@
 import { rmSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Chatter } from '../dialogue/assistant.js';
 import { buildResponseIndex, RetrievalChatter } from '../dialogue/chatter.js';
 import { ReplyGenerator } from '../model/reply-generator.js';
 import { pretrainToy, toyDialogueCorpus } from '../train/__fixtures__/toy-pretrained.js';
 import { MODEL_ID, startTestServer, type TestServer } from './__fixtures__/test-server.js';
+import { gatedChatter } from './__fixtures__/gated-chatter.js';
 import { SseReader } from './__fixtures__/sse-reader.js';
 
 // The demo model hears this as out of scope, so the chatter answers it.
 const SMALL_TALK = 'tell me something about jazz music';
 const REPLY = 'Jazz was born in New Orleans, they say.';
 
-/** A chatter that writes the first words of its reply, then waits for `release` before the rest. */
-function gatedChatter() {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const chatter: Chatter = {
-    async reply(input) {
-      input.onText?.('Jazz was');
-      input.onText?.(' born');
-      await gate;
-      input.onText?.(' in New');
-      return { text: REPLY, source: 'generation', score: 0.1 };
-    },
-  };
-  return { chatter, release };
-}
-
 let server: TestServer;
 let gated: ReturnType<typeof gatedChatter>;
 beforeAll(async () => {
-  gated = gatedChatter();
+  gated = gatedChatter(REPLY, ['Jazz was', ' born'], [' in New']);
   server = await startTestServer({ chatter: gated.chatter });
 });
 afterAll(() => server?.dispose());
