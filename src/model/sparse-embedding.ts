@@ -61,7 +61,7 @@ export class SparseEmbeddingBag {
     // Map of per-bucket arrays cost an allocation and a hash lookup per feature, and the collector).
     const slotOf = (this.slotOf ??= new Int32Array(this.buckets).fill(-1));
     let touched = 0;
-    let g: Float32Array = this.grads;
+    let gradBuffer: Float32Array = this.grads;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       if (!row) continue;
@@ -73,13 +73,13 @@ export class SparseEmbeddingBag {
         if (slot < 0) {
           slot = touched++;
           slotOf[bucket] = slot;
-          if (this.touchedBuckets.length < touched) g = this.grow(touched);
+          if (this.touchedBuckets.length < touched) gradBuffer = this.grow(touched);
           this.touchedBuckets[slot] = bucket;
-          g.fill(0, slot * dim, slot * dim + dim);
+          gradBuffer.fill(0, slot * dim, slot * dim + dim);
         }
         const at = slot * dim;
         const w = weights[k];
-        for (let j = 0; j < dim; j++) g[at + j] += w * outputGrad[base + j];
+        for (let j = 0; j < dim; j++) gradBuffer[at + j] += w * outputGrad[base + j];
       }
     }
     this.m ??= new Float32Array(table.length);
