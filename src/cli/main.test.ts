@@ -55,8 +55,9 @@ describe('duet train --context', () => {
       const args = ['--epochs', '3', '--layers', '1', '--width', '32', '--heads', '2', '--token-buckets', '256', '--sentence-buckets', '512', '--quiet'];
       const train = await runCli('train', definition, '--out', out, '--context', 'memory', ...args);
       expect(train.exitCode).toBe(0);
-      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: { backbone: { contextMode?: string } } };
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: { backbone: { contextMode?: string; wordVectors?: string } } };
       expect(config.config.backbone.contextMode).toBe('memory');
+      expect(config.config.backbone.wordVectors).toBe('glove-6b-100d'); // on by default
       const { loadModel } = await import('../model/duet-model.js');
       const model = await loadModel(out);
       try {
@@ -101,6 +102,11 @@ describe('duet train and eval end to end', () => {
       expect(readFileSync(html, 'utf8')).toContain('<svg');
       const table = await runCli('eval', out, '--data', definition);
       expect(table.stdout).toMatch(/Intent accuracy\s+\d+\.\d+%/);
+      const plain = join(dir, 'plain');
+      expect((await runCli('train', definition, '--out', plain, '--epochs', '1', '--layers', '1', '--width', '32', '--heads', '2', '--no-word-vectors', '--quiet')).exitCode).toBe(0);
+      const backbone = (JSON.parse(readFileSync(join(plain, 'config.json'), 'utf8')) as { config: { backbone: Record<string, unknown> } }).config.backbone;
+      expect(backbone).not.toHaveProperty('wordVectors');
+      expect(JSON.stringify(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')))).toContain('"wordVectors":"glove-6b-100d"');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

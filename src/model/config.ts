@@ -1,6 +1,7 @@
 /** Typed configuration of a Duet model: the shared backbone and the task heads on top of it. */
 import type { TagTransitionPrior } from './bio.js';
 import { ConfigError } from '../errors.js';
+import { WORD_VECTORS_SOURCE } from './word-vectors.js';
 
 /** The BERT-style encoder shared by every head. */
 export interface BackboneConfig {
@@ -23,6 +24,11 @@ export interface BackboneConfig {
    * each word said what stood next to it. Absent (models from before it): the word alone.
    */
   tokenNeighbourFeatures?: boolean;
+  /**
+   * Frozen pretrained word vectors added (through a learned projection) to each token's embedding:
+   * "glove-6b-100d" (word-vectors.ts). Absent: none, as in every model before them.
+   */
+  wordVectors?: string;
   // The optional fields below describe imported checkpoints (src/import/). Models trained before
   // they existed have none of them, and the defaults are exactly what those models were built with.
   /** MLP non-linearity: GELU's tanh approximation (default; GPT-2's "gelu_new") or the exact erf form (BERT's "gelu"). */
@@ -130,6 +136,9 @@ export function resolveBackboneConfig(partial: Partial<BackboneConfig>): Backbon
   }
   for (const key of ['embeddingNorm', 'segmentEmbeddings', 'causal'] as const) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') throw new ConfigError(`backbone.${key} must be true or false`);
+  }
+  if (config.wordVectors !== undefined && config.wordVectors !== WORD_VECTORS_SOURCE) {
+    throw new ConfigError(`backbone.wordVectors must be "${WORD_VECTORS_SOURCE}" or absent, got ${String(config.wordVectors)}`);
   }
   if (config.contextMode !== undefined && !CONTEXT_MODES.includes(config.contextMode)) {
     throw new ConfigError(`backbone.contextMode must be one of ${CONTEXT_MODES.join(', ')}, got ${String(config.contextMode)}`);

@@ -311,6 +311,7 @@ export class DuetModel {
       neighbourFeatures: this.config.backbone.tokenNeighbourFeatures,
       idf: this.idf,
       frame: this.metadata.specialTokens,
+      wordVectors: this.network.wordVectors,
     };
   }
 

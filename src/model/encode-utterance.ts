@@ -1,6 +1,7 @@
 /** Turn text into what the network reads: word-piece ids, word alignment and sparse features. */
 import type { SlotSpan } from '../data/types.js';
 import { CLS_ID, type WordPieceTokenizer } from '../tokenizer/wordpiece.js';
+import type { WordVectors } from './word-vectors.js';
 import { pieceWordFeatures, sentenceFeatures, type SparseVector } from './sparse-features.js';
 
 export interface EncodedUtterance {
@@ -14,6 +15,8 @@ export interface EncodedUtterance {
   /** Sparse features of the word each token belongs to (undefined for [CLS] and [SEP]). */
   tokenFeatures: (SparseVector | undefined)[];
   sentence: SparseVector;
+  /** Row of each token's word in the word-vector table, -1 for none ([CLS], [SEP], unknown words); models with word vectors. */
+  wordVectorRows?: Int32Array;
   /** Whether words were cut to fit the model's maximum length. */
   truncated?: boolean;
   // Context modes (see context-encoding.ts). Absent: the tokens are the current turn alone.
@@ -37,6 +40,8 @@ export interface FeatureSettings {
   idf: Float32Array;
   /** Start (and end) token of an imported tokenizer; default Duet's own [CLS] and no end token. */
   frame?: { start: number; end?: number };
+  /** The model's word vectors (BackboneConfig.wordVectors). */
+  wordVectors?: WordVectors;
 }
 
 /** Encode one utterance for the network. */
@@ -65,7 +70,23 @@ export async function encodeUtterance(text: string, tokenizer: WordPieceTokenize
       : new Array<undefined>(keep).fill(undefined);
   const tokenFeatures: (SparseVector | undefined)[] = [undefined, ...pieces];
   if (end !== undefined) tokenFeatures.push(undefined);
-  return { text, ids, firstTokenOfWord, words, tokenFeatures, sentence: sentenceFeatures(text, settings.idf), truncated: keep < tokenized.ids.length };
+  let wordVectorRows: Int32Array | undefined;
+  if (settings.wordVectors) {
+    const vectors = settings.wordVectors;
+    const rowOfWord = tokenized.words.map(([s, e]) => vectors.rowOf(text.slice(s, e)));
+    wordVectorRows = new Int32Array(ids.length).fill(-1);
+    for (let i = 0; i < keep; i++) wordVectorRows[i + 1] = rowOfWord[tokenized.wordIds[i]];
+  }
+  return {
+    text,
+    ids,
+    firstTokenOfWord,
+    words,
+    tokenFeatures,
+    sentence: sentenceFeatures(text, settings.idf),
+    truncated: keep < tokenized.ids.length,
+    ...(wordVectorRows && { wordVectorRows }),
+  };
 }
 
 /**

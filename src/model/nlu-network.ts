@@ -10,6 +10,10 @@ import type { EncodedUtterance } from './encode-utterance.js';
 import { dropout, linear } from './layers.js';
 import type { ParameterStore } from './params.js';
 import { SparseEmbeddingBag } from './sparse-embedding.js';
+import { loadWordVectors, type WordVectors } from './word-vectors.js';
+
+/** Parameter name of the learned projection of the word vectors into the embedding width. */
+export const WORD_VECTOR_PROJECTION = 'embeddings.word_vectors';
 
 /** Tensors for one padded batch. */
 export interface NluBatch {
@@ -18,6 +22,8 @@ export interface NluBatch {
   segments?: tf.Tensor2D;
   padMask: tf.Tensor2D; // [B, T]
   tokenSparse?: tf.Tensor3D; // [B, T, C]
+  /** Pretrained vector of each token's word [B, T, Dw] (models with word vectors). */
+  tokenVectors?: tf.Tensor3D;
   sentenceSparse: tf.Tensor2D; // [B, Ds]
   /** Backbone outputs computed beforehand (frozen backbone) [B, T, C]; the backbone is then skipped. */
   hidden?: tf.Tensor3D;
@@ -44,6 +50,8 @@ export interface NluBatchArrays {
   mask: Float32Array;
   /** Hashed word features per token [B × T × C] (models with token features). */
   tokenSparse?: Float32Array;
+  /** Pretrained vector of each token's word [B × T × Dw] (models with word vectors; zeros for none). */
+  tokenVectors?: Float32Array;
   /** Hashed sentence features [B × Ds]. */
   sentenceSparse: Float32Array;
 }
@@ -65,6 +73,7 @@ export class NluNetwork {
   readonly backbone: Backbone;
   readonly tokenBag?: SparseEmbeddingBag;
   readonly sentenceBag: SparseEmbeddingBag;
+  readonly wordVectors?: WordVectors;
   /**
    * While the backbone is frozen, its output per utterance [T × C], computed once: training the
    * heads then costs no backbone pass. Only set during training; keyed by the encoded utterance.
@@ -83,6 +92,7 @@ export class NluNetwork {
       this.tokenBag = new SparseEmbeddingBag(backbone.tokenFeatureBuckets, backbone.dModel, rng, tables?.token);
     }
     this.sentenceBag = new SparseEmbeddingBag(heads.sentenceFeatureBuckets, heads.sentenceFeatureDim, rng, tables?.sentence);
+    if (backbone.wordVectors) this.wordVectors = loadWordVectors();
   }
 
   /** Create every dense parameter. */
@@ -95,6 +105,7 @@ export class NluNetwork {
           firstTokenOfWord: [1],
           words: [[0, 0]],
           tokenFeatures: [undefined, undefined],
+          ...(this.wordVectors && { wordVectorRows: Int32Array.from([-1, -1]) }),
           sentence: { ids: new Int32Array(0), weights: new Float32Array(0) },
         },
       ]);
@@ -113,16 +124,28 @@ export class NluNetwork {
       mask.fill(1, b * T, b * T + u.ids.length);
     });
     const tokenSparse = this.tokenBag?.forward(items.flatMap((u) => Array.from({ length: T }, (_, t) => u.tokenFeatures[t])));
-    return { B, T, ids, mask, tokenSparse, sentenceSparse: this.sentenceBag.forward(items.map((u) => u.sentence)) };
+    let tokenVectors: Float32Array | undefined;
+    if (this.wordVectors) {
+      const vectors = this.wordVectors;
+      const dim = vectors.dim;
+      tokenVectors = new Float32Array(B * T * dim);
+      items.forEach((u, b) => {
+        if (!u.wordVectorRows) throw new Error('an utterance of a model with word vectors was encoded without them');
+        // Tokens past the rows (a context mode's earlier turns) have no vector.
+        u.wordVectorRows.forEach((row, t) => vectors.copyRow(row, tokenVectors!, (b * T + t) * dim));
+      });
+    }
+    return { B, T, ids, mask, tokenSparse, tokenVectors, sentenceSparse: this.sentenceBag.forward(items.map((u) => u.sentence)) };
   }
 
   /** Pad a list of utterances into batch tensors. */
   makeBatch(items: EncodedUtterance[]): NluBatch {
-    const { B, T, ids, mask, tokenSparse, sentenceSparse } = this.batchArrays(items);
+    const { B, T, ids, mask, tokenSparse, tokenVectors, sentenceSparse } = this.batchArrays(items);
     return {
       ids: tf.tensor2d(ids, [B, T], 'int32'),
       padMask: tf.tensor2d(mask, [B, T]),
       tokenSparse: tokenSparse && tf.tensor3d(tokenSparse, [B, T, this.tokenBag!.dim]),
+      tokenVectors: tokenVectors && tf.tensor3d(tokenVectors, [B, T, this.wordVectors!.dim]),
       sentenceSparse: tf.tensor2d(sentenceSparse, [B, this.sentenceBag.dim]),
       hidden: this.precomputedHidden(items, T),
       ...this.contextTensors(items, T),
@@ -217,7 +240,7 @@ export class NluNetwork {
           ids: batch.ids,
           segments: batch.segments,
           padMask: batch.padMask,
-          extraEmbeddings: batch.tokenSparse,
+          extraEmbeddings: this.extraEmbeddings(batch),
           speakers: batch.speakers,
           turnDistances: batch.distances,
           memory: this.incomingMemory(batch),
@@ -241,6 +264,13 @@ export class NluNetwork {
     const slotLogits = linear(this.params, 'heads.slots', hidden, heads.slotTags.length) as tf.Tensor3D; // [B, T, S]
     if (intentLogits.shape[1] !== nIntents || slotLogits.shape[1] !== T) throw new Error('head output shape mismatch');
     return { intentLogits, denseIntentLogits, sparseIntentLogits, slotLogits, ...(memory && { memory }) };
+  }
+
+  /** What is added to each token's embedding: its hashed word features and the projection of its word's vector. */
+  private extraEmbeddings(batch: NluBatch): tf.Tensor3D | undefined {
+    const projected = batch.tokenVectors && (linear(this.params, WORD_VECTOR_PROJECTION, batch.tokenVectors, this.config.backbone.dModel) as tf.Tensor3D);
+    if (!projected) return batch.tokenSparse;
+    return batch.tokenSparse ? (batch.tokenSparse.add(projected) as tf.Tensor3D) : projected;
   }
 
   /**

@@ -1,5 +1,4 @@
 /**
- * Joint intent + slot training (JointBERT-style) with early stopping on validation, a fixed seed,
  * and out-of-scope calibration. Emits progress events; rendering them is the CLI's job.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -21,6 +20,7 @@ import { DuetModel, type RawPrediction } from '../model/duet-model.js';
 import { encodeUtterance, spansToWordTags, type EncodedUtterance } from '../model/encode-utterance.js';
 import { NluNetwork, type NluBatch } from '../model/nlu-network.js';
 import { ParameterStore } from '../model/params.js';
+import { loadWordVectors } from '../model/word-vectors.js';
 import type { BaseCheckpoint } from '../model/pretrained-model.js';
 import { ConfigError } from '../errors.js';
 import { utteranceTokenLimit } from '../model/context-encoding.js';
@@ -229,6 +229,7 @@ export async function trainNluModel(
     neighbourFeatures: config.backbone.tokenNeighbourFeatures,
     idf,
     frame: base?.specialTokens,
+    wordVectors: config.backbone.wordVectors ? loadWordVectors() : undefined,
   };
   const intentIndex = new Map(intentLabels.map((l, i) => [l, i]));
   const tagIndex = new Map(slotTags.map((t, i) => [t, i]));
@@ -441,6 +442,7 @@ export function withWordDropout(items: Labeled[], rate: number, rng: () => numbe
     const starts = u.firstTokenOfWord;
     let ids: Int32Array | undefined;
     let features: EncodedUtterance['tokenFeatures'] | undefined;
+    let rows: Int32Array | undefined;
     starts.forEach((first, w) => {
       if (rng() >= rate) return;
       ids ??= Int32Array.from(u.ids);
@@ -450,12 +452,14 @@ export function withWordDropout(items: Labeled[], rate: number, rng: () => numbe
       if (w + 1 === starts.length && u.tokenFeatures[first] !== undefined) {
         while (end < u.ids.length && u.tokenFeatures[end] === u.tokenFeatures[first]) end++;
       }
+      if (u.wordVectorRows) rows ??= Int32Array.from(u.wordVectorRows);
       for (let t = first; t < end; t++) {
         ids[t] = MASK_ID;
         features[t] = undefined;
+        if (rows) rows[t] = -1;
       }
     });
-    return ids ? { ...item, utterance: { ...u, ids, tokenFeatures: features ?? u.tokenFeatures } } : item;
+    return ids ? { ...item, utterance: { ...u, ids, tokenFeatures: features ?? u.tokenFeatures, ...(rows && { wordVectorRows: rows }) } } : item;
   });
 }
 
@@ -539,7 +543,7 @@ function trainStep(
   }
   const loss = value.dataSync()[0];
   const contextTensors = [batch.speakers, batch.distances, batch.poolMask, batch.memory, batch.memoryGiven].filter((t) => t !== undefined);
-  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments ?? [], batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.hidden ?? [], ...contextTensors]);
+  tf.dispose([value, ...Object.values(grads), sentenceVar, tokenVar ?? [], intentTargets, tagOneHot, tagWeightT, batch.ids, batch.segments ?? [], batch.padMask, batch.sentenceSparse, batch.tokenSparse ?? [], batch.tokenVectors ?? [], batch.hidden ?? [], ...contextTensors]);
   return loss;
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeUtterance } from '../model/encode-utterance.js';
 import { MASK_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { createRng } from '../util/random.js';
+import { WordVectors } from '../model/word-vectors.js';
 import { withWordDropout, type Labeled } from './train-nlu.js';
 
 describe('withWordDropout', () => {
@@ -43,5 +44,30 @@ describe('withWordDropout', () => {
     const a = withWordDropout(items, 0.3, createRng(3)).map((i) => Array.from(i.utterance.ids));
     const b = withWordDropout(items, 0.3, createRng(3)).map((i) => Array.from(i.utterance.ids));
     expect(a).toEqual(b);
+  });
+
+  it('hides a hidden word\'s vector too, and keeps the others\' rows', async () => {
+    const words = [...new Set(texts.flatMap((t) => t.split(' ')))];
+    const wordVectors = WordVectors.fromFloat(words, 2, Float32Array.from(words.flatMap((_, i) => [i + 1, 1])));
+    const items = await Promise.all(
+      texts.map(async (text, i) => ({ utterance: await encodeUtterance(text, tokenizer, { ...settings, wordVectors }), intent: i, wordTags: [] })),
+    );
+    const before = items.map((i) => Int32Array.from(i.utterance.wordVectorRows!));
+    const out = withWordDropout(items, 0.5, createRng(7));
+    let hidden = 0;
+    out.forEach((item, n) => {
+      const u = item.utterance;
+      expect(items[n].utterance.wordVectorRows).toEqual(before[n]);
+      u.ids.forEach((id, t) => {
+        if (id === MASK_ID) {
+          hidden++;
+          expect(u.wordVectorRows![t]).toBe(-1);
+        } else {
+          expect(u.wordVectorRows![t]).toBe(before[n][t]);
+          if (t > 0) expect(u.wordVectorRows![t]).toBeGreaterThanOrEqual(0);
+        }
+      });
+    });
+    expect(hidden).toBeGreaterThan(0);
   });
 });

@@ -22,6 +22,8 @@ export interface BackboneGraphOptions {
   cache?: boolean;
   /** Per-token features [batch, sequence, width] added to the embeddings (a Duet NLU model's hashed word features). */
   tokenFeatures?: boolean;
+  /** Width of the pretrained word vectors [batch, sequence, width] projected into the embeddings (a Duet NLU model with word vectors). */
+  wordVectors?: number;
   /**
    * A Duet NLU model's heads (nlu-network.ts): with `sentence_features` [batch, sentenceDim] in,
    * `intent_probs` [batch, intents] and `slot_log_probs` [batch, sequence, slotTags] out.
@@ -40,6 +42,7 @@ export const ONNX_NAMES = {
   pastKey: (layer: number) => `past_key_${layer}`,
   pastValue: (layer: number) => `past_value_${layer}`,
   tokenFeatures: 'token_features',
+  tokenVectors: 'token_vectors',
   sentenceFeatures: 'sentence_features',
   intentProbs: 'intent_probs',
   slotLogProbs: 'slot_log_probs',
@@ -111,6 +114,10 @@ export function exportBackboneGraph(
   let x = g.op1('Add', [g.op1('Gather', [weight('embeddings.token', [c.vocabSize, C]), ids], { axis: 0 }, 'tokens'), positions], {}, 'embedded'); // [B, T, C]
   if (segments) x = g.op1('Add', [x, g.op1('Gather', [weight('embeddings.segment', [c.segmentVocabSize, C]), segments], { axis: 0 })]);
   if (options.tokenFeatures) x = g.op1('Add', [x, g.input(ONNX_NAMES.tokenFeatures, DataType.FLOAT, ['batch', 'sequence', C])]);
+  if (options.wordVectors) {
+    const vectors = g.input(ONNX_NAMES.tokenVectors, DataType.FLOAT, ['batch', 'sequence', options.wordVectors]);
+    x = g.op1('Add', [x, linear('embeddings.word_vectors', vectors, options.wordVectors, C)]);
+  }
   if (variant.embeddingNorm) x = layerNorm('embeddings.norm', x);
 
   // Additive attention bias [B, 1, T|1, Tk]: 0 where allowed, -1e9 where masked (as backbone.ts).

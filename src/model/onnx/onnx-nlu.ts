@@ -7,7 +7,7 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import { backboneVariant, type ModelConfig } from '../config.js';
-import type { NluBatchArrays } from '../nlu-network.js';
+import { WORD_VECTOR_PROJECTION, type NluBatchArrays } from '../nlu-network.js';
 import type { NamedTensor } from '../safetensors.js';
 import { exportBackboneGraph, ONNX_NAMES } from './export-backbone.js';
 import { loadOnnxRuntime, type OrtModule } from './onnx-backbone.js';
@@ -31,6 +31,8 @@ export class OnnxNluNetwork {
     const ort = await loadOnnxRuntime(options.importer);
     const bytes = exportBackboneGraph(config.backbone, undefined, weights, {
       tokenFeatures: config.backbone.tokenFeatureBuckets > 0,
+      // The projection's input width, read from its weights (the config names only the table).
+      wordVectors: config.backbone.wordVectors ? weights[`${WORD_VECTOR_PROJECTION}.weight`]?.shape[0] : undefined,
       nlu: { intents: config.heads.intentLabels.length, slotTags: config.heads.slotTags.length, sentenceDim: config.heads.sentenceFeatureDim },
     });
     const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -49,6 +51,7 @@ export class OnnxNluNetwork {
     // Every NLU input is in segment 0.
     if (backboneVariant(backbone).segmentEmbeddings) feeds[ONNX_NAMES.segments] = int64(new Int32Array(B * T));
     if (batch.tokenSparse) feeds[ONNX_NAMES.tokenFeatures] = new this.ort.Tensor('float32', batch.tokenSparse, [B, T, backbone.dModel]);
+    if (batch.tokenVectors) feeds[ONNX_NAMES.tokenVectors] = new this.ort.Tensor('float32', batch.tokenVectors, [B, T, batch.tokenVectors.length / (B * T)]);
     const out = await this.session.run(feeds);
     return { probs: out[ONNX_NAMES.intentProbs].data as Float32Array, slotLogProbs: out[ONNX_NAMES.slotLogProbs].data as Float32Array };
   }
