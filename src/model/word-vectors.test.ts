@@ -51,7 +51,12 @@ describe('WordVectors', () => {
       copy.copyRow(r, b, r * 3);
     }
     expect(b).toEqual(a);
+    // Read from any offset: a buffer that does not start on a 4-byte boundary is copied first.
+    const shifted = Buffer.alloc(table.serialize().length + 1);
+    table.serialize().copy(shifted, 1);
+    expect(WordVectors.deserialize(shifted.subarray(1), 'cache.bin').rowOf('zero')).toBe(1);
     const bytes = table.serialize();
+    expect(() => WordVectors.deserialize(bytes.subarray(0, 8), 'short.bin')).toThrow(/short\.bin/);
     expect(() => WordVectors.deserialize(bytes.subarray(0, bytes.length - 1), '/tmp/x/cache.bin')).toThrow(ModelLoadError);
     expect(() => WordVectors.deserialize(bytes.subarray(0, bytes.length - 1), '/tmp/x/cache.bin')).toThrow(/\/tmp\/x\/cache\.bin .*delete it/);
   });

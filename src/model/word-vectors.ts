@@ -68,17 +68,19 @@ export class WordVectors {
   }
 
   static deserialize(bytes: Buffer, file: string): WordVectors {
-    const aligned = new Uint8Array(bytes.byteLength);
-    aligned.set(bytes);
-    const header = new Uint32Array(aligned.buffer, 0, 4);
+    // Views need 4-byte alignment; a file read whole usually starts its own buffer, so no copy.
+    const aligned = bytes.byteOffset % 4 === 0 ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Uint8Array.from(bytes);
+    const base = aligned.byteOffset;
+    if (aligned.byteLength < 16) throw new ModelLoadError(`${file} is not a word-vector cache this version wrote: delete it and it is rebuilt`);
+    const header = new Uint32Array(aligned.buffer, base, 4);
     const [magic, rows, dim, wordBytes] = header;
     const scalesAt = 16 + wordBytes + ((4 - (wordBytes % 4)) % 4);
     if (magic !== MAGIC || aligned.byteLength !== scalesAt + rows * 4 + rows * dim) {
       throw new ModelLoadError(`${file} is not a word-vector cache this version wrote: delete it and it is rebuilt`);
     }
-    const words = Buffer.from(aligned.buffer, 16, wordBytes).toString('utf8').split('\n');
+    const words = Buffer.from(aligned.buffer, base + 16, wordBytes).toString('utf8').split('\n');
     if (words.length !== rows) throw new ModelLoadError(`${file} is damaged (${words.length} words for ${rows} rows): delete it and it is rebuilt`);
-    return new WordVectors(words, dim, new Float32Array(aligned.buffer, scalesAt, rows), new Int8Array(aligned.buffer, scalesAt + rows * 4, rows * dim));
+    return new WordVectors(words, dim, new Float32Array(aligned.buffer, base + scalesAt, rows), new Int8Array(aligned.buffer, base + scalesAt + rows * 4, rows * dim));
   }
 
   /** Quantise full-precision rows: each row's largest magnitude maps to 127. */
