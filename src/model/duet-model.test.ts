@@ -4,46 +4,18 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../errors.js';
-import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { initTensorBackend } from './backend.js';
-import { buildTagSet } from './bio.js';
-import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
+import { MODEL_FORMAT_VERSION } from './config.js';
 import { DuetModel, OUT_OF_SCOPE, loadModel, type Understanding } from './duet-model.js';
-import { NluNetwork } from './nlu-network.js';
-import { ParameterStore } from './params.js';
-import { createRng } from '../util/random.js';
-import { computeIdf } from './sparse-features.js';
+import { buildUntrainedModel } from './__fixtures__/untrained-model.js';
 
-// An untrained model with seeded random weights: enough to test inference plumbing and checkpoints
-// without paying for training (src/train/train-nlu.test.ts covers a trained one).
+// An untrained model (__fixtures__/untrained-model.ts) is enough to test inference plumbing and
+// checkpoints without paying for training (src/train/train-nlu.test.ts covers a trained one).
 const TEXTS = ['set an alarm for seven', 'weather in paris', 'hello there', 'what is the weather in new york', 'wake me up at six'];
 const PROBES = ['weather in Paris', 'set an alarm for 7 am', '😀 hello Zürich', '', '   ', 'a much longer sentence that runs past the sixteen positions this tiny model can read at once'];
 
 function buildModel(seed: number): DuetModel {
-  const tokenizer = WordPieceTokenizer.train(TEXTS, 120);
-  const config: ModelConfig = {
-    formatVersion: MODEL_FORMAT_VERSION,
-    backbone: resolveBackboneConfig({ vocabSize: tokenizer.vocabSize, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxPositions: 16, tokenFeatureBuckets: 256 }),
-    heads: resolveHeadConfig({
-      intentLabels: ['greet', 'oos', 'weather'],
-      slotTags: buildTagSet(['city', 'time']),
-      outOfScopeIntent: 'oos',
-      sentenceFeatureBuckets: 512,
-      sentenceFeatureDim: 8,
-    }),
-  };
-  const rng = createRng(seed);
-  const network = new NluNetwork(config, new ParameterStore(rng), rng);
-  network.build();
-  const model = new DuetModel(
-    { formatVersion: MODEL_FORMAT_VERSION, config, oosThreshold: 0, slotValues: {}, createdAt: '2026-01-01T00:00:00.000Z' },
-    tokenizer,
-    network,
-    computeIdf(TEXTS, config.heads.sentenceFeatureBuckets),
-  );
-  // Checkpoints store half precision; rounding first makes a saved model predict exactly like this one.
-  model.roundToHalfPrecision();
-  return model;
+  return buildUntrainedModel({ texts: TEXTS, intents: ['greet', 'oos', 'weather'], slots: ['city', 'time'], outOfScopeIntent: 'oos', seed });
 }
 
 function expectSamePredictions(a: Understanding[], b: Understanding[], digits = 6): void {

@@ -3,16 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../errors.js';
-import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
-import { createRng } from '../util/random.js';
 import { initTensorBackend } from './backend.js';
-import { buildTagSet } from './bio.js';
-import { MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ModelConfig } from './config.js';
 import { DuetModel, loadModel } from './duet-model.js';
 import { encodeUtterance } from './encode-utterance.js';
-import { NluNetwork, WORD_VECTOR_PROJECTION } from './nlu-network.js';
-import { ParameterStore } from './params.js';
-import { computeIdf } from './sparse-features.js';
+import { WORD_VECTOR_PROJECTION } from './nlu-network.js';
+import { buildUntrainedModel } from './__fixtures__/untrained-model.js';
 import { loadWordVectors, WORD_VECTORS_SOURCE, WordVectors } from './word-vectors.js';
 
 describe('WordVectors', () => {
@@ -68,25 +63,8 @@ describe('a model with word vectors', () => {
   let dir: string;
   let model: DuetModel;
 
-  function buildModel(): DuetModel {
-    const tokenizer = WordPieceTokenizer.train(TEXTS, 120);
-    const config: ModelConfig = {
-      formatVersion: MODEL_FORMAT_VERSION,
-      backbone: resolveBackboneConfig({ vocabSize: tokenizer.vocabSize, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxPositions: 16, tokenFeatureBuckets: 256, wordVectors: WORD_VECTORS_SOURCE }),
-      heads: resolveHeadConfig({ intentLabels: ['greet', 'play', 'weather'], slotTags: buildTagSet(['artist', 'city']), sentenceFeatureBuckets: 512, sentenceFeatureDim: 8 }),
-    };
-    const rng = createRng(3);
-    const network = new NluNetwork(config, new ParameterStore(rng), rng);
-    network.build();
-    const built = new DuetModel(
-      { formatVersion: MODEL_FORMAT_VERSION, config, oosThreshold: 0, slotValues: {}, createdAt: '2026-01-01T00:00:00.000Z' },
-      tokenizer,
-      network,
-      computeIdf(TEXTS, config.heads.sentenceFeatureBuckets),
-    );
-    built.roundToHalfPrecision();
-    return built;
-  }
+  const buildModel = (): DuetModel =>
+    buildUntrainedModel({ texts: TEXTS, intents: ['greet', 'play', 'weather'], slots: ['artist', 'city'], seed: 3, backbone: { wordVectors: WORD_VECTORS_SOURCE } });
 
   beforeAll(async () => {
     await initTensorBackend();
