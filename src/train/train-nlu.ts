@@ -1,4 +1,5 @@
 /**
+ * Joint intent + slot training (JointBERT-style) with early stopping on validation, a fixed seed,
  * and out-of-scope calibration. Emits progress events; rendering them is the CLI's job.
  */
 import * as tf from '@tensorflow/tfjs';

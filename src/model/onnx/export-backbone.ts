@@ -10,6 +10,7 @@ import { readModelFolder } from '../model-folder.js';
 import type { PretrainedHeadsConfig } from '../pretrained-heads.js';
 import { PRETRAINED_PREFIX } from '../pretrained-heads.js';
 import type { NamedTensor } from '../safetensors.js';
+import { WORD_VECTOR_PROJECTION } from '../word-vectors.js';
 import { DataType, encodeModel, float, GraphBuilder } from './onnx-proto.js';
 
 /** What one exported graph computes besides the last hidden states. */
@@ -116,7 +117,7 @@ export function exportBackboneGraph(
   if (options.tokenFeatures) x = g.op1('Add', [x, g.input(ONNX_NAMES.tokenFeatures, DataType.FLOAT, ['batch', 'sequence', C])]);
   if (options.wordVectors) {
     const vectors = g.input(ONNX_NAMES.tokenVectors, DataType.FLOAT, ['batch', 'sequence', options.wordVectors]);
-    x = g.op1('Add', [x, linear('embeddings.word_vectors', vectors, options.wordVectors, C)]);
+    x = g.op1('Add', [x, linear(WORD_VECTOR_PROJECTION, vectors, options.wordVectors, C)]);
   }
   if (variant.embeddingNorm) x = layerNorm('embeddings.norm', x);
 

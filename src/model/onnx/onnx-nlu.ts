@@ -7,7 +7,8 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import { backboneVariant, type ModelConfig } from '../config.js';
-import { WORD_VECTOR_PROJECTION, type NluBatchArrays } from '../nlu-network.js';
+import type { NluBatchArrays } from '../nlu-network.js';
+import { WORD_VECTOR_PROJECTION } from '../word-vectors.js';
 import type { NamedTensor } from '../safetensors.js';
 import { exportBackboneGraph, ONNX_NAMES } from './export-backbone.js';
 import { loadOnnxRuntime, type OrtModule } from './onnx-backbone.js';
