@@ -149,13 +149,20 @@ export class DuetModel {
   /**
    * Mix an intent head over the pretrained sentence encoder into the intent probabilities with
    * `weight` (0 keeps the network alone) by `mix` (absent: linear, as models trained before the
-   * geometric mix were calibrated); the head is saved with the model.
+   * geometric mix were calibrated), skipping messages of network confidence `networkAloneAbove` or
+   * more when it is given; the head is saved with the model.
    */
-  attachSentenceHead(encoder: SentenceEncoder, head: SentenceHead, weight: number, mix?: MixRule): void {
+  attachSentenceHead(encoder: SentenceEncoder, head: SentenceHead, weight: number, mix?: MixRule, networkAloneAbove?: number): void {
     this.sentence?.head.dispose();
     this.sentence = { encoder, head };
     this.dropOnnxHead();
-    this.metadata.sentenceHead = { encoder: SENTENCE_ENCODER_NAME, hidden: head.hidden, weight, ...(mix && { mix }) };
+    this.metadata.sentenceHead = {
+      encoder: SENTENCE_ENCODER_NAME,
+      hidden: head.hidden,
+      weight,
+      ...(mix && { mix }),
+      ...(networkAloneAbove !== undefined && { networkAloneAbove }),
+    };
   }
 
   /**
@@ -212,6 +219,8 @@ export class DuetModel {
    * one runs the network and, when the vectors are still on their way, decodes the slots.
    */
   async predict(items: EncodedUtterance[], batchSize = 64, vectors?: Promise<Float32Array[]>): Promise<RawPrediction[]> {
+    const aloneAbove = this.networkAloneAbove;
+    if (aloneAbove !== undefined) return this.predictNetworkFirst(items, batchSize, aloneAbove);
     let vectorsArrived = false;
     const vectorsReady = (vectors ? vectors.then((v) => v.forEach((vector, i) => (items[i].sentenceVector ??= vector))) : this.attachSentenceVectors(items)).then(
       () => void (vectorsArrived = true),
@@ -223,13 +232,7 @@ export class DuetModel {
       await vectorsReady;
       return this.predictEncoded(items, batchSize);
     }
-    const raw: RawPrediction[] = [];
-    for (let start = 0; start < items.length; start += batchSize) {
-      const chunk = items.slice(start, start + batchSize);
-      const batch = this.network.batchArrays(chunk);
-      const { probs, slotLogProbs } = await onnx.run(batch);
-      raw.push(...this.rawPredictions(chunk, probs, slotLogProbs, batch.T));
-    }
+    const raw = await this.onnxPredictions(onnx, items, batchSize);
     if (!this.sentenceMixed) return raw;
     if (!vectorsArrived) {
       // The time would be spent waiting; a message the mixed intent rejects wastes its decoding.
@@ -242,11 +245,47 @@ export class DuetModel {
   }
 
   /**
+   * The network first; the sentence head is mixed only into the predictions whose network
+   * confidence is below `aloneAbove`, so the encoder reads only those messages. Validation chose
+   * the level so that no validation decision differs from mixing every message
+   * (`chooseNetworkAloneAbove`); most messages then cost the network alone.
+   */
+  private async predictNetworkFirst(items: EncodedUtterance[], batchSize: number, aloneAbove: number): Promise<RawPrediction[]> {
+    const onnx = items.length > 0 ? await this.onnxNetwork() : null;
+    const raw = onnx ? await this.onnxPredictions(onnx, items, batchSize) : this.predictEncoded(items, batchSize, false);
+    const unsure = raw.flatMap((r, i) => (Math.max(...r.probs) < aloneAbove ? [i] : []));
+    if (unsure.length > 0) {
+      const unsureItems = unsure.map((i) => items[i]);
+      await this.attachSentenceVectors(unsureItems);
+      await this.mixSentenceHead(unsureItems, unsure.map((i) => raw[i]));
+    }
+    return raw;
+  }
+
+  /** The network's predictions on onnxruntime, in batches; no sentence head. */
+  private async onnxPredictions(onnx: OnnxNluNetwork, items: EncodedUtterance[], batchSize: number): Promise<RawPrediction[]> {
+    const raw: RawPrediction[] = [];
+    for (let start = 0; start < items.length; start += batchSize) {
+      const chunk = items.slice(start, start + batchSize);
+      const batch = this.network.batchArrays(chunk);
+      const { probs, slotLogProbs } = await onnx.run(batch);
+      raw.push(...this.rawPredictions(chunk, probs, slotLogProbs, batch.T));
+    }
+    return raw;
+  }
+
+  /** The network confidence from which the head is skipped, when the model has one mixed in and recorded it. */
+  private get networkAloneAbove(): number | undefined {
+    return this.sentenceMixed ? this.metadata.sentenceHead!.networkAloneAbove : undefined;
+  }
+
+  /**
    * The sentence vectors of `texts` when the sentence head is mixed in, asked for now so that the
    * encoder's thread reads them while this thread tokenizes and runs the network.
    */
   private sentenceVectors(texts: string[]): Promise<Float32Array[]> | undefined {
-    if (!this.sentenceMixed) return undefined;
+    // A model that skips the head for sure messages asks for the vectors it needs after the network.
+    if (!this.sentenceMixed || this.networkAloneAbove !== undefined) return undefined;
     const vectors = this.sentence!.encoder.embedTexts(texts);
     // `predict` awaits it; until then (or if tokenizing fails first) a failure is not unhandled.
     vectors.catch(() => undefined);
@@ -381,9 +420,10 @@ export class DuetModel {
 
   /**
    * Network probabilities for encoded utterances (no thresholding, no decoding), on tfjs; the
-   * sentence head is mixed in for items that carry their sentence vector (`predict` adds them).
+   * sentence head is mixed in for items that carry their sentence vector (`predict` adds them),
+   * unless `mixHead` is false.
    */
-  predictEncoded(items: EncodedUtterance[], batchSize = 64): RawPrediction[] {
+  predictEncoded(items: EncodedUtterance[], batchSize = 64, mixHead = true): RawPrediction[] {
     const out: RawPrediction[] = [];
     for (let start = 0; start < items.length; start += batchSize) {
       const chunk = items.slice(start, start + batchSize);
@@ -397,7 +437,7 @@ export class DuetModel {
       const memory = memoryT?.dataSync() as Float32Array | undefined;
       const T = slotT.shape[1];
       tf.dispose([probsT, slotT, memoryT ?? []]);
-      out.push(...this.rawPredictions(chunk, this.withSentenceHead(chunk, probs), slots, T, memory));
+      out.push(...this.rawPredictions(chunk, mixHead ? this.withSentenceHead(chunk, probs) : probs, slots, T, memory));
     }
     return out;
   }
@@ -549,11 +589,14 @@ export async function loadModel(dir: string, engine: InferenceEngine = engineFro
   if (metadata.sentenceHead) {
     const names = ['sentence_head.w1', 'sentence_head.b1', 'sentence_head.w2', 'sentence_head.b2'] as const;
     const weights = Object.fromEntries(names.map((n) => [n, take(n)])) as SentenceHeadWeights;
-    const { hidden, weight, mix } = metadata.sentenceHead;
+    const { hidden, weight, mix, networkAloneAbove } = metadata.sentenceHead;
     if (mix !== undefined && mix !== 'linear' && mix !== 'geometric') {
       throw new ModelLoadError(`${join(folder, CONFIG_FILE)}: sentenceHead.mix is "${String(mix)}"; this version knows "linear" and "geometric": upgrade Duet or retrain the model`);
     }
-    model.attachSentenceHead(sharedSentenceEncoder(), new SentenceHead(weights, hidden), weight, mix);
+    if (networkAloneAbove !== undefined && !(typeof networkAloneAbove === 'number' && networkAloneAbove >= 0 && networkAloneAbove <= 1)) {
+      throw new ModelLoadError(`${join(folder, CONFIG_FILE)}: sentenceHead.networkAloneAbove is ${JSON.stringify(networkAloneAbove)}; it must be a number from 0 to 1: retrain the model`);
+    }
+    model.attachSentenceHead(sharedSentenceEncoder(), new SentenceHead(weights, hidden), weight, mix, networkAloneAbove);
   }
   model.useEngine(engine);
   return model;

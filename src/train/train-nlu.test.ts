@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NluExample } from '../data/types.js';
 import { loadModel, type DuetModel, type Understanding } from '../model/duet-model.js';
 import { ex } from './__fixtures__/markup.js';
@@ -315,7 +315,7 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
   it('chooses the mix weight on validation and scores validation as the saved model computes it', () => {
     const head = report.sentenceHead!;
     expect(MIX_WEIGHTS).toContain(head.weight);
-    expect(model.metadata.sentenceHead).toEqual({ encoder: 'use-lite-en', hidden: 512, weight: head.weight, mix: 'geometric' });
+    expect(model.metadata.sentenceHead).toEqual({ encoder: 'use-lite-en', hidden: 512, weight: head.weight, mix: 'geometric', networkAloneAbove: head.networkAloneAbove });
     // The reported validation accuracy is the mixed model's, and no other weight did better.
     expect(report.validation.intentAccuracy).toBeCloseTo(head.mixedAccuracy, 10);
     expect(head.headAccuracy).toBeGreaterThan(0.5);
@@ -323,15 +323,58 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
   });
 
   it('mixes the head into the probabilities it returns', async () => {
+    // Into every message, as models saved before the network decided sure messages alone.
+    const { weight, networkAloneAbove } = model.metadata.sentenceHead!;
+    delete model.metadata.sentenceHead!.networkAloneAbove;
     const [withHead] = await model.understandBatch(['could you get me up at dawn']);
-    const weight = model.metadata.sentenceHead!.weight;
     model.metadata.sentenceHead!.weight = 0;
     const [alone] = await model.understandBatch(['could you get me up at dawn']);
     model.metadata.sentenceHead!.weight = weight;
+    model.metadata.sentenceHead!.networkAloneAbove = networkAloneAbove;
     // The seeded tiny model settles on 0.4: the head helps its four-epoch network on validation.
     expect(weight).toBeGreaterThan(0);
     expect(withHead.ranking.map((r) => r.confidence)).not.toEqual(alone.ranking.map((r) => r.confidence));
     expect(withHead.ranking.reduce((s, r) => s + r.confidence, 0)).toBeCloseTo(alone.ranking.reduce((s, r) => s + r.confidence, 0), 5);
+  });
+
+  it('lets the network decide sure messages alone, deciding validation as mixing every message does', async () => {
+    const head = model.metadata.sentenceHead!;
+    const aloneAbove = head.networkAloneAbove!;
+    expect(aloneAbove).toBe(report.sentenceHead!.networkAloneAbove);
+    expect(aloneAbove).toBeGreaterThanOrEqual(0.5);
+    expect(aloneAbove).toBeLessThanOrEqual(1);
+    const texts = [...validation.map((e) => e.text), ...probeTexts];
+    const read = vi.spyOn(SentenceEncoder.prototype, 'embedTexts');
+    let cascaded: Understanding[];
+    let everyMessage: Understanding[];
+    try {
+      cascaded = await model.understandBatch(texts);
+      const encoded = read.mock.calls.flatMap(([batch]) => batch);
+      read.mockClear();
+      delete head.networkAloneAbove;
+      everyMessage = await model.understandBatch(texts);
+      expect(read.mock.calls.flatMap(([batch]) => batch)).toEqual(texts);
+      // The encoder read exactly the messages whose network confidence was below the level, and
+      // those got the mixed answer; the others kept the network's own.
+      head.weight = 0;
+      const network = await model.understandBatch(texts);
+      head.weight = report.sentenceHead!.weight;
+      const unsure = texts.filter((_, i) => network[i].ranking[0].confidence < aloneAbove);
+      expect(encoded).toEqual(unsure);
+      // Both kinds occur in this seeded model, so both paths are checked.
+      expect(unsure.length).toBeGreaterThan(0);
+      expect(unsure.length).toBeLessThan(texts.length);
+      texts.forEach((text, i) => {
+        const expected = unsure.includes(text) ? everyMessage[i] : network[i];
+        expect(cascaded[i].ranking[0].confidence).toBeCloseTo(expected.ranking[0].confidence, 6);
+      });
+    } finally {
+      head.networkAloneAbove = aloneAbove;
+      head.weight = report.sentenceHead!.weight;
+      read.mockRestore();
+    }
+    const validationDecisions = (answers: Understanding[]) => answers.slice(0, validation.length).map((a) => a.intent);
+    expect(validationDecisions(cascaded)).toEqual(validationDecisions(everyMessage));
   });
 
   it('saves the head with the model and loads to identical predictions, without leaking tensors', async () => {
@@ -358,7 +401,9 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
     model.save(out);
     const configFile = join(out, 'config.json');
     const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    // Such a model also predates the network deciding sure messages alone.
     delete config.sentenceHead.mix;
+    delete config.sentenceHead.networkAloneAbove;
     writeFileSync(configFile, JSON.stringify(config));
     const old = await loadModel(out, 'onnx');
     try {
@@ -378,6 +423,10 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
     config.sentenceHead.mix = 'cubic';
     writeFileSync(configFile, JSON.stringify(config));
     await expect(loadModel(out, 'onnx')).rejects.toThrow(/config\.json: sentenceHead\.mix is "cubic"/);
+    config.sentenceHead.mix = 'geometric';
+    config.sentenceHead.networkAloneAbove = 'sure';
+    writeFileSync(configFile, JSON.stringify(config));
+    await expect(loadModel(out, 'onnx')).rejects.toThrow(/config\.json: sentenceHead\.networkAloneAbove is "sure"; it must be a number from 0 to 1/);
   });
 
   it('reports a sentence encoder that fails while the network runs as the answer\'s error', async () => {

@@ -34,7 +34,7 @@ import { MASK_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { chooseOosThreshold } from './calibration.js';
 import { roundToHalfInPlace } from '../model/half-precision.js';
 import { SENTENCE_VECTOR_SIZE, sharedSentenceEncoder, type SentenceEncoder } from '../model/sentence-encoder.js';
-import { chooseMixWeight, DEFAULT_SENTENCE_HEAD_OPTIONS, mixProbs, SentenceHead, type MixRule } from '../model/sentence-head.js';
+import { chooseMixWeight, chooseNetworkAloneAbove, DEFAULT_SENTENCE_HEAD_OPTIONS, mixProbs, SentenceHead, type MixRule } from '../model/sentence-head.js';
 import { encodeAndTrainSentenceHead, startSentenceHeadThread, type SentenceHeadJob, type TrainedSentenceHead } from './sentence-head-training.js';
 import { isFineTuned, planFineTuning } from './fine-tune-plan.js';
 
@@ -166,7 +166,8 @@ export interface TrainReport {
    * With `sentenceEncoder`: the mix weight chosen on validation, the head's own validation
    * accuracy and the mixed one (argmax, no threshold), its best epoch and the seconds it cost.
    */
-  sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number; seconds: number; onThread: boolean };
+  /** `networkAloneAbove`: the network confidence from which the head is skipped (where the weight is above 0). */
+  sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number; seconds: number; onThread: boolean; networkAloneAbove?: number };
   /** Weight of the slot decoder's tag-transition prior, chosen on validation (data with slots). */
   slotTransitionWeight?: number;
   history: { epoch: number; loss: number; validation: ValidationScores }[];
@@ -385,6 +386,7 @@ export async function trainNluModel(
   model.roundToHalfPrecision();
 
   let raw = model.predictEncoded(validationSet.map((v) => v.utterance));
+  const networkAlone = raw.map((r) => r.probs);
   let sentenceHead: TrainReport['sentenceHead'];
   let headResult: { trained: TrainedSentenceHead; onThread: boolean } | undefined = headBefore;
   if (headJob && headOnThread) {
@@ -415,6 +417,12 @@ export async function trainNluModel(
           intentIndex.get(outOfScopeIntent) ?? -1,
         )
       : 0);
+  if (sentenceHead && model.metadata.sentenceHead && sentenceHead.weight > 0) {
+    // Chosen after the threshold: a message the mix would reject must not be decided without it.
+    const networkAloneAbove = chooseNetworkAloneAbove(networkAlone, raw.map((r) => r.probs), model.metadata.oosThreshold);
+    model.metadata.sentenceHead.networkAloneAbove = networkAloneAbove;
+    sentenceHead.networkAloneAbove = networkAloneAbove;
+  }
   const trainSeconds = (performance.now() - started) / 1000;
   const { onProgress: _onProgress, slotValues: _slotValues, base: _base, assistantTexts: _assistantTexts, ...rest } = options;
   const reportedOptions = { ...rest, ...(base && { base: base.folder }) };
