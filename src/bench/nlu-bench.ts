@@ -22,6 +22,8 @@ export interface NluBenchResult {
   exact_match?: number;
   train_s: number;
   infer_ms_p50: number;
+  /** Share of the test messages Duet's sentence-encoder head was mixed into (absent where it is not mixed in). */
+  head_share?: number;
   test_examples: number;
 }
 
@@ -81,7 +83,9 @@ export async function runNluBench(options: NluBenchOptions): Promise<NluBenchRes
     model.useEngine(engineFromEnvironment());
     const duet = await evaluateModel(model, test, { outOfScopeIntent: dataset.outOfScopeIntent });
     log(`${name}: inference engine ${await model.engineInUse()}`);
-    results.push(summarise(dataset, 'duet', duet.report, trainReport.trainSeconds, duet.inferMsP50, dataset.hasSlots));
+    const duetResult = summarise(dataset, 'duet', duet.report, trainReport.trainSeconds, duet.inferMsP50, dataset.hasSlots);
+    if (duet.sentenceHeadShare !== undefined) duetResult.head_share = Number(duet.sentenceHeadShare.toFixed(4));
+    results.push(duetResult);
     log(`${name}: duet ${JSON.stringify(results[results.length - 1])}`);
     model.dispose();
 

@@ -24,7 +24,11 @@ export async function runEval(modelDir: string, options: EvalCommandOptions): Pr
   const data = await loadTrainingData(options.data);
   const examples = data[split as SplitName];
   if (examples.length === 0) throw new DuetError('ARGUMENT_INVALID', `${data.source} has no ${split} examples`);
-  const { report, inferMsP50 } = await evaluateModel(model, examples, { outOfScopeIntent: data.outOfScopeIntent });
+  const { report, inferMsP50, sentenceHeadShare } = await evaluateModel(model, examples, { outOfScopeIntent: data.outOfScopeIntent });
+  const headLine =
+    sentenceHeadShare === undefined
+      ? ''
+      : `sentence-encoder head mixed into ${(sentenceHeadShare * 100).toFixed(1)}% of the messages (the network decided the others alone)\n`;
   const engine = await model.engineInUse();
   if (options.html) {
     writeFileSync(
@@ -36,10 +40,10 @@ export async function runEval(modelDir: string, options: EvalCommandOptions): Pr
     );
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ model: modelDir, data: data.source, split, inferMsP50, engine, ...report }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ model: modelDir, data: data.source, split, inferMsP50, engine, ...(sentenceHeadShare !== undefined && { sentenceHeadShare }), ...report }, null, 2)}\n`);
   } else {
     process.stdout.write(`${data.source} (${split}, ${examples.length} examples)\n${formatReportTable(report)}\n`);
-    process.stdout.write(`single-utterance latency p50: ${inferMsP50.toFixed(2)} ms (${engine} engine)\n`);
+    process.stdout.write(`single-utterance latency p50: ${inferMsP50.toFixed(2)} ms (${engine} engine)\n${headLine}`);
     if (options.html) process.stdout.write(`HTML report: ${options.html}\n`);
   }
   model.dispose();

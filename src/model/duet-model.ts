@@ -96,6 +96,12 @@ export class DuetModel {
   private fingerprintCache?: string;
   /** The pretrained sentence encoder and the intent head over it, when the model has one. */
   private sentence?: { encoder: SentenceEncoder; head: SentenceHead };
+  /**
+   * Messages `predict` has read, and how many of them the sentence head was mixed into (all, for a
+   * model without `networkAloneAbove`; none without a mixed-in head): what `duet eval` and
+   * `duet bench nlu` report beside the latency. Callers may reset it.
+   */
+  readonly sentenceHeadUse = { messages: 0, mixed: 0 };
   /** The engine `understand` runs on; tfjs until `useEngine` (a model being trained changes under it). */
   private engine: InferenceEngine = 'tfjs';
   private onnx?: Promise<OnnxNluNetwork | null>;
@@ -219,8 +225,10 @@ export class DuetModel {
    * one runs the network and, when the vectors are still on their way, decodes the slots.
    */
   async predict(items: EncodedUtterance[], batchSize = 64, vectors?: Promise<Float32Array[]>): Promise<RawPrediction[]> {
+    this.sentenceHeadUse.messages += items.length;
     const aloneAbove = this.networkAloneAbove;
     if (aloneAbove !== undefined) return this.predictNetworkFirst(items, batchSize, aloneAbove);
+    if (this.sentenceMixed) this.sentenceHeadUse.mixed += items.length;
     let vectorsArrived = false;
     const vectorsReady = (vectors ? vectors.then((v) => v.forEach((vector, i) => (items[i].sentenceVector ??= vector))) : this.attachSentenceVectors(items)).then(
       () => void (vectorsArrived = true),
@@ -254,6 +262,7 @@ export class DuetModel {
     const onnx = items.length > 0 ? await this.onnxNetwork() : null;
     const raw = onnx ? await this.onnxPredictions(onnx, items, batchSize) : this.predictEncoded(items, batchSize, false);
     const unsure = raw.flatMap((r, i) => (Math.max(...r.probs) < aloneAbove ? [i] : []));
+    this.sentenceHeadUse.mixed += unsure.length;
     if (unsure.length > 0) {
       const unsureItems = unsure.map((i) => items[i]);
       await this.attachSentenceVectors(unsureItems);

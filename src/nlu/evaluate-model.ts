@@ -7,6 +7,8 @@ export interface ModelEvaluation {
   report: EvaluationReport;
   /** Median latency of single-utterance `understand` calls, in milliseconds. */
   inferMsP50: number;
+  /** Share of the examples the sentence head was mixed into, for a model that has one mixed in. */
+  sentenceHeadShare?: number;
 }
 
 /** Evaluate in batches, then time single-utterance calls on up to `latencySamples` examples. */
@@ -15,7 +17,13 @@ export async function evaluateModel(
   examples: NluExample[],
   options: { outOfScopeIntent?: string; latencySamples?: number } = {},
 ): Promise<ModelEvaluation> {
+  const use = model.sentenceHeadUse;
+  const before = { ...use };
   const predictions = await model.understandBatch(examples.map((e) => e.text));
+  // Counted over the batch pass only: the timed calls below read the same messages again.
+  const read = use.messages - before.messages;
+  const mixed = use.mixed - before.mixed;
+  const headMixed = (model.metadata.sentenceHead?.weight ?? 0) > 0;
   const report = evaluateNlu(
     examples,
     predictions.map((p) => ({ intent: p.intent, slots: p.slots.map(({ slot, start, end }) => ({ slot, start, end })) })),
@@ -28,7 +36,7 @@ export async function evaluateModel(
     await model.understand(example.text);
     times.push(performance.now() - start);
   }
-  return { report, inferMsP50: median(times) };
+  return { report, inferMsP50: median(times), ...(headMixed && read > 0 && { sentenceHeadShare: mixed / read }) };
 }
 
 export function median(values: number[]): number {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NluExample } from '../data/types.js';
 import { loadModel, type DuetModel, type Understanding } from '../model/duet-model.js';
 import { ex } from './__fixtures__/markup.js';
+import { evaluateModel } from '../nlu/evaluate-model.js';
 import { SentenceEncoder } from '../model/sentence-encoder.js';
 import { MIX_WEIGHTS, SentenceHead } from '../model/sentence-head.js';
 import { fitEpochsToBudget, trainNluModel, type TrainOptions, type TrainProgress, type TrainReport } from './train-nlu.js';
@@ -347,9 +348,14 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
     const read = vi.spyOn(SentenceEncoder.prototype, 'embedTexts');
     let cascaded: Understanding[];
     let everyMessage: Understanding[];
+    let network: Understanding[];
+    const use = { ...model.sentenceHeadUse };
     try {
       cascaded = await model.understandBatch(texts);
+      const mixedInto = model.sentenceHeadUse.mixed - use.mixed;
+      expect(model.sentenceHeadUse.messages - use.messages).toBe(texts.length);
       const encoded = read.mock.calls.flatMap(([batch]) => batch);
+      expect(mixedInto).toBe(encoded.length);
       read.mockClear();
       delete head.networkAloneAbove;
       everyMessage = await model.understandBatch(texts);
@@ -357,7 +363,7 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
       // The encoder read exactly the messages whose network confidence was below the level, and
       // those got the mixed answer; the others kept the network's own.
       head.weight = 0;
-      const network = await model.understandBatch(texts);
+      network = await model.understandBatch(texts);
       head.weight = report.sentenceHead!.weight;
       const unsure = texts.filter((_, i) => network[i].ranking[0].confidence < aloneAbove);
       expect(encoded).toEqual(unsure);
@@ -375,6 +381,9 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
     }
     const validationDecisions = (answers: Understanding[]) => answers.slice(0, validation.length).map((a) => a.intent);
     expect(validationDecisions(cascaded)).toEqual(validationDecisions(everyMessage));
+    // `duet eval` and `duet bench nlu` report the share of messages that needed the head.
+    const unsureValidation = validation.filter((_, i) => network[i].ranking[0].confidence < aloneAbove).length;
+    expect((await evaluateModel(model, validation)).sentenceHeadShare).toBeCloseTo(unsureValidation / validation.length, 10);
   });
 
   it('saves the head with the model and loads to identical predictions, without leaking tensors', async () => {
