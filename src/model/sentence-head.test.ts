@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initTensorBackend } from './backend.js';
 import { SENTENCE_VECTOR_SIZE } from './sentence-encoder.js';
-import { chooseMixWeight, chooseNetworkAloneAbove, mixProbs, trainSentenceHead, DEFAULT_SENTENCE_HEAD_OPTIONS } from './sentence-head.js';
+import { chooseMixWeight, chooseNetworkAloneAbove, LEAST_SHARE_ALONE, mixProbs, NETWORK_ALONE_MARGIN, trainSentenceHead, DEFAULT_SENTENCE_HEAD_OPTIONS } from './sentence-head.js';
 
 const p = (...values: number[]) => Float32Array.from(values);
 
@@ -42,16 +42,28 @@ describe('sentence head', () => {
     expect(chooseMixWeight(network, [p(0.9, 0.1), p(0.01, 0.99), p(0.3, 0.7)], gold, 'geometric')).toEqual({ weight: 0.1, accuracy: 1 });
   });
 
-  it('lets the network decide alone above the surest confidence at which the head changed a decision, with a margin', () => {
-    const network = [p(0.97, 0.03), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
-    // The head flips the second (network sure at 0.6) and the fourth (0.55); the others stay.
-    const mixed = [p(0.9, 0.1), p(0.4, 0.6), p(0.2, 0.8), p(0.45, 0.55)];
-    expect(chooseNetworkAloneAbove(network, mixed, 0)).toBeCloseTo((0.6 + 1) / 2, 6);
-    // A mix that only lowers the first below the out-of-scope threshold changes that decision too.
-    const rejected = [p(0.7, 0.3), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
-    expect(chooseNetworkAloneAbove(network, rejected, 0.8)).toBeCloseTo((0.97 + 1) / 2, 6);
-    // Nothing changed: half-way from 0 (every message sure enough to skip above one half).
-    expect(chooseNetworkAloneAbove(network, network, 0)).toBe(0.5);
+  it('lets the network decide alone a quarter of the way from the surest confidence at which the head changed a decision to certainty', () => {
+    const network = [p(0.99, 0.01), p(0.98, 0.02), p(0.97, 0.03), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
+    // The head flips the fourth (network sure at 0.6) and the sixth (0.55); the others stay.
+    const mixed = [p(0.9, 0.1), p(0.9, 0.1), p(0.9, 0.1), p(0.4, 0.6), p(0.2, 0.8), p(0.45, 0.55)];
+    expect(NETWORK_ALONE_MARGIN).toBe(0.25);
+    expect(chooseNetworkAloneAbove(network, mixed, 0)).toBeCloseTo(1 - 0.4 * 0.25, 6);
+    // Nothing changed: a quarter of the way from 0.
+    expect(chooseNetworkAloneAbove(network, network, 0)).toBeCloseTo(0.75, 6);
+  });
+
+  it('mixes every message when fewer than half of the validation messages could skip the head', () => {
+    const network = [p(0.99, 0.01), p(0.98, 0.02), p(0.97, 0.03), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
+    // A mix that lowers the first below the out-of-scope threshold changes that decision (0.99 → 0.9975):
+    // no message is surer, so none could skip.
+    const rejected = [p(0.7, 0.3), p(0.98, 0.02), p(0.97, 0.03), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
+    expect(chooseNetworkAloneAbove(network, rejected, 0.8)).toBeUndefined();
+    // The surest change at 0.88 puts the level at 0.97: exactly half the messages (3 of 6) skip.
+    const sure = network.slice(0, 3);
+    const flippedAt88 = [...sure, p(0.88, 0.12), p(0.3, 0.7), p(0.55, 0.45)];
+    expect(chooseNetworkAloneAbove(flippedAt88, [...sure, p(0.4, 0.6), p(0.3, 0.7), p(0.55, 0.45)], 0)).toBeCloseTo(0.97, 6);
+    expect(LEAST_SHARE_ALONE).toBe(0.5);
+    expect(chooseNetworkAloneAbove([], [], 0)).toBeUndefined();
   });
 
   it('learns intents from sentence vectors, the same with the same seed', async () => {

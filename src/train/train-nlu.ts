@@ -420,8 +420,10 @@ export async function trainNluModel(
   if (sentenceHead && model.metadata.sentenceHead && sentenceHead.weight > 0) {
     // Chosen after the threshold: a message the mix would reject must not be decided without it.
     const networkAloneAbove = chooseNetworkAloneAbove(networkAlone, raw.map((r) => r.probs), model.metadata.oosThreshold);
-    model.metadata.sentenceHead.networkAloneAbove = networkAloneAbove;
-    sentenceHead.networkAloneAbove = networkAloneAbove;
+    if (networkAloneAbove !== undefined) {
+      model.metadata.sentenceHead.networkAloneAbove = networkAloneAbove;
+      sentenceHead.networkAloneAbove = networkAloneAbove;
+    }
   }
   const trainSeconds = (performance.now() - started) / 1000;
   const { onProgress: _onProgress, slotValues: _slotValues, base: _base, assistantTexts: _assistantTexts, ...rest } = options;
