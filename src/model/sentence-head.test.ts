@@ -43,26 +43,33 @@ describe('sentence head', () => {
   });
 
   it('lets the network decide alone a quarter of the way from the surest confidence at which the head changed a decision to certainty', () => {
-    const network = [p(0.99, 0.01), p(0.98, 0.02), p(0.97, 0.03), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
-    // The head flips the fourth (network sure at 0.6) and the sixth (0.55); the others stay.
-    const mixed = [p(0.9, 0.1), p(0.9, 0.1), p(0.9, 0.1), p(0.4, 0.6), p(0.2, 0.8), p(0.45, 0.55)];
+    const sure = Array.from({ length: 9 }, () => p(0.95, 0.05));
+    const network = [...sure, p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
+    // The head flips the tenth (network sure at 0.6) and the twelfth (0.55); the others stay.
+    const mixed = [...sure.map(() => p(0.9, 0.1)), p(0.4, 0.6), p(0.2, 0.8), p(0.45, 0.55)];
     expect(NETWORK_ALONE_MARGIN).toBe(0.25);
     expect(chooseNetworkAloneAbove(network, mixed, 0)).toBeCloseTo(1 - 0.4 * 0.25, 6);
-    // Nothing changed: a quarter of the way from 0.
+    // Nothing changed: a quarter of the way from 0 (9 of the 12 messages are surer than 0.75).
     expect(chooseNetworkAloneAbove(network, network, 0)).toBeCloseTo(0.75, 6);
   });
 
-  it('mixes every message when fewer than half of the validation messages could skip the head', () => {
+  it('mixes every message when fewer than three quarters of the validation messages could skip the head', () => {
     const network = [p(0.99, 0.01), p(0.98, 0.02), p(0.97, 0.03), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
     // A mix that lowers the first below the out-of-scope threshold changes that decision (0.99 → 0.9975):
     // no message is surer, so none could skip.
     const rejected = [p(0.7, 0.3), p(0.98, 0.02), p(0.97, 0.03), p(0.6, 0.4), p(0.3, 0.7), p(0.55, 0.45)];
     expect(chooseNetworkAloneAbove(network, rejected, 0.8)).toBeUndefined();
-    // The surest change at 0.88 puts the level at 0.97: exactly half the messages (3 of 6) skip.
+    // The surest change at 0.88 puts the level at 0.97: half the messages (3 of 6) would skip, too few.
     const sure = network.slice(0, 3);
     const flippedAt88 = [...sure, p(0.88, 0.12), p(0.3, 0.7), p(0.55, 0.45)];
-    expect(chooseNetworkAloneAbove(flippedAt88, [...sure, p(0.4, 0.6), p(0.3, 0.7), p(0.55, 0.45)], 0)).toBeCloseTo(0.97, 6);
-    expect(LEAST_SHARE_ALONE).toBe(0.5);
+    const flipped = [...sure, p(0.4, 0.6), p(0.3, 0.7), p(0.55, 0.45)];
+    expect(chooseNetworkAloneAbove(flippedAt88, flipped, 0)).toBeUndefined();
+    // With three more sure messages 6 of 9 skip, still under three quarters; with six more, 9 of 12.
+    const more = [p(0.99, 0.01), p(0.99, 0.01), p(0.99, 0.01)];
+    expect(chooseNetworkAloneAbove([...flippedAt88, ...more], [...flipped, ...more], 0)).toBeUndefined();
+    const most = [...more, p(0.99, 0.01), p(0.99, 0.01), p(0.99, 0.01)];
+    expect(chooseNetworkAloneAbove([...flippedAt88, ...most], [...flipped, ...most], 0)).toBeCloseTo(0.97, 6);
+    expect(LEAST_SHARE_ALONE).toBe(0.75);
     expect(chooseNetworkAloneAbove([], [], 0)).toBeUndefined();
   });
 

@@ -8,7 +8,7 @@ import { loadModel, type DuetModel, type Understanding } from '../model/duet-mod
 import { ex } from './__fixtures__/markup.js';
 import { evaluateModel } from '../nlu/evaluate-model.js';
 import { SentenceEncoder } from '../model/sentence-encoder.js';
-import { MIX_WEIGHTS, SentenceHead } from '../model/sentence-head.js';
+import { LEAST_SHARE_ALONE, MIX_WEIGHTS, NETWORK_ALONE_MARGIN, SentenceHead } from '../model/sentence-head.js';
 import { fitEpochsToBudget, trainNluModel, type TrainOptions, type TrainProgress, type TrainReport } from './train-nlu.js';
 
 
@@ -340,33 +340,36 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
 
   it('lets the network decide sure messages alone, deciding validation as mixing every message does', async () => {
     const head = model.metadata.sentenceHead!;
-    const aloneAbove = head.networkAloneAbove!;
-    expect(aloneAbove).toBe(report.sentenceHead!.networkAloneAbove);
-    expect(aloneAbove).toBeGreaterThanOrEqual(0.5);
-    expect(aloneAbove).toBeLessThanOrEqual(1);
+    const { weight, networkAloneAbove: recorded } = head;
+    expect(recorded).toBe(report.sentenceHead!.networkAloneAbove);
     const texts = [...validation.map((e) => e.text), ...probeTexts];
     const read = vi.spyOn(SentenceEncoder.prototype, 'embedTexts');
-    let cascaded: Understanding[];
-    let everyMessage: Understanding[];
-    let network: Understanding[];
-    const use = { ...model.sentenceHeadUse };
+    const readTexts = () => read.mock.calls.flatMap(([batch]) => batch);
     try {
-      cascaded = await model.understandBatch(texts);
-      const mixedInto = model.sentenceHeadUse.mixed - use.mixed;
-      expect(model.sentenceHeadUse.messages - use.messages).toBe(texts.length);
-      const encoded = read.mock.calls.flatMap(([batch]) => batch);
-      expect(mixedInto).toBe(encoded.length);
-      read.mockClear();
+      // Every message mixed (as models without a level), and the network alone, to compare with.
       delete head.networkAloneAbove;
-      everyMessage = await model.understandBatch(texts);
-      expect(read.mock.calls.flatMap(([batch]) => batch)).toEqual(texts);
+      const everyMessage = await model.understandBatch(texts);
+      expect(readTexts()).toEqual(texts);
+      head.weight = 0;
+      const network = await model.understandBatch(texts);
+      head.weight = weight;
+      // The rule's level for this model's validation: recorded only when enough of it would skip the head.
+      const changed = validation.flatMap((_, i) => (network[i].intent !== everyMessage[i].intent ? [network[i].ranking[0].confidence] : []));
+      const level = 1 - (1 - Math.max(0, ...changed)) * NETWORK_ALONE_MARGIN;
+      const skipping = validation.filter((_, i) => network[i].ranking[0].confidence >= level).length / validation.length;
+      if (skipping >= LEAST_SHARE_ALONE) expect(recorded).toBeCloseTo(level, 6);
+      else expect(recorded).toBeUndefined();
+
+      head.networkAloneAbove = level;
+      read.mockClear();
+      const use = { ...model.sentenceHeadUse };
+      const cascaded = await model.understandBatch(texts);
       // The encoder read exactly the messages whose network confidence was below the level, and
       // those got the mixed answer; the others kept the network's own.
-      head.weight = 0;
-      network = await model.understandBatch(texts);
-      head.weight = report.sentenceHead!.weight;
-      const unsure = texts.filter((_, i) => network[i].ranking[0].confidence < aloneAbove);
-      expect(encoded).toEqual(unsure);
+      const unsure = texts.filter((_, i) => network[i].ranking[0].confidence < level);
+      expect(readTexts()).toEqual(unsure);
+      expect(model.sentenceHeadUse.messages - use.messages).toBe(texts.length);
+      expect(model.sentenceHeadUse.mixed - use.mixed).toBe(unsure.length);
       // Both kinds occur in this seeded model, so both paths are checked.
       expect(unsure.length).toBeGreaterThan(0);
       expect(unsure.length).toBeLessThan(texts.length);
@@ -374,16 +377,27 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
         const expected = unsure.includes(text) ? everyMessage[i] : network[i];
         expect(cascaded[i].ranking[0].confidence).toBeCloseTo(expected.ranking[0].confidence, 6);
       });
+      const validationDecisions = (answers: Understanding[]) => answers.slice(0, validation.length).map((a) => a.intent);
+      expect(validationDecisions(cascaded)).toEqual(validationDecisions(everyMessage));
+      // `duet eval` and `duet bench nlu` report the share of messages that needed the head.
+      const unsureValidation = validation.filter((_, i) => network[i].ranking[0].confidence < level).length;
+      expect((await evaluateModel(model, validation)).sentenceHeadShare).toBeCloseTo(unsureValidation / validation.length, 10);
+      // Saved with its level and loaded onto onnxruntime: the same answers.
+      const out = join(dir, 'network-alone');
+      model.save(out);
+      const loaded = await loadModel(out, 'onnx');
+      try {
+        expect(loaded.metadata.sentenceHead!.networkAloneAbove).toBeCloseTo(level, 10);
+        expectSamePredictions(cascaded, await loaded.understandBatch(texts), 5);
+      } finally {
+        loaded.dispose();
+      }
     } finally {
-      head.networkAloneAbove = aloneAbove;
-      head.weight = report.sentenceHead!.weight;
+      if (recorded === undefined) delete head.networkAloneAbove;
+      else head.networkAloneAbove = recorded;
+      head.weight = weight;
       read.mockRestore();
     }
-    const validationDecisions = (answers: Understanding[]) => answers.slice(0, validation.length).map((a) => a.intent);
-    expect(validationDecisions(cascaded)).toEqual(validationDecisions(everyMessage));
-    // `duet eval` and `duet bench nlu` report the share of messages that needed the head.
-    const unsureValidation = validation.filter((_, i) => network[i].ranking[0].confidence < aloneAbove).length;
-    expect((await evaluateModel(model, validation)).sentenceHeadShare).toBeCloseTo(unsureValidation / validation.length, 10);
   });
 
   it('saves the head with the model and loads to identical predictions, without leaking tensors', async () => {
