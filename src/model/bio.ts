@@ -15,14 +15,35 @@ export function isAllowedTransition(prev: string | undefined, next: string): boo
 }
 
 /**
- * Tag bigram counts of the training data, kept with a model: the tagger scores each word on its
+ * Tag transition scores the decoder adds to the tagger's: the tagger scores each word on its
  * own, and names of several words ("kasey chambers") were cut short until the decoder also knew
- * how often an I-x follows a B-x. `counts` holds [previous, next, count] for the pairs seen, with
- * previous = -1 for the sentence start; `weight` scales the log-probabilities (chosen on validation).
+ * how often an I-x follows a B-x. Either counted or learnt:
+ * - `counts`: tag bigram counts of the training data, [previous, next, count] for the pairs seen,
+ *   previous = -1 for the sentence start; the decoder adds their smoothed log-probabilities;
+ * - `scores` (models trained with the slot CRF, train/slot-crf.ts): learnt transition scores,
+ *   [(previous + 1) * K + next], row 0 the sentence start; when present, `counts` is not read.
+ * `weight` scales either (chosen on validation).
  */
 export interface TagTransitionPrior {
   weight: number;
-  counts: [number, number, number][];
+  counts?: [number, number, number][];
+  scores?: number[];
+}
+
+/** Why a saved prior cannot be used for `tagCount` tags, or undefined when it can. */
+export function transitionPriorProblem(prior: unknown, tagCount: number): string | undefined {
+  if (typeof prior !== 'object' || prior === null) return 'slotTransitions must be an object';
+  const { weight, counts, scores } = prior as Record<string, unknown>;
+  if (typeof weight !== 'number' || !Number.isFinite(weight)) return 'slotTransitions.weight must be a finite number';
+  if (scores !== undefined) {
+    if (!Array.isArray(scores) || scores.length !== (tagCount + 1) * tagCount) return `slotTransitions.scores must hold ${(tagCount + 1) * tagCount} numbers ((tags + 1) × tags)`;
+    if (!scores.every((x) => typeof x === 'number' && Number.isFinite(x))) return 'slotTransitions.scores must be finite numbers';
+    return undefined;
+  }
+  if (!Array.isArray(counts)) return 'slotTransitions needs counts or scores';
+  const valid = (c: unknown) =>
+    Array.isArray(c) && c.length === 3 && Number.isInteger(c[0]) && c[0] >= -1 && c[0] < tagCount && Number.isInteger(c[1]) && c[1] >= 0 && c[1] < tagCount && typeof c[2] === 'number' && c[2] >= 0;
+  return counts.every(valid) ? undefined : `slotTransitions.counts must be [previous, next, count] triples with tags below ${tagCount}`;
 }
 
 /** Add-this-much smoothing of every tag pair's count. */
@@ -45,19 +66,24 @@ export function countTagTransitions(sequences: readonly number[][], tagCount: nu
 const scoreTables = new WeakMap<TagTransitionPrior, { weight: number; k: number; table: Float64Array }>();
 
 /**
- * Weighted log P(next | previous) as a table [(previous + 1) * K + next] (row 0 = sentence start).
- * Cached per prior and weight: decoding runs once per utterance.
+ * The weighted transition scores as a table [(previous + 1) * K + next] (row 0 = sentence start):
+ * the learnt scores, or log P(next | previous) from the counts. Cached per prior and weight:
+ * decoding runs once per utterance.
  */
 function transitionScores(prior: TagTransitionPrior, k: number): Float64Array {
   const cached = scoreTables.get(prior);
   if (cached && cached.weight === prior.weight && cached.k === k) return cached.table;
-  const counts = new Float64Array((k + 1) * k).fill(TRANSITION_SMOOTHING);
-  for (const [prev, next, count] of prior.counts) counts[(prev + 1) * k + next] += count;
   const table = new Float64Array((k + 1) * k);
-  for (let row = 0; row <= k; row++) {
-    let total = 0;
-    for (let j = 0; j < k; j++) total += counts[row * k + j];
-    for (let j = 0; j < k; j++) table[row * k + j] = prior.weight * Math.log(counts[row * k + j] / total);
+  if (prior.scores) {
+    for (let i = 0; i < table.length; i++) table[i] = prior.weight * prior.scores[i];
+  } else {
+    const counts = new Float64Array((k + 1) * k).fill(TRANSITION_SMOOTHING);
+    for (const [prev, next, count] of prior.counts ?? []) counts[(prev + 1) * k + next] += count;
+    for (let row = 0; row <= k; row++) {
+      let total = 0;
+      for (let j = 0; j < k; j++) total += counts[row * k + j];
+      for (let j = 0; j < k; j++) table[row * k + j] = prior.weight * Math.log(counts[row * k + j] / total);
+    }
   }
   scoreTables.set(prior, { weight: prior.weight, k, table });
   return table;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelInputError, ModelLoadError } from '../errors.js';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.js';
 import { initTensorBackend } from './backend.js';
-import { decodeBio, decodeBioRequiring, tagsToSpans } from './bio.js';
+import { decodeBio, decodeBioRequiring, tagsToSpans, transitionPriorProblem } from './bio.js';
 import { contextSettings, MODEL_FORMAT_VERSION, resolveBackboneConfig, resolveHeadConfig, type ContextMode, type ModelConfig } from './config.js';
 import { appendContext, contextInputSettings, tokenizeHistory, utteranceTokenLimit, type UnderstandContext } from './context-encoding.js';
 import { encodeUtterance, type EncodedUtterance, type FeatureSettings } from './encode-utterance.js';
@@ -575,6 +575,8 @@ export async function loadModel(dir: string, engine: InferenceEngine = engineFro
     backbone: resolveBackboneConfig(metadata.config.backbone),
     heads: resolveHeadConfig(metadata.config.heads),
   };
+  const priorProblem = config.heads.slotTransitions && transitionPriorProblem(config.heads.slotTransitions, config.heads.slotTags.length);
+  if (priorProblem) throw new ModelLoadError(`${join(folder, CONFIG_FILE)}: ${priorProblem}: retrain the model`);
   const take = (name: string): Float32Array => {
     const t = tensors[name];
     if (!t) throw new ModelLoadError(`${join(folder, WEIGHTS_FILE)} has no tensor ${name}: it was written by another model layout; retrain it`);

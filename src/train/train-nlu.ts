@@ -28,6 +28,7 @@ import { utteranceTokenLimit } from '../model/context-encoding.js';
 import { TrainingContexts } from './training-context.js';
 import { augmentBySlotSwap } from './augment.js';
 import { createRng, shuffle } from '../util/random.js';
+import { SlotTransitionCrf } from './slot-crf.js';
 import type { AdamSettings } from '../model/sparse-embedding.js';
 import { computeIdf } from '../model/sparse-features.js';
 import { MASK_ID, WordPieceTokenizer } from '../tokenizer/wordpiece.js';
@@ -61,6 +62,12 @@ export interface TrainOptions {
   sparseLearningRateScale: number;
   /** Weight of the slot-tagging loss relative to the intent loss. */
   slotLossWeight: number;
+  /**
+   * Train the slot tagger as a linear-chain CRF (slot-crf.ts): path likelihood instead of a
+   * per-word softmax, with transition scores learnt beside it and kept for the decoder instead of
+   * the counted tag-bigram prior.
+   */
+  slotCrf: boolean;
   vocabSize: number;
   /**
    * Time budget in seconds from the start of training (tokenizer and sentence head included): the
@@ -127,6 +134,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   keepBestEpoch: true,
   labelSmoothing: 0.1,
   slotLossWeight: 2,
+  slotCrf: false,
   sparseLearningRateScale: 10,
   vocabSize: 8000,
   maxTrainSeconds: 3600,
@@ -243,7 +251,12 @@ export async function trainNluModel(
   const validationSet = await Promise.all(validation.map(label));
   // The decoder's tag-bigram prior comes from training tags; its weight is settled on validation
   // after training (epochs are scored with a middling one).
-  if (slotTags.length > 1) config.heads.slotTransitions = { weight: 0.5, counts: countTagTransitions(trainSet.map((l) => l.wordTags), slotTags.length) };
+  if (slotTags.length > 1 && !options.slotCrf) config.heads.slotTransitions = { weight: 0.5, counts: countTagTransitions(trainSet.map((l) => l.wordTags), slotTags.length) };
+  // A CRF's transitions are learnt with the network; the decoder reads them as they stand after each epoch.
+  const crf = slotTags.length > 1 && options.slotCrf ? new SlotTransitionCrf(slotTags) : undefined;
+  const readCrf = () => {
+    if (crf) config.heads.slotTransitions = { weight: 1, scores: crf.scores() };
+  };
 
   // With a base, the backbone's parameters are created with its weights; only the heads are initialised.
   const params = new ParameterStore(rng, base?.weights);
@@ -285,7 +298,9 @@ export async function trainNluModel(
         );
   // Parameter groups with their own peak learning rates: a pretrained backbone moves far slower than fresh heads.
   const isHead = (name: string) => !base || name.startsWith('heads.');
-  const groups: ParameterGroup[] = [{ peak: options.learningRate, variables: [...params.variables].filter(([n]) => isHead(n)).map(([, v]) => v) }];
+  const groups: ParameterGroup[] = [
+    { peak: options.learningRate, variables: [...params.variables].filter(([n]) => isHead(n)).map(([, v]) => v).concat(crf ? [crf.variable] : []) },
+  ];
   if (base && !options.freezeBackbone) {
     const { nLayers } = config.backbone;
     const sizes = new Map([...params.variables].filter(([n]) => !isHead(n)).map(([n, v]) => [n, v.size]));
@@ -331,7 +346,7 @@ export async function trainNluModel(
   // Its own generator, so that every other draw stays as it is without word dropout.
   const maskRng = createRng(options.seed ^ 0x3a5c);
   const history: TrainReport['history'] = [];
-  let best: { epoch: number; scores: ValidationScores; snapshot: Snapshot } | undefined;
+  let best: { epoch: number; scores: ValidationScores; snapshot: Snapshot; transitions?: HeadConfig['slotTransitions'] } | undefined;
   let globalStep = 0;
   let epoch = 0;
   for (epoch = 1; epoch <= plannedEpochs; epoch++) {
@@ -347,16 +362,17 @@ export async function trainNluModel(
       const read = contexts ? inContext(batches[s], contexts) : batches[s];
       // A frozen backbone's outputs are cached per utterance: nothing to hide from it.
       const items = options.wordDropout > 0 && !network.frozenHidden ? withWordDropout(read, options.wordDropout, maskRng) : read;
-      const loss = trainStep(network, items, groups, adam, run, options, config);
+      const loss = trainStep(network, items, groups, adam, run, options, config, crf);
       lossSum += loss;
       options.onProgress?.({ kind: 'step', epoch, step: s + 1, loss });
     }
+    readCrf();
     const validationScores = scoreValidation(model, validationSet);
     const loss = lossSum / batches.length;
     history.push({ epoch, loss, validation: validationScores });
     // Without validation examples there is nothing to stop on: keep the latest weights.
     const improved = !best || validationSet.length === 0 || validationScores.score > best.scores.score + 1e-9;
-    if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network, groups) };
+    if (improved) best = { epoch, scores: validationScores, snapshot: takeSnapshot(network, groups), transitions: config.heads.slotTransitions };
     const elapsed = (performance.now() - started) / 1000;
     const epochSeconds = (performance.now() - epochStart) / 1000;
     const fitted = fitEpochsToBudget({ epoch, maxEpochs: options.maxEpochs, elapsed, epochSeconds, budget: options.maxTrainSeconds });
@@ -378,7 +394,11 @@ export async function trainNluModel(
     if (elapsed + epochSeconds > options.maxTrainSeconds) break;
   }
   for (const group of groups) group.optimizer?.dispose();
-  if (best && options.keepBestEpoch) restoreSnapshot(network, best.snapshot);
+  if (best && options.keepBestEpoch) {
+    restoreSnapshot(network, best.snapshot);
+    if (crf) config.heads.slotTransitions = best.transitions;
+  }
+  crf?.dispose();
   // From here on the backbone runs for real: the saved model must predict what calibration saw.
   network.frozenHidden = undefined;
   network.tokenBag?.releaseOptimizerState();
@@ -507,6 +527,7 @@ function trainStep(
   run: { training: boolean; seed: () => number },
   { labelSmoothing, slotLossWeight }: TrainOptions,
   config: ModelConfig,
+  crf: SlotTransitionCrf | undefined,
 ): number {
   const nIntents = config.heads.intentLabels.length;
   const nTags = config.heads.slotTags.length;
@@ -536,6 +557,10 @@ function trainStep(
     const ce = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(intentTargets, logits, undefined, labelSmoothing) as tf.Scalar;
     const intentLoss = ce(out.intentLogits).add(ce(out.denseIntentLogits).mul(0.5)).add(ce(out.sparseIntentLogits).mul(0.5));
     if (nTags === 1) return intentLoss as tf.Scalar;
+    if (crf) {
+      const pathNll = crf.negativeLogLikelihood(out.slotLogits, items.map((i) => i.utterance.firstTokenOfWord), items.map((i) => i.wordTags));
+      return intentLoss.add(pathNll.div(wordCount).mul(slotLossWeight)) as tf.Scalar;
+    }
     const slotNll = tf.neg(tf.sum(tf.logSoftmax(out.slotLogits).mul(tagOneHot), -1)); // [B, T]
     const slotLoss = slotNll.mul(tagWeightT).sum().div(wordCount);
     return intentLoss.add(slotLoss.mul(slotLossWeight)) as tf.Scalar;
