@@ -1,9 +1,32 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initTensorBackend } from './backend.js';
 import { SENTENCE_VECTOR_SIZE } from './sentence-encoder.js';
-import { chooseMixWeight, chooseNetworkAloneAbove, LEAST_SHARE_ALONE, mixProbs, NETWORK_ALONE_MARGIN, trainSentenceHead, DEFAULT_SENTENCE_HEAD_OPTIONS } from './sentence-head.js';
+import {
+  chooseMixWeight,
+  chooseNetworkAloneAbove,
+  DEFAULT_SENTENCE_HEAD_OPTIONS,
+  LEAST_SHARE_ALONE,
+  mixProbs,
+  NETWORK_ALONE_MARGIN,
+  SentenceHead,
+  stackVectors,
+  trainSentenceHead,
+  trainSentenceHeadEnsemble,
+} from './sentence-head.js';
 
 const p = (...values: number[]) => Float32Array.from(values);
+
+/** Three intents whose vectors sit around three directions, with seeded noise. */
+function syntheticVectors(): (n: number) => { vectors: Float32Array[]; intents: number[] } {
+  let state = 1;
+  const noise = () => ((state = (state * 16807) % 2147483647) / 2147483647 - 0.5) * 0.1;
+  const vector = (intent: number) => Float32Array.from({ length: SENTENCE_VECTOR_SIZE }, (_, i) => (i % 3 === intent ? 0.07 : 0) + noise());
+  return (n) => {
+    const intents = Array.from({ length: n }, (_, i) => i % 3);
+    return { vectors: intents.map(vector), intents };
+  };
+}
 
 describe('sentence head', () => {
   it('mixes probabilities linearly, for models trained before the geometric mix', () => {
@@ -75,14 +98,7 @@ describe('sentence head', () => {
 
   it('learns intents from sentence vectors, the same with the same seed', async () => {
     await initTensorBackend();
-    // Three intents whose vectors sit around three directions, with noise.
-    let state = 1;
-    const noise = () => ((state = (state * 16807) % 2147483647) / 2147483647 - 0.5) * 0.1;
-    const vector = (intent: number) => Float32Array.from({ length: SENTENCE_VECTOR_SIZE }, (_, i) => (i % 3 === intent ? 0.07 : 0) + noise());
-    const make = (n: number) => {
-      const intents = Array.from({ length: n }, (_, i) => i % 3);
-      return { vectors: intents.map(vector), intents };
-    };
+    const make = syntheticVectors();
     const train = make(90);
     const validation = make(30);
     const options = { ...DEFAULT_SENTENCE_HEAD_OPTIONS, maxEpochs: 6, hidden: 16 };
@@ -90,5 +106,35 @@ describe('sentence head', () => {
     const b = trainSentenceHead(train, validation, 3, options);
     expect(a.validationAccuracy).toBeGreaterThan(0.9);
     expect(b.weights).toEqual(a.weights);
+  });
+
+  it('joins an ensemble into one head that computes the mean of its members\' logits', async () => {
+    await initTensorBackend();
+    const make = syntheticVectors();
+    const train = make(90);
+    const validation = make(30);
+    const options = { ...DEFAULT_SENTENCE_HEAD_OPTIONS, maxEpochs: 6, hidden: 16, members: 3, seed: 5 };
+    const joined = trainSentenceHeadEnsemble(train, validation, 3, options);
+    expect(joined.hidden).toBe(48);
+    expect(joined.epochs).toHaveLength(3);
+    const members = [5, 6, 7].map((seed) => trainSentenceHead(train, validation, 3, { ...options, seed }));
+    const logitsOf = (weights: typeof joined.weights, hidden: number) =>
+      tf.tidy(() => {
+        const head = new SentenceHead(weights, hidden);
+        // log p differs from the logits by a per-row constant: compare softmaxes instead.
+        const probs = head.probs(tf.tensor2d(stackVectors(validation.vectors), [validation.vectors.length, SENTENCE_VECTOR_SIZE])).log();
+        return probs.arraySync() as number[][];
+      });
+    const meanOfMembers = tf.tidy(() => {
+      const logs = members.map((m) => tf.tensor2d(logitsOf(m.weights, 16)));
+      return tf.logSoftmax(tf.addN(logs).div(3)).arraySync() as number[][];
+    });
+    const ours = logitsOf(joined.weights, 48);
+    ours.forEach((row, i) => row.forEach((x, j) => expect(x).toBeCloseTo(meanOfMembers[i][j], 4)));
+    expect(joined.validationAccuracy).toBeGreaterThan(0.9);
+    // Asked to stop after the first member, it is that member alone.
+    const single = trainSentenceHeadEnsemble(train, validation, 3, options, () => false);
+    expect(single.hidden).toBe(16);
+    expect(single.weights).toEqual(members[0].weights);
   });
 });

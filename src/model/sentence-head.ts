@@ -45,6 +45,11 @@ export interface SentenceHeadTrainOptions {
   labelSmoothing: number;
   batchSize: number;
   seed: number;
+  /**
+   * Heads trained with seeds seed, seed + 1, … and kept as one whose logits are the mean of theirs
+   * (`trainSentenceHeadEnsemble`).
+   */
+  members: number;
 }
 
 export const DEFAULT_SENTENCE_HEAD_OPTIONS: Readonly<SentenceHeadTrainOptions> = Object.freeze({
@@ -60,6 +65,11 @@ export const DEFAULT_SENTENCE_HEAD_OPTIONS: Readonly<SentenceHeadTrainOptions> =
   labelSmoothing: 0.1,
   batchSize: 256,
   seed: 42,
+  // Three, chosen on CLINC150 validation (heads trained on the cached vectors of a network trained
+  // as the benchmark trains it, each mixed with it geometrically, weight and out-of-scope threshold
+  // chosen there): one head 95.35–95.48% of all 3,100 utterances (in-scope 95.93–96.03%), two
+  // 95.52% (96.07%), three 95.65% (96.17%); the heads alone 92.7–93.0% and 93.4%.
+  members: 3,
 });
 
 /** The head's weights as tensors, made once: inference runs it on every utterance. */
@@ -140,6 +150,60 @@ export function trainSentenceHead(
   tf.dispose([w1, b1, w2, b2, X, Y]);
   optimizer.dispose();
   return best;
+}
+
+/**
+ * `options.members` heads trained with seeds seed, seed + 1, … (each keeping its best validation
+ * check), joined into one head that computes the mean of their logits: their first layers side by
+ * side (members × hidden units), their second layers stacked and divided by the count. A head of
+ * that width is an ordinary head, so saving, loading and the ONNX graph need nothing new.
+ * Members differ only in their starting weights, dropout and batch order; averaged, a class one
+ * of them favours by chance weighs less (CLINC150 validation: DEFAULT_SENTENCE_HEAD_OPTIONS).
+ * `another(done, seconds)` is asked before each member after the first, so a time budget can
+ * stop at fewer.
+ */
+export function trainSentenceHeadEnsemble(
+  train: { vectors: Float32Array[]; intents: number[] },
+  validation: { vectors: Float32Array[]; intents: number[] },
+  nIntents: number,
+  options: SentenceHeadTrainOptions = DEFAULT_SENTENCE_HEAD_OPTIONS,
+  another: (done: number, seconds: number) => boolean = () => true,
+): { weights: SentenceHeadWeights; hidden: number; validationAccuracy: number; epochs: number[] } {
+  const started = performance.now();
+  const members: SentenceHeadWeights[] = [];
+  const epochs: number[] = [];
+  let validationAccuracy = 0;
+  for (let k = 0; k < Math.max(1, options.members); k++) {
+    if (k > 0 && !another(k, (performance.now() - started) / 1000)) break;
+    const member = trainSentenceHead(train, validation, nIntents, { ...options, seed: options.seed + k });
+    members.push(member.weights);
+    epochs.push(member.epochs);
+    validationAccuracy = member.validationAccuracy;
+  }
+  if (members.length === 1) return { weights: members[0], hidden: options.hidden, validationAccuracy, epochs };
+  const weights = averagedHeads(members, options.hidden, nIntents);
+  const hidden = options.hidden * members.length;
+  return { weights, hidden, validationAccuracy: validation.vectors.length > 0 ? accuracyOf(weights, hidden, validation) : 0, epochs };
+}
+
+/** One head whose logits are the mean of the members' (each `hidden` wide). */
+function averagedHeads(members: SentenceHeadWeights[], hidden: number, nIntents: number): SentenceHeadWeights {
+  const m = members.length;
+  const width = hidden * m;
+  const w1 = new Float32Array(SENTENCE_VECTOR_SIZE * width);
+  const b1 = new Float32Array(width);
+  const w2 = new Float32Array(width * nIntents);
+  const b2 = new Float32Array(nIntents);
+  members.forEach((member, k) => {
+    // w1 is [512, hidden] row-major: member k's units become columns k·hidden … (k + 1)·hidden − 1.
+    const own = member['sentence_head.w1'];
+    for (let row = 0; row < SENTENCE_VECTOR_SIZE; row++) w1.set(own.subarray(row * hidden, (row + 1) * hidden), row * width + k * hidden);
+    b1.set(member['sentence_head.b1'], k * hidden);
+    const second = member['sentence_head.w2'];
+    for (let i = 0; i < second.length; i++) w2[k * hidden * nIntents + i] = second[i] / m;
+    member['sentence_head.b2'].forEach((b, j) => (b2[j] += b / m));
+  });
+  return { 'sentence_head.w1': w1, 'sentence_head.b1': b1, 'sentence_head.w2': w2, 'sentence_head.b2': b2 };
 }
 
 /**

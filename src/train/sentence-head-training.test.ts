@@ -17,12 +17,22 @@ describe('startSentenceHeadThread', () => {
     while (Date.now() < busyUntil);
     const trained = await Promise.race([result, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 300))]);
     if (trained === 'late') throw new Error('the head had not finished while this thread was busy for 5 s');
-    expect(trained.weights['sentence_head.w2']).toHaveLength(DEFAULT_SENTENCE_HEAD_OPTIONS.hidden * 2);
+    // The members of the ensemble joined into one head.
+    expect(trained.hidden).toBe(DEFAULT_SENTENCE_HEAD_OPTIONS.hidden * DEFAULT_SENTENCE_HEAD_OPTIONS.members);
+    expect(trained.weights['sentence_head.w2']).toHaveLength(trained.hidden * 2);
+    expect(trained.epochs).toHaveLength(DEFAULT_SENTENCE_HEAD_OPTIONS.members);
     expect(trained.validationVectors).toHaveLength(2 * 512);
     // Unit-length sentence vectors.
     expect(Math.hypot(...trained.validationVectors.slice(0, 512))).toBeCloseTo(1, 4);
-    expect(trained.epochs).toBeGreaterThan(0);
+    for (const epochs of trained.epochs) expect(epochs).toBeGreaterThan(0);
     expect(trained.seconds).toBeGreaterThan(0);
+  });
+
+  it('trains no further member once the mean member would not fit the seconds available', async () => {
+    const { result } = await startSentenceHeadThread({ ...job, secondsAvailable: 0 });
+    const trained = await result;
+    expect(trained.epochs).toHaveLength(1);
+    expect(trained.hidden).toBe(DEFAULT_SENTENCE_HEAD_OPTIONS.hidden);
   });
 
   it("rejects with the thread's error when training fails there", async () => {

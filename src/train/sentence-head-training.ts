@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { loadOnnxRuntime } from '../model/onnx/onnx-backbone.js';
 import type { SentenceEncoder } from '../model/sentence-encoder.js';
-import { stackVectors, trainSentenceHead, type SentenceHeadTrainOptions, type SentenceHeadWeights } from '../model/sentence-head.js';
+import { stackVectors, trainSentenceHeadEnsemble, type SentenceHeadTrainOptions, type SentenceHeadWeights } from '../model/sentence-head.js';
 import { workerEntry } from '../util/worker-entry.js';
 
 export interface SentenceHeadJob {
@@ -15,12 +15,20 @@ export interface SentenceHeadJob {
   validation: { texts: string[]; intents: number[] };
   nIntents: number;
   options: SentenceHeadTrainOptions;
+  /**
+   * Seconds from the job's start by which the head should be done: a further member of the
+   * ensemble is trained only when the mean member's time still fits. Unbounded when absent.
+   */
+  secondsAvailable?: number;
 }
 
 export interface TrainedSentenceHead {
   weights: SentenceHeadWeights;
+  /** Hidden units of the joined head (members × the options' hidden). */
+  hidden: number;
   validationAccuracy: number;
-  epochs: number;
+  /** Each member's kept epoch. */
+  epochs: number[];
   /** The validation texts' sentence vectors, one after another (what the mix weight is chosen on). */
   validationVectors: Float32Array;
   /** Reading the texts and training, on whichever thread ran it. */
@@ -41,7 +49,15 @@ export async function encodeAndTrainSentenceHead(encoder: SentenceEncoder, job: 
   const n = job.train.texts.length;
   const validation = { vectors: vectors.slice(n), intents: job.validation.intents };
   onProgress?.('train', 0, 1);
-  const trained = trainSentenceHead({ vectors: vectors.slice(0, n), intents: job.train.intents }, validation, job.nIntents, job.options);
+  const encodedSeconds = (performance.now() - started) / 1000;
+  const available = job.secondsAvailable ?? Infinity;
+  const trained = trainSentenceHeadEnsemble(
+    { vectors: vectors.slice(0, n), intents: job.train.intents },
+    validation,
+    job.nIntents,
+    job.options,
+    (done, seconds) => encodedSeconds + seconds + seconds / done <= available,
+  );
   onProgress?.('train', 1, 1);
   return { ...trained, validationVectors: stackVectors(validation.vectors), seconds: (performance.now() - started) / 1000 };
 }

@@ -367,11 +367,13 @@ describe('trainNluModel with the pretrained sentence encoder (tiny seeded model)
   it('chooses the mix weight on validation and scores validation as the saved model computes it', () => {
     const head = report.sentenceHead!;
     expect(MIX_WEIGHTS).toContain(head.weight);
-    expect(model.metadata.sentenceHead).toEqual({ encoder: 'use-lite-en', hidden: 512, weight: head.weight, mix: 'geometric', networkAloneAbove: head.networkAloneAbove });
+    // Three members joined into one head of 3 × 512 units.
+    expect(model.metadata.sentenceHead).toEqual({ encoder: 'use-lite-en', hidden: 1536, weight: head.weight, mix: 'geometric', networkAloneAbove: head.networkAloneAbove });
     // The reported validation accuracy is the mixed model's, and no other weight did better.
     expect(report.validation.intentAccuracy).toBeCloseTo(head.mixedAccuracy, 10);
     expect(head.headAccuracy).toBeGreaterThan(0.5);
-    expect(head.epochs).toBeGreaterThan(0);
+    expect(head.epochs).toHaveLength(3);
+    for (const epochs of head.epochs) expect(epochs).toBeGreaterThan(0);
   });
 
   it('mixes the head into the probabilities it returns', async () => {

@@ -175,7 +175,8 @@ export interface TrainReport {
    * accuracy and the mixed one (argmax, no threshold), its best epoch and the seconds it cost.
    */
   /** `networkAloneAbove`: the network confidence from which the head is skipped (where the weight is above 0). */
-  sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number; seconds: number; onThread: boolean; networkAloneAbove?: number };
+  /** `epochs`: each member's kept epoch (one per head of the ensemble). */
+  sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number[]; seconds: number; onThread: boolean; networkAloneAbove?: number };
   /** Weight of the slot decoder's tag-transition prior, chosen on validation (data with slots). */
   slotTransitionWeight?: number;
   history: { epoch: number; loss: number; validation: ValidationScores }[];
@@ -319,6 +320,9 @@ export async function trainNluModel(
         validation: { texts: validation.map((e) => e.text), intents: validationSet.map((v) => v.intent) },
         nIntents: intentLabels.length,
         options: { ...DEFAULT_SENTENCE_HEAD_OPTIONS, seed: options.seed },
+        // Beside the epochs, the members may use the time they have; here, before them, a quarter
+        // of it (the rest is the epochs'). A head trained here after a failed thread gets one member.
+        secondsAvailable: (options.maxTrainSeconds - (performance.now() - started) / 1000) / (options.sentenceHeadThread ? 1 : 4),
       }
     : undefined;
   // Started before the epochs begin: they never yield to the event loop, so a thread started
@@ -411,7 +415,7 @@ export async function trainNluModel(
   let headResult: { trained: TrainedSentenceHead; onThread: boolean } | undefined = headBefore;
   if (headJob && headOnThread) {
     // A thread that could not start or failed: the same head, trained here (a real error surfaces).
-    headResult = (await headOnThread.then((trained) => ({ trained, onThread: true }), () => undefined)) ?? (await trainHereOnProgress(headJob, options));
+    headResult = (await headOnThread.then((trained) => ({ trained, onThread: true }), () => undefined)) ?? (await trainHereOnProgress({ ...headJob, secondsAvailable: 0 }, options));
   }
   if (headResult) {
     const trained = attachableSentenceHead(headResult.trained, validationSet.length, intentLabels.length);
@@ -599,9 +603,9 @@ function attachableSentenceHead(
   trained: TrainedSentenceHead,
   nValidation: number,
   nIntents: number,
-): { encoder: SentenceEncoder; head: SentenceHead; validationProbs: Float32Array[]; validationAccuracy: number; epochs: number } {
+): { encoder: SentenceEncoder; head: SentenceHead; validationProbs: Float32Array[]; validationAccuracy: number; epochs: number[] } {
   for (const w of Object.values(trained.weights)) roundToHalfInPlace(w);
-  const head = new SentenceHead(trained.weights, DEFAULT_SENTENCE_HEAD_OPTIONS.hidden);
+  const head = new SentenceHead(trained.weights, trained.hidden);
   const probs = tf.tidy(() => head.probs(tf.tensor2d(trained.validationVectors, [nValidation, SENTENCE_VECTOR_SIZE])).dataSync() as Float32Array);
   const validationProbs = Array.from({ length: nValidation }, (_, i) => probs.slice(i * nIntents, (i + 1) * nIntents));
   return { encoder: sharedSentenceEncoder(), head, validationProbs, validationAccuracy: trained.validationAccuracy, epochs: trained.epochs };
