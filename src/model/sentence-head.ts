@@ -170,18 +170,14 @@ export function trainSentenceHeadEnsemble(
   another: (done: number, seconds: number) => boolean = () => true,
 ): { weights: SentenceHeadWeights; hidden: number; validationAccuracy: number; epochs: number[] } {
   const started = performance.now();
-  const members: SentenceHeadWeights[] = [];
-  const epochs: number[] = [];
-  let validationAccuracy = 0;
+  const members: ReturnType<typeof trainSentenceHead>[] = [];
   for (let k = 0; k < Math.max(1, options.members); k++) {
     if (k > 0 && !another(k, (performance.now() - started) / 1000)) break;
-    const member = trainSentenceHead(train, validation, nIntents, { ...options, seed: options.seed + k });
-    members.push(member.weights);
-    epochs.push(member.epochs);
-    validationAccuracy = member.validationAccuracy;
+    members.push(trainSentenceHead(train, validation, nIntents, { ...options, seed: options.seed + k }));
   }
-  if (members.length === 1) return { weights: members[0], hidden: options.hidden, validationAccuracy, epochs };
-  const weights = averagedHeads(members, options.hidden, nIntents);
+  const epochs = members.map((m) => m.epochs);
+  if (members.length === 1) return { weights: members[0].weights, hidden: options.hidden, validationAccuracy: members[0].validationAccuracy, epochs };
+  const weights = averagedHeads(members.map((m) => m.weights), options.hidden, nIntents);
   const hidden = options.hidden * members.length;
   return { weights, hidden, validationAccuracy: validation.vectors.length > 0 ? accuracyOf(weights, hidden, validation) : 0, epochs };
 }

@@ -172,10 +172,10 @@ export interface TrainReport {
   oosThreshold: number;
   /**
    * With `sentenceEncoder`: the mix weight chosen on validation, the head's own validation
-   * accuracy and the mixed one (argmax, no threshold), its best epoch and the seconds it cost.
+   * accuracy and the mixed one (argmax, no threshold), each ensemble member's kept epoch, the
+   * seconds it cost, and `networkAloneAbove`, the network confidence from which the head is
+   * skipped (where the weight is above 0).
    */
-  /** `networkAloneAbove`: the network confidence from which the head is skipped (where the weight is above 0). */
-  /** `epochs`: each member's kept epoch (one per head of the ensemble). */
   sentenceHead?: { weight: number; headAccuracy: number; mixedAccuracy: number; epochs: number[]; seconds: number; onThread: boolean; networkAloneAbove?: number };
   /** Weight of the slot decoder's tag-transition prior, chosen on validation (data with slots). */
   slotTransitionWeight?: number;
